@@ -1,0 +1,49 @@
+"""kombu_dash: values sent through Celery (or stored by Dash) come out as the same
+value, of the same type, as plain tagged JSON that is safe to decode.
+
+``import kombu_dash`` needs nothing but the standard library (kombu for the kombu
+functions); web frameworks are imported only when their values are decoded.
+"""
+
+from __future__ import annotations
+
+from .codec import Codec
+from .errors import DecodeError, EncodeError, KombuDashError
+from .frameworks import FRAMEWORK_TAGS
+from .multidict import AttributeDict, Headers, MultiDict
+from .serializer import CONTENT_ENCODING, CONTENT_TYPE, SERIALIZER, configure, register
+from .tags import Tag
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "dumps", "loads", "dumpb", "register_tag", "default_codec", "Codec", "Tag",
+    "MultiDict", "Headers", "AttributeDict",
+    "EncodeError", "DecodeError", "KombuDashError",
+    "SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
+    "CeleryManager", "DiskcacheManager", "TaggedJSONDisk",
+]
+
+#: The codec behind :func:`dumps`, :func:`loads` and the kombu serializer.
+default_codec = Codec(FRAMEWORK_TAGS)
+
+dumps = default_codec.dumps
+dumpb = default_codec.dumpb
+loads = default_codec.loads
+#: Add a :class:`Tag` to the default codec; usable as a class decorator.
+register_tag = default_codec.register_tag
+
+_LAZY = {
+    "CeleryManager": "kombu_dash.dash_managers",
+    "DiskcacheManager": "kombu_dash.dash_managers",
+    "TaggedJSONDisk": "kombu_dash.diskcache_disk",
+}
+
+
+def __getattr__(name):
+    # Dash and diskcache are imported only when their bindings are first used.
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'kombu_dash' has no attribute {name!r}")

@@ -1,0 +1,86 @@
+"""The JSON text itself: orjson when installed (extra ``fast``), else the stdlib.
+
+Both write the same bytes: compact separators, UTF-8 (no ``\\uXXXX`` for non-ASCII),
+and floats in orjson's shortest form. The stdlib spells a few small floats
+differently (``1e-07`` for orjson's ``1e-7``, ``1.5e-05`` for ``0.000015``), so its
+output is rewritten in just those spots. Callers hand this module plain JSON data
+only: finite floats, 64-bit ints, str keys.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from .errors import DecodeError, EncodeError
+
+try:  # pragma: no cover - exercised by the "without orjson" test session
+    import orjson
+except ImportError:  # pragma: no cover
+    orjson = None
+
+__all__ = ["dumpb", "loadb", "HAVE_ORJSON", "stdlib_dumpb"]
+
+HAVE_ORJSON = orjson is not None
+
+
+# Skip JSON strings, rewrite ``d.ddde-0N`` (Python's zero-padded small exponents).
+_SMALL_EXPONENT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?)(\d)(?:\.(\d+))?e-0(\d)')
+
+
+def _orjson_float(m: re.Match) -> str:
+    sign, lead, frac, exp = m.groups()
+    if lead is None:
+        return m.group(0)  # a string: left alone
+    if exp == "5":  # orjson writes 1e-5 <= |x| < 1e-4 in positional form
+        return f"{sign}0.0000{lead}{frac or ''}"
+    return f"{sign}{lead}{'.' + frac if frac else ''}e-{exp}"
+
+
+def stdlib_dumpb(obj) -> bytes:
+    try:
+        text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:  # only on input that is not plain JSON data
+        raise EncodeError(f"not plain JSON data: {exc}") from exc
+    if "e-0" in text:
+        text = _SMALL_EXPONENT.sub(_orjson_float, text)
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise EncodeError(f"str is not valid UTF-8 (lone surrogate at position {exc.start})") from exc
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def stdlib_loadb(data):
+    if not isinstance(data, str):
+        data = bytes(data).decode("utf-8")  # strict: JSON on the wire is UTF-8
+    return json.loads(data, parse_constant=_reject_constant)
+
+
+if orjson is not None:
+    _orjson_dumps, _orjson_loads = orjson.dumps, orjson.loads
+    _OrjsonEncodeError, _OrjsonDecodeError = orjson.JSONEncodeError, orjson.JSONDecodeError
+
+    def dumpb(obj) -> bytes:
+        try:
+            return _orjson_dumps(obj)
+        except _OrjsonEncodeError as exc:
+            raise EncodeError(f"not plain JSON data: {exc}") from exc
+
+    def loadb(data):
+        try:
+            return _orjson_loads(data)
+        except _OrjsonDecodeError as exc:
+            raise DecodeError(f"malformed JSON: {exc}") from exc
+
+else:  # pragma: no cover
+    dumpb = stdlib_dumpb
+
+    def loadb(data):
+        try:
+            return stdlib_loadb(data)
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+            raise DecodeError(f"malformed JSON: {exc}") from exc

@@ -1,0 +1,18 @@
+"""One module per framework whose containers kombu_dash carries.
+
+None of them imports its framework at import time: classes are named as
+``"module:QualName"`` strings and resolved once the framework is loaded.
+"""
+
+from . import aiohttp_multidict, celery, dash, own, starlette, werkzeug
+
+FRAMEWORK_TAGS = (
+    *own.TAGS,
+    *starlette.TAGS,
+    *werkzeug.TAGS,
+    *aiohttp_multidict.TAGS,
+    *dash.TAGS,
+    *celery.TAGS,
+)
+
+__all__ = ["FRAMEWORK_TAGS"]

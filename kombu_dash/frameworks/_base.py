@@ -1,0 +1,84 @@
+"""What the framework modules share: lazy class loading and the pair-list tag."""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+
+from ..multidict import MultiDict
+from ..tags import Tag, pair_list, pairs
+
+__all__ = ["load_class", "PairsTag", "DictPayloadTag"]
+
+
+@lru_cache(maxsize=None)
+def load_class(module: str, name: str):
+    """The class ``module.name`` if its library is installed here, else None.
+
+    Only called with names written in this package, never with text from a message.
+    """
+    try:
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+class PairsTag(Tag):
+    """A multi-dict on the wire: ``[[key, value], ...]``, every pair, in order.
+
+    Decodes to ``module.name`` where that library is installed, else to ``fallback``
+    (a :class:`kombu_dash.MultiDict` with the same ``[]`` semantics).
+    """
+
+    module = ""
+    name = ""
+    #: ``[]`` gives the last value for a key (starlette, Django) instead of the first
+    last = False
+    fallback = MultiDict
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.module and cls.name and "types" not in cls.__dict__:
+            cls.types = (f"{cls.module}:{cls.name}",)
+
+    def items(self, value):
+        return value.items(multi=True)
+
+    def to_json(self, value):
+        return pair_list(self.items(value))
+
+    def build(self, cls, items):
+        return cls(items)
+
+    def to_python(self, payload):
+        items = [tuple(p) for p in pairs(payload)]
+        cls = load_class(self.module, self.name)
+        if cls is None:
+            return self.make_fallback(items)
+        return self.build(cls, items)
+
+    def make_fallback(self, items):
+        if self.fallback is MultiDict:
+            return MultiDict(items, last=self.last, origin=self.key)
+        return self.fallback(items, origin=self.key)
+
+
+class DictPayloadTag(Tag):
+    """A dict subclass written as a JSON object (values encoded as usual)."""
+
+    module = ""
+    name = ""
+    payload = dict
+    fallback = dict
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.module and cls.name and "types" not in cls.__dict__:
+            cls.types = (f"{cls.module}:{cls.name}",)
+
+    def to_json(self, value):
+        return dict(value)
+
+    def to_python(self, payload):
+        cls = load_class(self.module, self.name) or self.fallback
+        return cls(payload)

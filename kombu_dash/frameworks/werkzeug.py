@@ -1,0 +1,85 @@
+"""werkzeug (Flask, Quart): request.args, request.form, request.values, headers.
+
+werkzeug's ``[]`` gives the *first* value of a repeated key.
+"""
+
+from __future__ import annotations
+
+from ..multidict import Headers, MultiDict
+from ._base import DictPayloadTag, PairsTag, load_class
+
+_DS = "werkzeug.datastructures"
+
+
+class MultiDictTag(PairsTag):
+    key = "werkzeug.MultiDict"
+    module, name = _DS, "MultiDict"
+
+
+class ImmutableMultiDictTag(MultiDictTag):
+    key = "werkzeug.ImmutableMultiDict"
+    name = "ImmutableMultiDict"
+    types = (f"{_DS}:ImmutableMultiDict",)
+
+
+class CombinedMultiDictTag(PairsTag):
+    """``request.values``: the list of multi-dicts it reads through, each tagged."""
+
+    key = "werkzeug.CombinedMultiDict"
+    module, name = _DS, "CombinedMultiDict"
+
+    def to_json(self, value):
+        return list(value.dicts)
+
+    def to_python(self, payload):
+        cls, base = load_class(_DS, "CombinedMultiDict"), load_class(_DS, "MultiDict")
+        if cls is not None:
+            for d in payload:
+                if not isinstance(d, base):
+                    raise ValueError(f"expected werkzeug multi-dicts, got {type(d).__name__}")
+            return cls(payload)
+        merged = []
+        for d in payload:
+            if not isinstance(d, MultiDict):
+                raise ValueError(f"expected multi-dicts, got {type(d).__name__}")
+            merged.extend(d.items(multi=True))
+        # read-only, first value wins, written back as werkzeug's ImmutableMultiDict
+        return MultiDict(merged, origin=ImmutableMultiDictTag.key)
+
+
+class HeadersTag(PairsTag):
+    """``EnvironHeaders`` (Flask's request.headers) is written as, and decoded to, Headers."""
+
+    key = "werkzeug.Headers"
+    module, name = _DS, "Headers"
+    types = (f"{_DS}:Headers", f"{_DS}:EnvironHeaders")
+    fallback = Headers
+
+    def items(self, value):
+        return value.items()
+
+
+class TypeConversionDictTag(DictPayloadTag):
+    key = "werkzeug.TypeConversionDict"
+    module, name = _DS, "TypeConversionDict"
+
+
+class ImmutableTypeConversionDictTag(DictPayloadTag):
+    key = "werkzeug.ImmutableTypeConversionDict"
+    module, name = _DS, "ImmutableTypeConversionDict"
+
+
+class ImmutableDictTag(DictPayloadTag):
+    key = "werkzeug.ImmutableDict"
+    module, name = _DS, "ImmutableDict"
+
+
+TAGS = (
+    MultiDictTag,
+    ImmutableMultiDictTag,
+    CombinedMultiDictTag,
+    HeadersTag,
+    TypeConversionDictTag,
+    ImmutableTypeConversionDictTag,
+    ImmutableDictTag,
+)

@@ -1,0 +1,76 @@
+"""The kombu binding: serializer ``kombu_dash``, content type
+``application/x-kombu-dash+json``, and Celery configuration.
+
+kombu is imported inside the functions: this module is loaded through the
+``kombu.serializers`` entry point while ``kombu.serialization`` itself is still
+importing, and importing kombu or celery here would be circular (kombu issue 473).
+"""
+
+from __future__ import annotations
+
+__all__ = ["SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
+           "encode", "decode", "ENTRY_POINT"]
+
+SERIALIZER = "kombu_dash"
+CONTENT_TYPE = "application/x-kombu-dash+json"
+CONTENT_ENCODING = "utf-8"
+
+
+def encode(obj) -> bytes:
+    from . import default_codec
+
+    return default_codec.dumpb(obj)
+
+
+def decode(data):
+    from . import default_codec
+
+    return default_codec.loads(data)
+
+
+#: What the ``kombu.serializers`` entry point names: (encoder, decoder, type, encoding).
+ENTRY_POINT = (encode, decode, CONTENT_TYPE, CONTENT_ENCODING)
+
+
+def register() -> None:
+    """Register the ``kombu_dash`` serializer with kombu (idempotent).
+
+    Installing the package already does this through its entry point; call it where
+    entry points are not loaded (a zipapp, a frozen build).
+    """
+    from kombu.serialization import register as kombu_register, registry
+
+    if registry._encoders.get(SERIALIZER) == (CONTENT_TYPE, CONTENT_ENCODING, encode):
+        return
+    kombu_register(SERIALIZER, encode, decode, content_type=CONTENT_TYPE, content_encoding=CONTENT_ENCODING)
+
+
+def _with(names, *extra) -> list:
+    out = list(names or ())
+    for name in extra:
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def configure(app, *, keep_json: bool = True):
+    """Make a Celery app send tasks and results as kombu_dash and accept them.
+
+    Sets ``task_serializer`` and ``result_serializer`` to ``kombu_dash`` and adds it
+    to ``accept_content`` and ``result_accept_content``. With ``keep_json`` (the
+    default) ``json`` stays accepted, so workers can be upgraded one by one: see
+    "Rolling upgrade" in the README. Returns the app.
+    """
+    register()
+    conf = app.conf
+    accepted = ["json"] if keep_json else []
+    accept = _with(conf.accept_content, SERIALIZER, *accepted)
+    # result_accept_content falls back to accept_content when unset
+    result_accept = _with(conf.result_accept_content or conf.accept_content, SERIALIZER, *accepted)
+    conf.update(
+        task_serializer=SERIALIZER,
+        result_serializer=SERIALIZER,
+        accept_content=accept,
+        result_accept_content=result_accept,
+    )
+    return app

@@ -1,0 +1,345 @@
+"""Tags: how one Python type is written on the wire.
+
+A tagged value is a JSON object with exactly one member whose name starts with
+``~``: ``{"~tuple": [1, 2]}``. Every other object is a plain dict. A plain dict
+that happens to have one member named ``~...`` is written with the ``~dict`` tag,
+so any data round-trips unchanged and nothing depends on guessing.
+
+Adding a type is one small class::
+
+    import kombu_dash
+
+    @kombu_dash.register_tag
+    class MoneyTag(kombu_dash.Tag):
+        key = "myapp.Money"          # on the wire: {"~myapp.Money": [...]}
+        types = (Money,)             # or "myapp.money:Money", resolved lazily
+        payload = list               # the JSON shape to_python receives
+
+        def to_json(self, value):    # made of JSON-able values; encoded recursively
+            return [value.amount, value.currency]
+
+        def to_python(self, payload):  # payload already decoded
+            amount, currency = payload
+            return Money(amount, currency)
+
+Decoding only ever looks a tag up in the registry: no name in a message is
+imported, called or looked up as an attribute.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import decimal
+import uuid
+from collections import OrderedDict
+from typing import Any, ClassVar
+
+from .errors import EncodeError
+
+__all__ = ["Tag", "BUILTIN_TAGS", "pairs", "INT_MIN", "INT_MAX"]
+
+# Integers JSON libraries (orjson) carry natively; others travel as {"~int": "..."}.
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+
+
+class Tag:
+    """Base class for a type's wire form. Subclass it and register the subclass."""
+
+    #: wire name after the ``~``; stable, never a Python import path
+    key: ClassVar[str] = ""
+    #: classes this tag writes: class objects or ``"module:QualName"`` strings,
+    #: resolved only once the module is already imported (no import on encode)
+    types: ClassVar[tuple] = ()
+    #: also write subclasses of ``types`` (they come back as the base class)
+    subclasses: ClassVar[bool] = False
+    #: the JSON type the payload must have once decoded (list, str, dict, int)
+    payload: ClassVar[type] = list
+    #: write the payload itself, untagged (it then decodes as plain JSON data)
+    plain: ClassVar[bool] = False
+
+    def key_for(self, value: Any) -> str:
+        """The wire key for this value; stand-ins use it to keep their origin's tag."""
+        return self.key
+
+    def to_json(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def to_python(self, payload: Any) -> Any:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} ~{self.key}>"
+
+
+def pairs(payload) -> list:
+    """Validate a ``[[key, value], ...]`` payload, the wire form of every multi-dict."""
+    for item in payload:
+        if type(item) is not list or len(item) != 2:
+            raise ValueError(f"expected [key, value] pairs, got {type(item).__name__} {item!r:.60}")
+    return payload
+
+
+def pair_list(items) -> list:
+    # Lists, not tuples: a tuple in a payload would itself be tagged.
+    return [[k, v] for k, v in items]
+
+
+# -- containers JSON flattens or refuses ------------------------------------------
+
+
+class TupleTag(Tag):
+    key = "tuple"
+    types = (tuple,)
+
+    def to_json(self, value):
+        return list(value)
+
+    def to_python(self, payload):
+        return tuple(payload)
+
+
+class SetTag(Tag):
+    key = "set"
+    types = (set,)
+
+    def to_json(self, value):
+        return list(value)
+
+    def to_python(self, payload):
+        return set(payload)
+
+
+class FrozenSetTag(SetTag):
+    key = "frozenset"
+    types = (frozenset,)
+
+    def to_python(self, payload):
+        return frozenset(payload)
+
+
+class DictTag(Tag):
+    """Dicts JSON objects cannot hold: non-str keys, or one ``~`` key (the escape)."""
+
+    key = "dict"
+    types = ()  # chosen by the codec for such dicts, never by class
+
+    def to_json(self, value):
+        return pair_list(value.items())
+
+    def to_python(self, payload):
+        return dict(pairs(payload))
+
+
+class OrderedDictTag(DictTag):
+    key = "OrderedDict"
+    types = (OrderedDict,)
+
+    def to_python(self, payload):
+        return OrderedDict(pairs(payload))
+
+
+# -- scalars JSON has no type for ----------------------------------------------------
+
+
+class BytesTag(Tag):
+    key = "bytes"
+    types = (bytes,)
+    payload = str
+
+    def to_json(self, value):
+        return base64.b64encode(value).decode("ascii")
+
+    def to_python(self, payload):
+        try:
+            return base64.b64decode(payload, validate=True)
+        except binascii.Error as exc:
+            raise ValueError(f"invalid base64: {exc}") from None
+
+
+class ByteArrayTag(BytesTag):
+    key = "bytearray"
+    types = (bytearray,)
+
+    def to_python(self, payload):
+        return bytearray(super().to_python(payload))
+
+
+class FloatTag(Tag):
+    """NaN and the infinities: JSON has no literal for them (orjson writes null)."""
+
+    key = "float"
+    types = ()  # chosen by the codec for non-finite floats
+    payload = str
+    _VALUES = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
+
+    def to_json(self, value):
+        return "nan" if value != value else ("inf" if value > 0 else "-inf")
+
+    def to_python(self, payload):
+        try:
+            return self._VALUES[payload]
+        except KeyError:
+            raise ValueError(f"expected 'nan', 'inf' or '-inf', got {payload!r:.40}") from None
+
+
+class IntTag(Tag):
+    """Integers beyond 64 bits, which JSON parsers disagree on."""
+
+    key = "int"
+    types = ()  # chosen by the codec for out-of-range ints
+    payload = str
+
+    def to_json(self, value):
+        return str(value)
+
+    def to_python(self, payload):
+        if not payload.lstrip("-").isdigit() or not payload.isascii():
+            raise ValueError(f"expected decimal digits, got {payload!r:.40}")
+        value = int(payload)  # Python's own digit limit bounds the work
+        if INT_MIN <= value <= INT_MAX:
+            raise ValueError("64-bit integers are written as JSON numbers")
+        return value
+
+
+class DecimalTag(Tag):
+    key = "decimal"
+    types = (decimal.Decimal,)
+    payload = str
+
+    def to_json(self, value):
+        return str(value)
+
+    def to_python(self, payload):
+        if len(payload) > 4300:
+            raise ValueError("decimal longer than 4300 characters")
+        try:
+            return decimal.Decimal(payload)
+        except decimal.InvalidOperation:
+            raise ValueError(f"not a decimal: {payload!r:.40}") from None
+
+
+class UUIDTag(Tag):
+    key = "uuid"
+    types = (uuid.UUID,)
+    payload = str
+
+    def to_json(self, value):
+        return str(value)
+
+    def to_python(self, payload):
+        return uuid.UUID(payload)
+
+
+# -- dates and times -----------------------------------------------------------------
+
+
+def _zone_key(tzinfo) -> str | None:
+    """The IANA key of a zoneinfo zone; ``None`` for a fixed-offset ``timezone``."""
+    if tzinfo is None or type(tzinfo) is dt.timezone:
+        return None
+    key = getattr(tzinfo, "key", None)
+    if type(tzinfo).__name__ == "ZoneInfo" and isinstance(key, str):
+        return key
+    raise EncodeError(
+        f"cannot write a datetime whose tzinfo is {type(tzinfo).__module__}.{type(tzinfo).__qualname__}: "
+        "only datetime.timezone and zoneinfo.ZoneInfo keep their meaning; "
+        "convert with .astimezone(zoneinfo.ZoneInfo(...)) first"
+    )
+
+
+class DateTimeTag(Tag):
+    """ISO 8601, microseconds kept; a zoneinfo zone follows in brackets (RFC 9557):
+    ``2024-03-31T02:30:00+02:00[Europe/Paris]``."""
+
+    key = "datetime"
+    types = (dt.datetime,)
+    payload = str
+
+    def to_json(self, value):
+        text = value.isoformat()
+        zone = _zone_key(value.tzinfo)
+        return f"{text}[{zone}]" if zone else text
+
+    def to_python(self, payload):
+        text, _, zone = payload.partition("[")
+        value = dt.datetime.fromisoformat(text)
+        if not zone:
+            return value
+        import zoneinfo
+
+        if not zone.endswith("]") or value.tzinfo is None:
+            raise ValueError(f"bad zone suffix in {payload!r:.60}")
+        try:
+            tz = zoneinfo.ZoneInfo(zone[:-1])
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {zone[:-1]!r:.40}") from exc
+        offset = value.utcoffset()
+        local = value.replace(tzinfo=tz)
+        if local.utcoffset() != offset:  # the second of two ambiguous wall times
+            local = local.replace(fold=1)
+        if local.utcoffset() != offset:
+            raise ValueError(f"offset {offset} does not exist in zone {zone[:-1]}")
+        return local
+
+
+class DateTag(Tag):
+    key = "date"
+    types = (dt.date,)
+    payload = str
+
+    def to_json(self, value):
+        return value.isoformat()
+
+    def to_python(self, payload):
+        return dt.date.fromisoformat(payload)
+
+
+class TimeTag(Tag):
+    key = "time"
+    types = (dt.time,)
+    payload = str
+
+    def to_json(self, value):
+        if value.tzinfo is not None and type(value.tzinfo) is not dt.timezone:
+            raise EncodeError("a time's tzinfo must be a fixed datetime.timezone")
+        return value.isoformat()
+
+    def to_python(self, payload):
+        return dt.time.fromisoformat(payload)
+
+
+class TimeDeltaTag(Tag):
+    """``[days, seconds, microseconds]``: exact, unlike a float of seconds."""
+
+    key = "timedelta"
+    types = (dt.timedelta,)
+
+    def to_json(self, value):
+        return [value.days, value.seconds, value.microseconds]
+
+    def to_python(self, payload):
+        days, seconds, micros = payload
+        if not all(type(x) is int for x in payload):
+            raise ValueError("expected three integers")
+        return dt.timedelta(days=days, seconds=seconds, microseconds=micros)
+
+
+BUILTIN_TAGS = (
+    TupleTag,
+    SetTag,
+    FrozenSetTag,
+    DictTag,
+    OrderedDictTag,
+    BytesTag,
+    ByteArrayTag,
+    FloatTag,
+    IntTag,
+    DecimalTag,
+    UUIDTag,
+    DateTimeTag,
+    DateTag,
+    TimeTag,
+    TimeDeltaTag,
+)
