@@ -14,7 +14,8 @@ class MultiDictTag(PairsTag):
     module, name = "multidict", "MultiDict"
 
     def items(self, value):
-        return value.items()
+        # CIMultiDict keys are multidict.istr, a str subclass: plain str on the wire
+        return [(str(k), v) for k, v in value.items()]
 
 
 class CIMultiDictTag(MultiDictTag):
