@@ -19,7 +19,7 @@ try:  # pragma: no cover - exercised by the "without orjson" test session
 except ImportError:  # pragma: no cover
     orjson = None
 
-__all__ = ["dumpb", "loadb", "HAVE_ORJSON", "stdlib_dumpb"]
+__all__ = ["dumpb", "loadb", "HAVE_ORJSON", "stdlib_dumpb", "stdlib_loadb"]
 
 HAVE_ORJSON = orjson is not None
 
@@ -55,9 +55,12 @@ def _reject_constant(name):
 
 
 def stdlib_loadb(data):
-    if not isinstance(data, str):
-        data = bytes(data).decode("utf-8")  # strict: JSON on the wire is UTF-8
-    return json.loads(data, parse_constant=_reject_constant)
+    try:
+        if not isinstance(data, str):
+            data = bytes(data).decode("utf-8")  # strict: JSON on the wire is UTF-8
+        return json.loads(data, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise DecodeError(f"malformed JSON: {exc}") from exc
 
 
 if orjson is not None:
@@ -76,11 +79,5 @@ if orjson is not None:
         except _OrjsonDecodeError as exc:
             raise DecodeError(f"malformed JSON: {exc}") from exc
 
-else:  # pragma: no cover
-    dumpb = stdlib_dumpb
-
-    def loadb(data):
-        try:
-            return stdlib_loadb(data)
-        except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-            raise DecodeError(f"malformed JSON: {exc}") from exc
+else:  # pragma: no cover - exercised by the no-orjson nox session
+    dumpb, loadb = stdlib_dumpb, stdlib_loadb

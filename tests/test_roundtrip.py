@@ -21,6 +21,8 @@ from dash._utils import AttributeDict as DashAttributeDict
 import kombu_dash
 from kombu_dash import Headers, MultiDict
 
+from .assertions import same
+
 UTC = dt.timezone.utc
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
 
@@ -102,31 +104,10 @@ ROWS = [
 ]
 
 
-def _same(out, obj):
-    """Equal and of the same type, at every depth of containers we can look into."""
-    assert type(out) is type(obj), f"{type(out)!r} is not {type(obj)!r}"
-    if isinstance(obj, float) and math.isnan(obj):
-        assert math.isnan(out)
-        return
-    assert out == obj
-    if type(obj) in (list, tuple):
-        for a, b in zip(out, obj):
-            _same(a, b)
-    elif type(obj) in (dict, OrderedDict):
-        assert list(out) == list(obj), "key order"
-        for k in obj:
-            _same(out[k], obj[k])
-    elif isinstance(obj, dt.datetime) and obj.tzinfo is not None:
-        assert type(out.tzinfo) is type(obj.tzinfo)
-        assert out.utcoffset() == obj.utcoffset() and out.fold == obj.fold
-        if isinstance(obj.tzinfo, zoneinfo.ZoneInfo):
-            assert out.tzinfo.key == obj.tzinfo.key
-
-
 @pytest.mark.parametrize("obj", [row[1] for row in ROWS], ids=[row[0] for row in ROWS])
 def test_round_trip(obj):
     out = kombu_dash.loads(kombu_dash.dumps(obj))
-    _same(out, obj)
+    same(out, obj)
 
 
 @pytest.mark.parametrize("obj", [row[1] for row in ROWS], ids=[row[0] for row in ROWS])
@@ -134,7 +115,7 @@ def test_round_trip_nested_in_plain_data(obj):
     # The same value deep inside ordinary JSON data, as a Celery body would hold it.
     wrapped = [{"args": [1, {"deep": [obj]}], "kwargs": {}}]
     out = kombu_dash.loads(kombu_dash.dumpb(wrapped))
-    _same(out[0]["args"][1]["deep"][0], obj)
+    same(out[0]["args"][1]["deep"][0], obj)
 
 
 def test_nan_round_trips():
