@@ -5,6 +5,7 @@ None of them imports its framework at import time: classes are named as
 """
 
 from . import aiohttp_multidict, celery, dash, own, starlette, werkzeug
+from . import django, pandas, yarl
 
 FRAMEWORK_TAGS = (
     *own.TAGS,
@@ -13,6 +14,7 @@ FRAMEWORK_TAGS = (
     *aiohttp_multidict.TAGS,
     *dash.TAGS,
     *celery.TAGS,
+    *django.TAGS, *pandas.TAGS, *yarl.TAGS,
 )
 
 __all__ = ["FRAMEWORK_TAGS"]
