@@ -1,0 +1,83 @@
+"""The Celery app the reliability tests (CLI, faults, load) run real workers with.
+
+Configured from the environment so each test gives its worker its own broker, queue
+and recording keys:
+
+KD_BROKER, KD_BACKEND   broker and result backend URLs
+KD_QUEUE                the one queue this app's tasks go to
+KD_MODE                 "json" (a worker that never heard of kombu_dash),
+                        "both" (accepts json and kombu_dash, still sends json),
+                        "kombu_dash" (kombu_dash.configure: sends kombu_dash, accepts both)
+KD_RECORD               Redis URL where ``record`` writes (default: the shared Redis)
+KD_VISIBILITY           Redis transport visibility_timeout (seconds) for redelivery tests
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+MODE = os.environ.get("KD_MODE", "kombu_dash")
+QUEUE = os.environ.get("KD_QUEUE", "kd-reliability")
+
+app = Celery(
+    "kd_reliability",
+    broker=os.environ.get("KD_BROKER", "redis://localhost:6379/0"),
+    backend=os.environ.get("KD_BACKEND", "redis://localhost:6379/0"),
+)
+app.conf.update(
+    task_default_queue=QUEUE,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    result_expires=3600,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    # a message restored after a killed worker is delivered again after this many seconds
+    broker_transport_options={"visibility_timeout": float(os.environ.get("KD_VISIBILITY", "3600"))},
+    result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
+)
+if MODE == "both":
+    app.conf.accept_content = ["json", "kombu_dash"]
+    app.conf.result_accept_content = ["json", "kombu_dash"]
+elif MODE == "kombu_dash":
+    import kombu_dash
+
+    kombu_dash.configure(app)
+
+_redis = None
+
+
+def recorder():
+    global _redis
+    if _redis is None:
+        import redis
+
+        _redis = redis.Redis.from_url(os.environ.get("KD_RECORD", "redis://localhost:6379/0"))
+    return _redis
+
+
+@app.task(name="kd.record")
+def record(key: str, i: int, payload=None):
+    """Idempotent: the set holds each id once however often the task runs; the list
+    counts executions (a task redelivered after a crash runs twice)."""
+    r = recorder()
+    pipe = r.pipeline()
+    pipe.sadd(key, i)
+    pipe.rpush(key + ":runs", i)
+    pipe.execute()
+    return i
+
+
+@app.task(name="kd.echo")
+def echo(value):
+    return value
+
+
+@app.task(name="kd.sleep_record")
+def sleep_record(key: str, i: int, seconds: float):
+    import time
+
+    time.sleep(seconds)
+    return record(key, i)
