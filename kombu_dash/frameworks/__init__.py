@@ -5,6 +5,7 @@ None of them imports its framework at import time: classes are named as
 """
 
 from . import aiohttp_multidict, celery, dash, own, starlette, werkzeug
+from . import dash_components, numpy, plotly
 from . import django, pandas, yarl
 
 FRAMEWORK_TAGS = (
@@ -14,6 +15,7 @@ FRAMEWORK_TAGS = (
     *aiohttp_multidict.TAGS,
     *dash.TAGS,
     *celery.TAGS,
+    *dash_components.TAGS, *plotly.TAGS, *numpy.TAGS,
     *django.TAGS, *pandas.TAGS, *yarl.TAGS,
 )
 

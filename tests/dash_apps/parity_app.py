@@ -1,0 +1,140 @@
+"""The app the parity and feature tests serve (and the Celery worker imports).
+
+Configured by environment variables, so a server and its worker import the same module:
+KD_BACKEND (flask|fastapi|quart), KD_MANAGER (celery|diskcache), KD_START_METHOD
+(fork|spawn, diskcache), KD_QUEUE (Celery queue), REDIS_URL, KD_CACHE_DIR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import decimal
+import os
+import time
+
+import dash
+from dash import Dash, Input, Output, State, html
+
+import kombu_dash
+
+BACKEND = os.environ.get("KD_BACKEND", "flask")
+MANAGER = os.environ.get("KD_MANAGER", "diskcache")
+
+
+def _has_backends() -> bool:
+    # Dash grew the backend= argument (flask/fastapi/quart) in 4.2.0.
+    import inspect
+
+    return "backend" in inspect.signature(Dash.__init__).parameters
+
+
+def make_manager():
+    if MANAGER == "celery":
+        from celery import Celery
+
+        url = os.environ["REDIS_URL"]
+        celery_app = Celery(__name__, broker=url, backend=url)
+        # The app's own default stays json: the manager makes Dash's tasks kombu_dash.
+        celery_app.conf.update(
+            task_default_queue=os.environ["KD_QUEUE"],
+            worker_hijack_root_logger=False,
+            broker_connection_retry_on_startup=True,
+        )
+
+        @celery_app.task(name="parity_app.plain_json")
+        def plain_json(x):
+            return x
+
+        return celery_app, kombu_dash.CeleryManager(celery_app)
+    import diskcache
+    import multiprocess
+
+    multiprocess.set_start_method(os.environ.get("KD_START_METHOD", "fork"), force=True)
+    cache_dir = os.environ.get("KD_CACHE_DIR")
+    if cache_dir:
+        return None, kombu_dash.DiskcacheManager(diskcache.Cache(cache_dir, disk=kombu_dash.TaggedJSONDisk))
+    return None, kombu_dash.DiskcacheManager()
+
+
+celery_app, manager = make_manager()
+
+if hasattr(dash, "hooks"):  # dash.hooks.custom_data: dash >= 3.0
+
+    @dash.hooks.custom_data("kd")
+    def _custom_data(ctx):
+        # Values JSON cannot carry, one of them read from the request.
+        return {
+            "when": dt.datetime(2024, 5, 6, 7, 8, 9, tzinfo=dt.timezone.utc),
+            "pair": (1, "two"),
+            "tags": {"x", "y"},
+            "price": decimal.Decimal("10.10"),
+            "nonce": {k.lower(): v for k, v in ctx.get("headers", {}).items()}.get("x-nonce"),
+        }
+
+
+kwargs = {"backend": BACKEND} if _has_backends() else {}
+app = Dash(__name__, background_callback_manager=manager, **kwargs)
+app.layout = html.Div(
+    [
+        html.Button("go", id="btn"),
+        html.Div(id="inp"),
+        html.Div(id="out-sync"),
+        html.Div(id="out-back"),
+        html.Div(id="progress"),
+        html.Div(id="side"),
+        html.Button("cancel", id="cancel"),
+        html.Div(id="feature"),
+    ]
+)
+
+
+def _qualname(obj) -> str:
+    t = type(obj)
+    return f"{t.__module__}.{t.__qualname__}"
+
+
+def snapshot() -> str:
+    """What this callback sees of the request, as kombu_dash JSON (types kept)."""
+    ctx = dash.callback_context
+    args = ctx.args
+    grouping = ctx.args_grouping
+    custom = getattr(ctx, "custom_data", None)
+    seen = {
+        "args": args,
+        "args.type": _qualname(args),
+        "args.getlist(tag)": args.getlist("tag") if hasattr(args, "getlist") else "<no getlist>",
+        "args[tag]": args["tag"] if "tag" in args else "<missing>",
+        "args_grouping": grouping,
+        "args_grouping.attrs": [(g.id, g.property, g.value, g.triggered) for g in grouping],
+        "inputs": ctx.inputs,
+        "states": ctx.states,
+        "outputs_list": ctx.outputs_list,
+        "headers": ctx.headers,
+        "cookies": ctx.cookies,
+        "path": ctx.path,
+        "remote": ctx.remote,
+        "origin": ctx.origin,
+        "triggered": ctx.triggered,
+        "triggered_id": ctx.triggered_id,
+    }
+    if custom is not None:
+        seen["custom_data"] = custom
+        seen["custom_data.kd.when"] = custom.kd["when"]
+        seen["custom_data.type"] = _qualname(custom)
+    return kombu_dash.dumps(seen)
+
+
+@app.callback(Output("out-sync", "children"), Input("btn", "n_clicks"), State("inp", "children"))
+def sync_view(n, nonce):
+    return snapshot()
+
+
+@app.callback(
+    Output("out-back", "children"),
+    Input("btn", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+)
+def back_view(n, nonce):
+    return snapshot()
