@@ -1,0 +1,169 @@
+"""Helpers for the tests that run real Celery workers on real brokers.
+
+Brokers: Redis at REDIS_URL and RabbitMQ at AMQP_URL; the result backend is Redis for both.
+Every app gets its own queue and control exchange, so concurrent runs on the shared brokers
+never take each other's messages or broadcasts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from celery import Celery
+
+from .celery_apps.tasks import define_tasks
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
+BROKER_URLS = {"redis": REDIS_URL, "amqp": AMQP_URL}
+BROKERS = [pytest.param(name, id=name) for name in BROKER_URLS]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def unique(prefix: str) -> str:
+    return f"kd-{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def app_conf(broker: str, queue: str) -> dict:
+    """The settings tests.celery_apps._env builds from the environment, for in-process apps."""
+    return dict(
+        broker_url=BROKER_URLS[broker],
+        result_backend=REDIS_URL,
+        task_default_queue=queue,
+        control_exchange=queue + "-control",
+        result_expires=600,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+
+
+def worker_env(broker: str, queue: str, **extra) -> dict:
+    env = dict(os.environ)
+    env.update(
+        KD_BROKER=BROKER_URLS[broker],
+        KD_BACKEND=REDIS_URL,
+        KD_QUEUE=queue,
+        KD_CONTROL_EXCHANGE=queue + "-control",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def make_app(name: str, broker: str, queue: str, *, configure: bool = True, **conf) -> Celery:
+    """A producer (or in-process worker) app with the tasks of tests.celery_apps.tasks,
+    set up with ``kombu_dash.configure`` unless ``configure=False``."""
+    import kombu_dash
+
+    app = Celery(name, set_as_current=False)
+    app.conf.update(app_conf(broker, queue))
+    app.conf.update(conf)
+    if configure:
+        # before the tasks are bound: a bound task keeps the task_serializer it saw
+        kombu_dash.configure(app)
+    define_tasks(app)
+    return app
+
+
+@contextlib.contextmanager
+def in_process_worker(app: Celery, **kwargs):
+    """Celery's own embedded test worker (celery.contrib.testing), solo pool, in a thread."""
+    from celery.contrib.testing.worker import start_worker
+
+    kwargs.setdefault("pool", "solo")
+    kwargs.setdefault("shutdown_timeout", 30)
+    with start_worker(app, perform_ping_check=False, **kwargs) as worker:
+        yield worker
+
+
+def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+class WorkerProcess:
+    """``python -m celery -A MODULE worker`` as a subprocess, logging to a file.
+
+    Use as a context manager; the worker is ready (consuming) when ``__enter__`` returns.
+    """
+
+    def __init__(self, module: str, broker: str, queue: str, logdir: Path, *, pool: str = "solo",
+                 concurrency: int = 1, extra_args=(), env=None, ready_timeout: float = 90):
+        self.module, self.broker, self.queue = module, broker, queue
+        self.hostname = f"{queue}@%h"
+        self.logfile = Path(logdir) / f"{queue}.log"
+        self.args = [
+            sys.executable, "-m", "celery", "-A", module, "worker",
+            "-P", pool, "-c", str(concurrency), "-Q", queue, "-n", self.hostname,
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "-l", "INFO", "-f", str(self.logfile), *extra_args,
+        ]
+        self.env = worker_env(broker, queue, **(env or {}))
+        self.ready_timeout = ready_timeout
+        self.proc = None
+
+    def log(self) -> str:
+        try:
+            return self.logfile.read_text(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self):
+        # a file, not a pipe: a pipe nobody reads could fill up and block the worker
+        self.outfile = open(self.logfile.with_suffix(".out"), "wb")
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
+            stdout=self.outfile, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        return self
+
+    def wait_ready(self):
+        def ready():
+            if self.proc.poll() is not None:
+                out = self.logfile.with_suffix(".out").read_text(errors="replace")
+                raise AssertionError(f"worker {self.module} exited {self.proc.returncode}:\n{out}\n{self.log()}")
+            return " ready." in self.log()
+
+        try:
+            wait_for(ready, self.ready_timeout, 0.2, f"worker {self.module} on {self.broker}")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        if self.proc is None:
+            return
+        try:
+            if self.proc.poll() is None:
+                # cold shutdown: don't wait for a task still sleeping
+                self.proc.send_signal(signal.SIGQUIT)
+                try:
+                    self.proc.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(self.proc.pid, signal.SIGKILL)  # the group this test started
+                    self.proc.wait(10)
+        finally:
+            self.outfile.close()
+
+    def __enter__(self):
+        return self.start().wait_ready()
+
+    def __exit__(self, *exc):
+        self.stop()
