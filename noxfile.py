@@ -1,0 +1,115 @@
+"""The tested version matrix: ``nox`` runs the whole test suite on each row.
+
+    nox -s oldest newest dash3 no-orjson      # all four (the default)
+    nox -s newest -- tests/test_roundtrip.py  # arguments after -- go to pytest
+    nox -r -s oldest                          # reuse the session's virtualenv
+
+Each session installs this package with every extra in setup.cfg (read from the file,
+so an extra someone adds is installed everywhere) plus the pins of its row; uv resolves
+them together, so a row that cannot be installed fails at install time, loudly.
+Broker tests need Redis and RabbitMQ (REDIS_URL, AMQP_URL; defaults: localhost).
+
+Rows (README "Tested versions"):
+
+============  ======  =============  ===========  ===================  ==================
+session       Python  celery, kombu  dash         starlette, werkzeug  others
+============  ======  =============  ===========  ===================  ==================
+oldest        3.10    5.3.x          4.2.0        0.37.x, 3.0.x        pandas 2.0, Django 4.2
+newest        3.13    5.7.x          4.4.1        latest               latest
+dash3         3.11    5.3.x          3.x (Flask)  latest allowed       ``dash[celery]``
+no-orjson     3.11    5.7.x          4.4.1        latest               without orjson
+============  ======  =============  ===========  ===================  ==================
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+
+# uv creates and fills a virtualenv in seconds from its cache; plain venv+pip is the fallback.
+nox.options.default_venv_backend = "uv" if shutil.which("uv") else "venv"
+nox.options.sessions = ["oldest", "newest", "dash3", "no-orjson"]
+nox.options.error_on_missing_interpreters = True
+
+
+def _python(version: str) -> str:
+    """The pyenv interpreter if this machine has it (CI), else let nox/uv find ``version``."""
+    override = os.environ.get(f"KD_PYTHON_{version.replace('.', '')}")
+    if override:
+        return override
+    pyenv = Path(os.environ.get("PYENV_ROOT", "/root/.pyenv")) / "versions"
+    for candidate in sorted(pyenv.glob(f"{version}.*"), reverse=True):
+        exe = candidate / "bin" / f"python{version}"
+        if exe.exists():
+            return str(exe)
+    return version
+
+
+def _extras(*, without=()) -> list[str]:
+    cfg = configparser.ConfigParser()
+    cfg.read(ROOT / "setup.cfg")
+    return [name for name in cfg["options.extras_require"] if name not in without]
+
+
+def _install(session: nox.Session, *pins: str, without=()) -> None:
+    extras = ",".join(_extras(without=without))
+    session.install("-e", f".[{extras}]", *pins)
+    session.run("python", "-c", _SHOW_VERSIONS)
+
+
+_SHOW_VERSIONS = """
+import importlib.metadata as m, sys
+names = "kombu celery dash flask werkzeug starlette fastapi quart django pandas numpy orjson redis".split()
+def v(n):
+    try:
+        return m.version(n)
+    except m.PackageNotFoundError:
+        return "-"
+print("python", sys.version.split()[0], *(f"{n}=={v(n)}" for n in names))
+"""
+
+
+def _pytest(session: nox.Session) -> None:
+    session.run("python", "-m", "pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session(name="oldest", python=_python("3.10"))
+def oldest(session: nox.Session) -> None:
+    """The oldest supported combination: what ``dash[celery]`` users on Python 3.10 run."""
+    _install(
+        session,
+        "celery[redis]==5.3.*", "kombu==5.3.*", "dash[fastapi,quart]==4.2.0",
+        "starlette==0.37.*", "werkzeug==3.0.*", "flask==3.0.*",
+        "pandas==2.0.*", "numpy==1.26.*", "django==4.2.*",
+    )
+    _pytest(session)
+
+
+@nox.session(name="newest", python=_python("3.13"))
+def newest(session: nox.Session) -> None:
+    """Everything at its newest; dash without the celery extra, which pins celery<5.4."""
+    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart]==4.4.1", "--upgrade")
+    _pytest(session)
+
+
+@nox.session(name="dash3", python=_python("3.11"))
+def dash3(session: nox.Session) -> None:
+    """dash 3.x on Flask, installed the way its docs say: ``dash[celery,diskcache]``."""
+    _install(session, "dash[celery,diskcache]==3.*")
+    _pytest(session)
+
+
+@nox.session(name="no-orjson", python=_python("3.11"))
+def no_orjson(session: nox.Session) -> None:
+    """The stdlib json path: the same bytes on the wire, the same suite green."""
+    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart]==4.4.1", without=("fast",))
+    # in case a dependency pulls orjson in; uv only warns when it is absent
+    session.run("uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True)
+    session.run("python", "-c", "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'")
+    _pytest(session)
