@@ -10,6 +10,8 @@ KD_MODE                 "json" (a worker that never heard of kombu_dash),
                         "kombu_dash" (kombu_dash.configure: sends kombu_dash, accepts both)
 KD_RECORD               Redis URL where ``record`` writes (default: the shared Redis)
 KD_VISIBILITY           Redis transport visibility_timeout (seconds) for redelivery tests
+
+Producers in the tests build their own app with :func:`make_app` and send by task name.
 """
 
 from __future__ import annotations
@@ -18,33 +20,43 @@ import os
 
 from celery import Celery
 
-MODE = os.environ.get("KD_MODE", "kombu_dash")
-QUEUE = os.environ.get("KD_QUEUE", "kd-reliability")
 
-app = Celery(
-    "kd_reliability",
+def make_app(mode: str = "kombu_dash", broker: str = "redis://localhost:6379/0",
+             backend: str = "redis://localhost:6379/0", queue: str = "kd-reliability",
+             visibility: float = 3600.0, **conf) -> Celery:
+    """An app as a worker or a producer of the given mode sees it (producers send by name)."""
+    app = Celery("kd_reliability", broker=broker, backend=backend, set_as_current=False)
+    app.conf.update(
+        task_default_queue=queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        result_expires=3600,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        # a message left unacked by a killed worker is delivered again after this long
+        broker_transport_options={"visibility_timeout": visibility},
+        **conf,
+    )
+    if mode == "both":
+        app.conf.accept_content = ["json", "kombu_dash"]
+        app.conf.result_accept_content = ["json", "kombu_dash"]
+    elif mode == "kombu_dash":
+        import kombu_dash
+
+        kombu_dash.configure(app)
+    elif mode != "json":
+        raise ValueError(f"KD_MODE must be json, both or kombu_dash, not {mode!r}")
+    return app
+
+
+app = make_app(
+    os.environ.get("KD_MODE", "kombu_dash"),
     broker=os.environ.get("KD_BROKER", "redis://localhost:6379/0"),
     backend=os.environ.get("KD_BACKEND", "redis://localhost:6379/0"),
+    queue=os.environ.get("KD_QUEUE", "kd-reliability"),
+    visibility=float(os.environ.get("KD_VISIBILITY", "3600")),
 )
-app.conf.update(
-    task_default_queue=QUEUE,
-    task_acks_late=True,
-    task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
-    result_expires=3600,
-    broker_connection_retry_on_startup=True,
-    worker_hijack_root_logger=False,
-    # a message restored after a killed worker is delivered again after this many seconds
-    broker_transport_options={"visibility_timeout": float(os.environ.get("KD_VISIBILITY", "3600"))},
-    result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
-)
-if MODE == "both":
-    app.conf.accept_content = ["json", "kombu_dash"]
-    app.conf.result_accept_content = ["json", "kombu_dash"]
-elif MODE == "kombu_dash":
-    import kombu_dash
-
-    kombu_dash.configure(app)
 
 _redis = None
 
