@@ -183,10 +183,14 @@ class Codec:
         if depth > self.max_depth:
             raise EncodeError(f"nesting deeper than max_depth={self.max_depth} (a circular reference?)")
         if t is list:
+            out = []
+            append = out.append
             try:
-                return [self._enc(v, depth + 1) for v in obj]
+                for v in obj:
+                    append(self._enc(v, depth + 1))
             except KombuDashError as exc:
-                raise exc._prepend(_failing_index(self, obj, depth)) from exc.__cause__
+                raise exc._prepend(len(out)) from exc.__cause__  # len(out) is the failing index
+            return out
         if t is dict:
             out = {}
             for k, v in obj.items():
@@ -220,9 +224,15 @@ class Codec:
             raise
         except Exception as exc:
             raise EncodeError(f"~{tag.key} cannot write this {type(obj).__qualname__}: {exc}", tag=tag.key) from exc
-        if tag.plain:
-            return self._enc(payload, depth)
-        return {"~" + tag.key_for(obj): self._enc(payload, depth + 1)}
+        try:
+            if tag.plain:
+                return self._enc(payload, depth)
+            return {"~" + tag.key_for(obj): self._enc(payload, depth + 1)}
+        except KombuDashError as exc:
+            if tag.pair_payload and len(exc.path) >= 2 and exc.path[1] == 1:
+                # [[key, value], ...]: point at the key, not at the pair's position
+                exc.path[:2] = [payload[exc.path[0]][0]]
+            raise
 
     # -- decoding ------------------------------------------------------------------
 
@@ -306,16 +316,6 @@ def _may_hold_tag(data) -> bool:
     if type(data) is str:
         return ("~" in data and '"~' in data) or ("\\" in data and ('"\\u007e' in data or '"\\u007E' in data))
     return (b"~" in data and b'"~' in data) or (b"\\" in data and (b'"\\u007e' in data or b'"\\u007E' in data))
-
-
-def _failing_index(codec: Codec, items: list, depth: int) -> int:
-    # Error path only: find which element failed, so the success path builds no paths.
-    for i, v in enumerate(items):
-        try:
-            codec._enc(v, depth + 1)
-        except KombuDashError:
-            return i
-    return -1
 
 
 def _plain_output_ok(levels, has_float, out: bytes) -> bool:

@@ -58,6 +58,8 @@ class Tag:
     payload: ClassVar[type] = list
     #: write the payload itself, untagged (it then decodes as plain JSON data)
     plain: ClassVar[bool] = False
+    #: the payload is ``[[key, value], ...]``: error paths then name the key
+    pair_payload: ClassVar[bool] = False
 
     def key_for(self, value: Any) -> str:
         """The wire key for this value; stand-ins use it to keep their origin's tag."""
@@ -124,6 +126,7 @@ class DictTag(Tag):
 
     key = "dict"
     types = ()  # chosen by the codec for such dicts, never by class
+    pair_payload = True
 
     def to_json(self, value):
         return pair_list(value.items())

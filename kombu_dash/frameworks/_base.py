@@ -35,6 +35,7 @@ class PairsTag(Tag):
     #: ``[]`` gives the last value for a key (starlette, Django) instead of the first
     last = False
     fallback = MultiDict
+    pair_payload = True
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

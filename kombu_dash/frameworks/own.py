@@ -31,6 +31,7 @@ class MultiDictTag(Tag):
 class HeadersTag(Tag):
     key = "kombu_dash.Headers"
     types = (Headers,)
+    pair_payload = True
 
     def key_for(self, value):
         return value.origin or self.key
