@@ -1,0 +1,412 @@
+"""Serializer benchmark: kombu_dash against kombu json, stdlib json, pickle, msgpack,
+jsonpickle and orjson alone, on the same payloads in the same run.
+
+    python -m benchmarks.run            # full run: prints the table, writes benchmarks/results/
+    python -m benchmarks.run --quick    # CI smoke: every payload x serializer twice, checks round trips
+
+All timings are interleaved (one sample of every serializer per round), so the noise of
+a shared machine hits all of them alike: read the *ratios*, not the absolute times.
+"""
+
+from __future__ import annotations
+
+import sys
+
+# Must run before anything imports kombu_dash: the "without orjson" child blocks it.
+if "--_no-orjson" in sys.argv:
+    sys.modules["orjson"] = None  # type: ignore[assignment]
+
+import argparse  # noqa: E402
+import gc  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import time  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from benchmarks.payloads import build, same  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+KD, KJ, ORJSON, JSONPICKLE = "kombu_dash", "kombu json", "orjson", "jsonpickle"
+KD_NO_ORJSON = "kombu_dash (no orjson)"
+KJ_NO_ORJSON = "kombu json (no-orjson run)"
+ORDER = [KD, KJ, "stdlib json", "pickle", "msgpack", JSONPICKLE, ORJSON]
+
+
+def serializers(only=None) -> dict:
+    """name -> (encode, decode); kombu ones go through kombu.serialization like Celery does."""
+    import kombu.serialization as ks
+
+    import kombu_dash
+
+    kombu_dash.register()
+
+    def via_kombu(name):
+        content_type, encoding, _ = ks.registry._encoders[name]
+        accept = {content_type}
+
+        def enc(obj):
+            return ks.dumps(obj, serializer=name)[2]
+
+        def dec(data):
+            return ks.loads(data, content_type, encoding, accept=accept)
+
+        return enc, dec
+
+    out = {KD: via_kombu("kombu_dash"), KJ: via_kombu("json")}
+    if only is None:
+        import pickle
+
+        import jsonpickle
+        import msgpack
+        import orjson
+
+        out["stdlib json"] = (json.dumps, json.loads)
+        out["pickle"] = (lambda o: pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL), pickle.loads)
+        out["msgpack"] = (msgpack.packb, msgpack.unpackb)
+        out[JSONPICKLE] = (jsonpickle.encode, jsonpickle.decode)
+        out[ORJSON] = (orjson.dumps, orjson.loads)
+    return out
+
+
+def status(enc, dec, obj):
+    """('ok'|'lossy'|'refuses'|'fails', encoded, message)."""
+    try:
+        data = enc(obj)
+    except Exception as exc:  # a serializer refusing a type is a result, not a crash
+        return "refuses", None, f"{type(exc).__name__}: {exc}"[:120]
+    try:
+        back = dec(data)
+    except Exception as exc:
+        return "fails", data, f"{type(exc).__name__}: {exc}"[:120]
+    return ("ok" if same(obj, back) else "lossy"), data, ""
+
+
+def _batch(fn, arg, number) -> float:
+    """Per-call ns of ``number`` calls, gc off."""
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = time.perf_counter_ns()
+        for _ in range(number):
+            fn(arg)
+        return (time.perf_counter_ns() - t0) / number
+    finally:
+        gc.enable()
+
+
+def decode_peak(dec, data) -> int:
+    """Peak bytes traced while decoding (input already allocated, result counted)."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        out = dec(data)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    del out
+    return peak
+
+
+def measure(obj, sers: dict, *, quick: bool, budget_s: float) -> dict:
+    """Encode/decode/round-trip medians (ns) of every serializer that carries ``obj``."""
+    res, live = {}, {}
+    for name, (enc, dec) in sers.items():
+        st, data, msg = status(enc, dec, obj)
+        res[name] = {"status": st, "message": msg, "size": len(data) if data is not None else None}
+        if st in ("ok", "lossy"):
+            live[name] = (enc, dec, data)
+    if quick:
+        for name, (enc, dec, data) in live.items():  # a second pass: decoders may mutate
+            assert status(enc, dec, obj)[0] == res[name]["status"], name
+        return res
+    # Calibrate: calls per sample so one sample takes >= 2 ms (timer noise negligible).
+    number, cost = {}, {}
+    for name, (enc, dec, data) in live.items():
+        t0 = time.perf_counter()
+        dec(enc(obj))
+        rt = time.perf_counter() - t0
+        number[name] = max(1, int(0.002 / max(rt, 1e-7)))
+        cost[name] = number[name] * rt
+    rounds = int(min(60, max(3, budget_s / max(sum(cost.values()), 1e-9))))
+    # A serializer far slower than the rest (jsonpickle on 8 MB) gets fewer rounds, at least one.
+    limit = {n: max(1, min(rounds, int(budget_s / 2 / c))) for n, c in cost.items()}
+    samples = {n: {"encode": [], "decode": [], "roundtrip": []} for n in live}
+    for i in range(rounds):
+        for name, (enc, dec, data) in live.items():  # interleaved: noise hits every serializer
+            if i >= limit[name]:
+                continue
+            s, k = samples[name], number[name]
+            s["encode"].append(_batch(enc, obj, k))
+            s["decode"].append(_batch(dec, data, k))
+            # round trip = encode then decode, of the same round
+            s["roundtrip"].append(s["encode"][-1] + s["decode"][-1])
+    for name, (enc, dec, data) in live.items():
+        r = res[name]
+        for what, vals in samples[name].items():
+            r[what] = statistics.median(vals)
+        r["rounds"], r["number"] = len(samples[name]["encode"]), number[name]
+        r["decode_peak"] = decode_peak(dec, data)
+    return res
+
+
+def run_all(quick: bool, only=None, budget_s: float = 4.0) -> dict:
+    sers = serializers(only)
+    out = {}
+    for payload, obj in build(quick):
+        t0 = time.perf_counter()
+        out[payload.name] = {
+            "title": payload.title, "plain_of": payload.plain_of,
+            "results": measure(obj, sers, quick=quick, budget_s=budget_s),
+        }
+        print(f"  {payload.name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def no_orjson_child(quick: bool) -> dict:
+    """kombu_dash and kombu json in a subprocess where ``import orjson`` fails."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "no_orjson.json"
+        cmd = [sys.executable, "-m", "benchmarks.run", "--_no-orjson", "--_out", str(out)]
+        if quick:
+            cmd.append("--quick")
+        root = Path(__file__).resolve().parent.parent
+        subprocess.run(cmd, check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+        return json.loads(out.read_text())
+
+
+# -- reporting ------------------------------------------------------------------------
+
+
+def _us(ns):
+    if ns is None:
+        return "—"
+    us = ns / 1000
+    return f"{us:,.0f}" if us >= 100 else f"{us:.3g}"
+
+
+def _mb(b):
+    return "—" if b is None else f"{b / 1e6:.2f}"
+
+
+def reference(data: dict, payload: str, name: str = KD):
+    """kombu json's result for this payload, or for its plain twin where json refuses."""
+    entry = data[payload]
+    kj = entry["results"].get(KJ)
+    if kj and kj["status"] in ("ok", "lossy"):
+        return kj, payload
+    twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
+    if twin:
+        return data[twin]["results"][KJ], twin
+    return None, None
+
+
+def merge_no_orjson(data: dict, child: dict) -> None:
+    for payload, entry in child.items():
+        data[payload]["results"][KD_NO_ORJSON] = entry["results"][KD]
+        data[payload]["results"][KJ_NO_ORJSON] = entry["results"][KJ]
+
+
+def table(data: dict) -> str:
+    lines = [
+        "| payload | serializer | carries it? | wire KB | encode µs | decode µs | round trip µs "
+        "| round trip × kombu json | decode peak MB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for payload, entry in data.items():
+        res = entry["results"]
+        for name in [*ORDER, KD_NO_ORJSON, KJ_NO_ORJSON]:
+            r = res.get(name)
+            if r is None:
+                continue
+            ref_name = KJ_NO_ORJSON if name == KD_NO_ORJSON else KJ
+            ref, ref_payload = (res.get(ref_name), payload)
+            if not ref or ref["status"] not in ("ok", "lossy"):
+                twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
+                ref, ref_payload = (data[twin]["results"].get(ref_name), twin) if twin else (None, None)
+            ratio = "—"
+            if r.get("roundtrip") and ref and ref.get("roundtrip"):
+                ratio = f"{r['roundtrip'] / ref['roundtrip']:.2f}" + (" †" if ref_payload != payload else "")
+            size = "—" if r["size"] is None else f"{r['size'] / 1000:,.1f}"
+            lines.append(
+                f"| {entry['title']} | {name} | {r['status']} | {size} | {_us(r.get('encode'))} | "
+                f"{_us(r.get('decode'))} | {_us(r.get('roundtrip'))} | {ratio} | {_mb(r.get('decode_peak'))} |"
+            )
+    lines.append("")
+    lines.append("*ok*: same value and same type at every level; *lossy*: decodes, but to other types "
+                 "or values (timed anyway); *refuses*: the encoder raises. † kombu json refuses this "
+                 "payload: the ratio is to kombu json on the plain twin (same information, plain types).")
+    return "\n".join(lines)
+
+
+def goals(data: dict) -> list[tuple[str, str, str, bool]]:
+    """(goal, target, measured, met)."""
+    rt = lambda p, n: data[p]["results"][n].get("roundtrip")  # noqa: E731
+    out = []
+    kj_plain = rt("dash_context_plain", KJ)
+    r = rt("dash_context", KD) / kj_plain
+    out.append(("Dash context round trip vs kombu json (json on the plain twin)", "≤ 0.50×", f"{r:.2f}×", r <= 0.5))
+    r = rt("dash_context_plain", KD) / kj_plain
+    out.append(("Dash context, plain twin (both sides plain)", "≤ 0.50×", f"{r:.2f}×", r <= 0.5))
+    r = rt("table_10k", KD) / rt("table_10k", KJ)
+    out.append(("10k-row table vs kombu json", "≤ 0.50×", f"{r:.2f}×", r <= 0.5))
+    r = rt("table_10k", KD) / rt("table_10k", ORJSON)
+    out.append(("10k-row table vs orjson alone", "≤ 1.50×", f"{r:.2f}×", r <= 1.5))
+    jp = data["containers"]["results"][JSONPICKLE]
+    if jp.get("roundtrip"):
+        r = jp["roundtrip"] / rt("containers", KD)
+        out.append((f"Containers: jsonpickle ({jp['status']}) / kombu_dash", "≥ 20×", f"{r:.1f}×", r >= 20))
+    if KD_NO_ORJSON in data["dash_context"]["results"]:
+        worst, where = 0.0, ""
+        for p, e in data.items():
+            kd = e["results"][KD_NO_ORJSON].get("roundtrip")
+            kj = e["results"][KJ_NO_ORJSON]
+            if not kj.get("roundtrip"):
+                twin = next((q for q, f in data.items() if f["plain_of"] == p), None)
+                kj = data[twin]["results"][KJ_NO_ORJSON] if twin else {}
+            if kd and kj.get("roundtrip") and kd / kj["roundtrip"] > worst:
+                worst, where = kd / kj["roundtrip"], p
+        out.append((f"Without orjson: slowest payload vs kombu json ({where})", "≤ 1.00×", f"{worst:.2f}×",
+                    worst <= 1.0))
+    big = data["table_100k"]["results"]
+    r = big[KD]["decode_peak"] / big[ORJSON]["decode_peak"]
+    out.append(("Decoding the 100k-row table: peak memory vs orjson", "≤ 2.0×", f"{r:.2f}×", r <= 2.0))
+    return out
+
+
+def goals_table(rows) -> str:
+    lines = ["| goal | target | measured | met |", "|---|---|---|---|"]
+    for g, t, m, ok in rows:
+        lines.append(f"| {g} | {t} | {m} | {'yes' if ok else '**no**'} |")
+    return "\n".join(lines)
+
+
+def chart(data: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [*ORDER, KD_NO_ORJSON]
+    colors = {"ok": "#1f77b4", "lossy": "#ff7f0e"}
+    payloads = list(data)
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharey=True)
+    for ax, payload in zip(axes.flat, payloads):
+        res = data[payload]["results"]
+        ys = range(len(names))
+        for y, name in zip(ys, names):
+            r = res.get(name)
+            ref_name = KJ_NO_ORJSON if name == KD_NO_ORJSON else KJ
+            ref = res.get(ref_name)
+            if not ref or not ref.get("roundtrip"):
+                twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
+                ref = data[twin]["results"].get(ref_name) if twin else None
+            if r is None or not r.get("roundtrip") or not ref:
+                label = "refuses" if r and r["status"] == "refuses" else "not run"
+                ax.text(1.0, y, f"  {label}", va="center", fontsize=9, color="grey")
+                continue
+            ratio = r["roundtrip"] / ref["roundtrip"]
+            ax.barh(y, ratio, color=colors.get(r["status"], "grey"),
+                    hatch="//" if r["status"] == "lossy" else None,
+                    edgecolor="#d62728" if name.startswith(KD) else "none", linewidth=1.5)
+            ax.text(ratio, y, f" {ratio:.2f}", va="center", fontsize=8)
+        ax.axvline(1.0, color="black", lw=0.8)
+        ax.axvline(0.5, color="green", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_xlim(0.05, 60)
+        ax.set_title(data[payload]["title"], fontsize=10)
+        ax.set_yticks(list(ys))
+        ax.set_yticklabels(names, fontsize=9)
+        ax.invert_yaxis()
+        ax.set_xlabel("round trip time / kombu json (log; lower is faster)", fontsize=8)
+    from matplotlib.patches import Patch
+
+    fig.legend(handles=[Patch(color=colors["ok"], label="carries it exactly"),
+                        Patch(facecolor=colors["lossy"], hatch="//", label="lossy (other types come back)"),
+                        plt.Line2D([], [], color="black", label="kombu json = 1"),
+                        plt.Line2D([], [], color="green", ls="--", label="goal 0.5×")],
+               loc="lower center", ncol=4, fontsize=9)
+    fig.suptitle("Serializer round trip relative to kombu json (same run; † payloads json refuses are "
+                 "compared with json on their plain twin)", fontsize=11)
+    fig.tight_layout(rect=(0, 0.04, 1, 0.96))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def environment() -> str:
+    import kombu
+
+    import kombu_dash
+
+    try:
+        import orjson
+
+        ov = orjson.__version__
+    except ImportError:
+        ov = "not installed"
+    return (f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+            f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}; "
+            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="smoke mode: round trips only, no timing")
+    ap.add_argument("--budget", type=float, default=4.0, help="seconds of sampling per payload (full mode)")
+    ap.add_argument("--no-child", action="store_true", help="skip the without-orjson subprocess")
+    ap.add_argument("--_no-orjson", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--_out", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    if args._no_orjson:
+        from kombu_dash import _json
+
+        assert not _json.HAVE_ORJSON, "orjson was not blocked"
+        data = run_all(args.quick, only=(KD, KJ), budget_s=args.budget)
+        Path(args._out).write_text(json.dumps(data))
+        return 0
+
+    print("measuring (stderr shows progress)...", file=sys.stderr)
+    data = run_all(args.quick, budget_s=args.budget)
+    if not args.no_child:
+        print("measuring without orjson (subprocess)...", file=sys.stderr)
+        merge_no_orjson(data, no_orjson_child(args.quick))
+
+    bad = [(p, n, r["message"]) for p, e in data.items() for n, r in e["results"].items()
+           if n.startswith(KD) and r["status"] != "ok"]
+    if args.quick:
+        for p, e in data.items():
+            print(p, {n: r["status"] for n, r in e["results"].items()})
+        if bad:
+            print("kombu_dash did not round-trip:", bad, file=sys.stderr)
+            return 1
+        print("quick mode: every payload round-tripped through kombu_dash (no timings taken)")
+        return 0
+
+    RESULTS.mkdir(exist_ok=True)
+    md = ["# Serializer benchmark", "", environment(), "",
+          "Command: `python -m benchmarks.run`. Medians of interleaved samples, gc disabled while "
+          "timing; read the ratios (one run), not the absolute times (shared, noisy machine).", "",
+          "## Goals (issue 4)", "", goals_table(goals(data)), "",
+          "## All results", "", table(data), "",
+          "![round trip relative to kombu json](benchmarks.png)", ""]
+    text = "\n".join(md)
+    (RESULTS / "benchmarks.md").write_text(text)
+    (RESULTS / "benchmarks.json").write_text(json.dumps(data, indent=1))
+    chart(data, RESULTS / "benchmarks.png")
+    print(text)
+    if bad:
+        print("kombu_dash did not round-trip:", bad, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
