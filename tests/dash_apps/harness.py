@@ -117,7 +117,8 @@ def post(base, payload, params=None, headers=None, cookies=None, timeout=30):
 def run_background(base, payload, params=None, headers=None, cookies=None, timeout=60, on_poll=None):
     """Dispatch a background callback, then poll with cacheKey/job until ``response``.
 
-    Returns (dispatch answer, final answer, every poll answer)."""
+    Returns (dispatch answer, final answer, every poll answer); the final answer is
+    None when the server closed the loop with 204 (PreventUpdate, no_update, cancel)."""
     first = post(base, payload, params, headers, cookies)
     assert first.status_code == 200, first.text
     started = first.json()
@@ -134,7 +135,9 @@ def run_background(base, payload, params=None, headers=None, cookies=None, timeo
             on_poll(r.status_code, data)
         if "response" in data:
             return started, data, answers
-        if r.status_code not in (200, 202, 204):
+        if r.status_code == 204:  # finished without an update (a running job answers 200)
+            return started, None, answers
+        if r.status_code not in (200, 202):
             raise AssertionError(f"poll answered {r.status_code}: {r.text[:2000]}")
         time.sleep(0.2)
     raise AssertionError(f"no response within {timeout}s; last answers: {answers[-3:]}")

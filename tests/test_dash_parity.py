@@ -1,0 +1,127 @@
+"""Inside a background callback, dash.callback_context equals what a synchronous
+callback sees for the same request: each backend x manager, over real HTTP.
+
+Real parts: the app served by werkzeug's server (Flask) or uvicorn (FastAPI, Quart) on
+loopback, Dash's callback protocol driven over HTTP (dispatch, then poll with
+cacheKey/job), a real Celery worker on Redis, DiskcacheManager children under fork and
+spawn. The query string repeats a key (?tag=a&tag=b).
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "dash_apps"))
+import harness  # noqa: E402
+
+import kombu_dash  # noqa: E402
+
+pytestmark = pytest.mark.timeout(240)
+
+# harness.BACKENDS leaves out FastAPI and Quart on dash < 4.2.0, which has no such backends.
+MANAGERS = ["celery", "diskcache-fork", "diskcache-spawn"]
+QUERY = [("tag", "a"), ("tag", "b")]
+EXPECTED_ARGS_TYPE = {
+    "flask": ("werkzeug.", "ImmutableMultiDict"),
+    "fastapi": ("starlette.", "QueryParams"),
+    "quart": ("werkzeug.", "ImmutableMultiDict"),
+}
+# werkzeug's [] gives the first value of a repeated key, starlette's the last.
+EXPECTED_ITEM = {"flask": "a", "fastapi": "b", "quart": "a"}
+
+
+@pytest.fixture(scope="module")
+def dash_stack(tmp_path_factory, redis_url):
+    """Start servers (and one Celery worker) on first use; stop them all at the end."""
+    logs = tmp_path_factory.mktemp("dash-stack")
+    queue = f"kd-dash-parity-{uuid.uuid4().hex[:8]}"
+    started = {}
+
+    def get(backend, manager, stock=False):
+        key = (backend, manager, stock)
+        if key in started:
+            return started[key]
+        kind, _, method = manager.partition("-")
+        env = harness.child_env(
+            KD_BACKEND=backend, KD_MANAGER=kind, KD_START_METHOD=method or "fork",
+            KD_QUEUE=queue, REDIS_URL=redis_url, KD_STOCK="1" if stock else "",
+            KD_CACHE_DIR=logs / f"cache-{backend}-{manager}-{int(stock)}",
+        )
+        if kind == "celery" and "worker" not in started:
+            # One worker serves every backend: the job function does not depend on it.
+            started["worker"] = harness.Worker("parity_app", queue, env, logs / "worker.log")
+        name = "-".join([backend, manager] + (["stock"] if stock else []))
+        started[key] = harness.Server("parity_app", env, logs / f"server-{name}.log")
+        return started[key]
+
+    yield get
+    for proc in started.values():
+        proc.stop()
+
+
+def _views(server, path_suffix=""):
+    """The sync and the background callback's view of one request, decoded."""
+    nonce = uuid.uuid4().hex  # also keeps the background cache key unique per run
+    headers = {"X-Nonce": nonce, "Origin": server.base, "Authorization": f"Bearer tok-{nonce}"}
+    cookies = {"session": f"sess-{nonce}"}
+    # Same-length output ids, so both requests carry the same Content-Length header.
+    sync = harness.post(server.base, harness.body("out-sync.children", state=nonce), QUERY, headers, cookies)
+    assert sync.status_code == 200, sync.text[-3000:]
+    _, final, _ = harness.run_background(
+        server.base, harness.body("out-back.children", state=nonce), QUERY, headers, cookies
+    )
+    assert final is not None, "background callback closed without a result"
+    sync_view = kombu_dash.loads(sync.json()["response"]["out-sync"]["children"])
+    back_view = kombu_dash.loads(final["response"]["out-back"]["children"])
+    return nonce, sync_view, back_view
+
+
+def _differences(sync_view: dict, back_view: dict) -> list:
+    diffs = []
+    for key in sorted(set(sync_view) | set(back_view)):
+        a, b = sync_view.get(key, "<absent>"), back_view.get(key, "<absent>")
+        if key == "outputs_list":  # the two callbacks write different outputs
+            b = {**b, "id": "out-sync"} if isinstance(b, dict) else b
+        if type(a) is not type(b) or a != b:
+            diffs.append(f"{key}: sync {type(a).__qualname__} {a!r:.200} != background {type(b).__qualname__} {b!r:.200}")
+    return diffs
+
+
+@pytest.mark.parametrize("manager", MANAGERS)
+@pytest.mark.parametrize("backend", harness.BACKENDS)
+def test_background_context_equals_sync_context(dash_stack, backend, manager):
+    server = dash_stack(backend, manager)
+    nonce, sync_view, back_view = _views(server)
+
+    assert _differences(sync_view, back_view) == []
+    # ...and what they agree on is the request, not a shared mistake:
+    for view in (sync_view, back_view):
+        package, name = EXPECTED_ARGS_TYPE[backend]
+        assert view["args.type"].startswith(package) and view["args.type"].endswith("." + name)
+        assert view["args.getlist(tag)"] == ["a", "b"]
+        assert view["args[tag]"] == EXPECTED_ITEM[backend]
+        assert view["args_grouping.attrs"] == [("btn", "n_clicks", 1, True), ("inp", "children", nonce, False)]
+        assert view["triggered_id"] == "btn"
+        assert view["path"].endswith("?tag=a&tag=b")
+        assert view["cookies"] == {"session": f"sess-{nonce}"}
+        assert type(view["args_grouping"][0]).__name__ == "AttributeDict"
+        if "custom_data" in view:  # dash.hooks: dash >= 3.0
+            kd = view["custom_data"]["kd"]
+            assert kd["pair"] == (1, "two") and kd["tags"] == {"x", "y"}
+            assert str(kd["price"]) == "10.10" and kd["when"].year == 2024 and kd["nonce"] == nonce
+
+
+@pytest.mark.skipif(harness.DASH_VERSION < (4, 3, 0), reason="dash < 4.3 does not flatten ctx.args")
+def test_stock_dash_manager_loses_repeated_keys(dash_stack):
+    """The control: with dash's own DiskcacheManager the same comparison fails on args
+    (dash >= 4.3 turns FastAPI's QueryParams into dict(args) before dispatch), so the
+    parity test above can see the bug it guards against."""
+    nonce, sync_view, back_view = _views(dash_stack("fastapi", "diskcache-fork", stock=True))
+    assert sync_view["args.getlist(tag)"] == ["a", "b"]
+    assert _differences(sync_view, back_view) != []
+    assert back_view["args.type"] == "builtins.dict"
+    assert back_view["args.getlist(tag)"] == "<no getlist>"
