@@ -15,7 +15,7 @@ settings never rejects the task, and the next configured process gets a QueryDic
 
 from __future__ import annotations
 
-from ..errors import DecodeError
+from ..errors import DecodeError, EncodeError
 from ..multidict import MultiDict
 from ..tags import Tag, pair_list, pairs
 from ._base import load_class
@@ -27,10 +27,18 @@ _OPTIONS = frozenset(("mutable", "encoding", "empty"))
 
 def _django_pairs(value):
     items, empty = [], []
+    file_cls = load_class("django.core.files.base", "File")
     for key, values in value.lists():
         if not values:
             empty.append(key)
-        items.extend((key, v) for v in values)
+        for v in values:
+            if file_cls is not None and isinstance(v, file_cls):
+                raise EncodeError(
+                    f"key {key!r} holds a {type(v).__qualname__} (request.FILES?): "
+                    "read and send its content instead",
+                    path=[key],
+                )
+            items.append((key, v))
     return pair_list(items), empty
 
 
