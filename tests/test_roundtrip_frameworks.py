@@ -425,3 +425,11 @@ def test_stand_in_is_a_multidict():
     # The fallback is kombu_dash's public MultiDict, with Django's [] (last value).
     md = MultiDict([("a", "1"), ("a", "2")], last=True, origin="django.QueryDict")
     assert kombu_dash.dumps(md) == '{"~django.QueryDict":[["a","1"],["a","2"]]}'
+
+
+def test_uploaded_file_is_refused_naming_the_key():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    files = multi_value_dict({"doc": [SimpleUploadedFile("a.txt", b"x")]})
+    with pytest.raises(EncodeError, match=r"key 'doc' holds a SimpleUploadedFile.*\['files'\]\['doc'\]"):
+        kombu_dash.dumps({"files": files})
