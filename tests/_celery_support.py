@@ -75,6 +75,10 @@ def make_app(name: str, broker: str, queue: str, *, configure: bool = True, **co
     return app
 
 
+def broker_of(app: Celery) -> str:
+    return next(name for name, url in BROKER_URLS.items() if url == app.conf.broker_url)
+
+
 @contextlib.contextmanager
 def in_process_worker(app: Celery, **kwargs):
     """Celery's own embedded test worker (celery.contrib.testing), solo pool, in a thread."""
@@ -82,8 +86,29 @@ def in_process_worker(app: Celery, **kwargs):
 
     kwargs.setdefault("pool", "solo")
     kwargs.setdefault("shutdown_timeout", 30)
-    with start_worker(app, perform_ping_check=False, **kwargs) as worker:
-        yield worker
+    try:
+        with start_worker(app, perform_ping_check=False, **kwargs) as worker:
+            yield worker
+    finally:
+        delete_queue(broker_of(app), app.conf.task_default_queue)
+
+
+def delete_queue(broker: str, queue: str) -> None:
+    """Remove a test queue from the shared broker (RabbitMQ keeps durable queues forever)."""
+    from kombu import Connection
+
+    try:
+        with Connection(BROKER_URLS[broker], connect_timeout=5) as conn:
+            conn.default_channel.queue_delete(queue)
+    except Exception as exc:  # cleanup only: never hide the test's own outcome
+        print(f"could not delete queue {queue!r} on {broker}: {exc!r}", file=sys.stderr)
+
+
+def stop_all(*workers: "WorkerProcess") -> None:
+    for worker in workers:  # signal all first: their shutdowns overlap
+        worker.signal_stop()
+    for worker in workers:
+        worker.stop()
 
 
 def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
@@ -117,6 +142,7 @@ class WorkerProcess:
         self.env = worker_env(broker, queue, **(env or {}))
         self.ready_timeout = ready_timeout
         self.proc = None
+        self.stop_deadline = None
 
     def log(self) -> str:
         try:
@@ -147,20 +173,30 @@ class WorkerProcess:
             raise
         return self
 
+    def signal_stop(self):
+        if self.proc is not None and self.proc.poll() is None and self.stop_deadline is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.stop_deadline = time.monotonic() + 3.0
+
     def stop(self):
-        if self.proc is None:
+        """Warm shutdown, then SIGKILL to the process group this helper started.
+
+        An idle worker on RabbitMQ only notices SIGTERM when its event loop next wakes (up to
+        ~10 s), and nothing here needs a graceful exit: the queue is deleted afterwards.
+        """
+        if self.proc is None or self.outfile.closed:
             return
         try:
+            self.signal_stop()
             if self.proc.poll() is None:
-                # cold shutdown: don't wait for a task still sleeping
-                self.proc.send_signal(signal.SIGQUIT)
                 try:
-                    self.proc.wait(20)
+                    self.proc.wait(max(0.0, self.stop_deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
-                    os.killpg(self.proc.pid, signal.SIGKILL)  # the group this test started
+                    os.killpg(self.proc.pid, signal.SIGKILL)
                     self.proc.wait(10)
         finally:
             self.outfile.close()
+            delete_queue(self.broker, self.queue)
 
     def __enter__(self):
         return self.start().wait_ready()
