@@ -32,6 +32,7 @@ import base64
 import binascii
 import datetime as dt
 import decimal
+import re
 import uuid
 from collections import OrderedDict
 from typing import Any, ClassVar
@@ -238,6 +239,21 @@ class UUIDTag(Tag):
 # -- dates and times -----------------------------------------------------------------
 
 
+_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{6}))?)?$")
+
+
+def _from_iso(cls, text: str):
+    """``cls.fromisoformat`` with the UTC offset read here: Python 3.11 drops an
+    offset's microseconds, and 3.10 reads no seconds in it."""
+    m = _OFFSET.search(text)
+    if m is None:
+        return cls.fromisoformat(text)
+    sign, hours, minutes, seconds, micros = m.groups()
+    offset = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
+                          microseconds=int(micros or 0))
+    return cls.fromisoformat(text[: m.start()]).replace(tzinfo=dt.timezone(-offset if sign == "-" else offset))
+
+
 def _zone_key(tzinfo) -> str | None:
     """The IANA key of a zoneinfo zone; ``None`` for a fixed-offset ``timezone``."""
     if tzinfo is None or type(tzinfo) is dt.timezone:
@@ -267,7 +283,7 @@ class DateTimeTag(Tag):
 
     def to_python(self, payload):
         text, _, zone = payload.partition("[")
-        value = dt.datetime.fromisoformat(text)
+        value = _from_iso(dt.datetime, text)
         if not zone:
             return value
         import zoneinfo
@@ -310,7 +326,7 @@ class TimeTag(Tag):
         return value.isoformat()
 
     def to_python(self, payload):
-        return dt.time.fromisoformat(payload)
+        return _from_iso(dt.time, payload)
 
 
 class TimeDeltaTag(Tag):
