@@ -99,14 +99,18 @@ def _qualname(obj) -> str:
 def snapshot() -> str:
     """What this callback sees of the request, as kombu_dash JSON (types kept)."""
     ctx = dash.callback_context
-    args = ctx.args
     grouping = ctx.args_grouping
     custom = getattr(ctx, "custom_data", None)
-    seen = {
-        "args": args,
-        "args.type": _qualname(args),
-        "args.getlist(tag)": args.getlist("tag") if hasattr(args, "getlist") else "<no getlist>",
-        "args[tag]": args["tag"] if "tag" in args else "<missing>",
+    seen = {}
+    if hasattr(type(ctx), "args"):  # ctx.args: dash 4; dash 3 keeps the query in ctx.path only
+        args = ctx.args
+        seen = {
+            "args": args,
+            "args.type": _qualname(args),
+            "args.getlist(tag)": args.getlist("tag") if hasattr(args, "getlist") else "<no getlist>",
+            "args[tag]": args["tag"] if "tag" in args else "<missing>",
+        }
+    seen.update({
         "args_grouping": grouping,
         "args_grouping.attrs": [(g.id, g.property, g.value, g.triggered) for g in grouping],
         "inputs": ctx.inputs,
@@ -119,7 +123,7 @@ def snapshot() -> str:
         "origin": ctx.origin,
         "triggered": ctx.triggered,
         "triggered_id": ctx.triggered_id,
-    }
+    })
     if custom is not None:
         seen["custom_data"] = custom
         seen["custom_data.kd.when"] = custom.kd["when"]
