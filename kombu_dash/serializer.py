@@ -45,9 +45,12 @@ def register() -> None:
     kombu_register(SERIALIZER, encode, decode, content_type=CONTENT_TYPE, content_encoding=CONTENT_ENCODING)
 
 
-def _with(names, *extra) -> list:
-    out = list(names or ())
-    for name in extra:
+_JSON = ("json", "application/json")
+
+
+def _accept(names, keep_json: bool) -> list:
+    out = [n for n in (names or ()) if keep_json or n not in _JSON]
+    for name in (SERIALIZER, "json") if keep_json else (SERIALIZER,):
         if name not in out:
             out.append(name)
     return out
@@ -58,19 +61,17 @@ def configure(app, *, keep_json: bool = True):
 
     Sets ``task_serializer`` and ``result_serializer`` to ``kombu_dash`` and adds it
     to ``accept_content`` and ``result_accept_content``. With ``keep_json`` (the
-    default) ``json`` stays accepted, so workers can be upgraded one by one: see
-    "Rolling upgrade" in the README. Returns the app.
+    default) ``json`` stays accepted, so workers can be upgraded one by one (see
+    "Rolling upgrade" in the README); ``keep_json=False`` removes it once every
+    producer sends kombu_dash. Events keep their own serializer. Returns the app.
     """
     register()
     conf = app.conf
-    accepted = ["json"] if keep_json else []
-    accept = _with(conf.accept_content, SERIALIZER, *accepted)
-    # result_accept_content falls back to accept_content when unset
-    result_accept = _with(conf.result_accept_content or conf.accept_content, SERIALIZER, *accepted)
     conf.update(
         task_serializer=SERIALIZER,
         result_serializer=SERIALIZER,
-        accept_content=accept,
-        result_accept_content=result_accept,
+        accept_content=_accept(conf.accept_content, keep_json),
+        # result_accept_content falls back to accept_content when unset
+        result_accept_content=_accept(conf.result_accept_content or conf.accept_content, keep_json),
     )
     return app
