@@ -1,0 +1,436 @@
+"""Fuzz the kombu_dash decoder: whatever arrives from the broker, ``loads`` returns a
+value or raises ``kombu_dash.DecodeError``, nothing else, and quickly.
+
+Seeds are valid messages (at least one per registered tag, built from real values where
+we know how, otherwise a payload of the tag's declared shape) plus hostile ones; each
+input is a seed put through a few mutations, at the byte level (flips, splices, deep
+nesting, truncation, invalid UTF-8) or at the JSON level (tag names swapped, including
+names of modules, builtins and dunders; payload shapes changed; huge numbers;
+duplicate keys; NaN/Infinity literals).
+
+Run it (outside CI)::
+
+    python fuzz/fuzz_decode.py -n 1000000            # deterministic, seed 0
+    python fuzz/fuzz_decode.py -n 1000000 --seed 7 --jobs 2
+    python fuzz/fuzz_decode.py --atheris              # coverage-guided, needs `pip install atheris`
+
+Each run prints inputs tried, outcomes, the slowest input, and every failure (the input
+is written under fuzz/crashes/ so it can be replayed with ``--replay FILE``). Exit status
+is 1 if any input raised something other than DecodeError or took over --max-seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import decimal
+import json
+import os
+import random
+import sys
+import time
+import traceback
+import uuid
+from collections import OrderedDict
+from pathlib import Path
+
+import kombu_dash
+from kombu_dash import DecodeError, EncodeError
+
+HOSTILE_TAGS = [
+    "os.system", "posix.system", "subprocess.Popen", "builtins.eval", "builtins.exec",
+    "__builtins__", "__import__", "__class__", "__subclasses__", "__globals__", "__init__",
+    "__reduce__", "__dict__", "tuple.__class__", "kombu_dash.codec.Codec", "importlib.import_module",
+    "pickle.loads", "celery.canvas.Signature", "celery.Signature", "", "~", "~tuple", "tuple ",
+    "TUPLE", "tuple\x00", "dash.Component.__init__", "numpy.load", "pandas.read_pickle",
+]
+
+HOSTILE_STRINGS = [
+    "", "\x00", "\ud800", "../../../../etc/passwd", "/etc/passwd", "dateutil//etc/passwd",
+    "os.system", "__class__", "x" * 5000, "9" * 5000, "-" + "9" * 5000, "1e999999", "NaN",
+    "Europe/Paris", "[Europe/Paris]", "O", "|O", "<f8", "V1000000000", "object", "nan", "-inf",
+]
+
+HOSTILE_NUMBERS = [
+    0, -0, 1, -1, 2**63, 2**64, -(2**63) - 1, 2**64 - 1, 10**30, 1e308, -1e308, 5e-324,
+    0.1, 2**31, 10**4300, 10**4301,
+]
+
+LITERALS = [b"NaN", b"Infinity", b"-Infinity", b"1e999", b"-1e999", b"1" * 5000, b"-0",
+            b"0.0e-999999", b"1E+400", b"true", b"null", b'"\\ud800"', b'"\\u0000"', b'"\\u007etuple"']
+
+
+def _sample_values() -> list:
+    """Real values of every type we know how to build here; each becomes a seed."""
+    md = kombu_dash.MultiDict
+    values = [
+        (1, "a", None), {1, 2}, frozenset({"x"}), OrderedDict(a=1), {1: "int key"},
+        {"~tuple": "a dict that looks like a tag"}, b"\x00\xffbytes", bytearray(b"ba"),
+        float("nan"), float("inf"), float("-inf"), 2**70, -(2**70), decimal.Decimal("1.10"),
+        uuid.UUID(int=7), dt.datetime(2024, 3, 31, 2, 30), dt.date(2024, 2, 29), dt.time(1, 2, 3, 4),
+        dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=-3))), dt.timedelta(days=-1, seconds=5),
+        md([("a", "1"), ("a", "2")]), md([("a", "1")], last=True), kombu_dash.Headers([("Set-Cookie", "a")]),
+        kombu_dash.AttributeDict(value=1, nested={"x": (1,)}),
+        [[(1,), {2}], {"k": [b"v", {"~x": 1}]}],
+        (((), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None})),
+    ]
+    try:
+        import zoneinfo
+
+        values.append(dt.datetime(2024, 10, 27, 2, 30, fold=1, tzinfo=zoneinfo.ZoneInfo("Europe/Paris")))
+    except Exception:  # no tz database here
+        pass
+    optional = {
+        "werkzeug.datastructures": lambda m: [m.MultiDict([("a", "1"), ("a", "2")]), m.Headers([("A", "b")]),
+                                              m.CombinedMultiDict([m.MultiDict([("a", "1")])]),
+                                              m.ImmutableDict(a=1), m.TypeConversionDict(a="1")],
+        "starlette.datastructures": lambda m: [m.QueryParams("a=1&a=2"), m.Headers(raw=[(b"a", b"1")]),
+                                               m.URL("http://x/?a=1"), m.FormData([("f", "v")])],
+        "multidict": lambda m: [m.MultiDict([("a", "1"), ("a", "2")]), m.CIMultiDict(A="1")],
+        "numpy": lambda np: [np.arange(6, dtype="<i4").reshape(2, 3), np.float32(1.5),
+                             np.array([1, "a", None], dtype=object)],
+        "pandas": lambda pd: [pd.DataFrame({"a": [1, 2], "b": ["x", None]}), pd.Series([1.5], name="s"),
+                              pd.Timestamp("2024-01-01", tz="UTC"), pd.Timedelta("1s"), pd.NaT,
+                              pd.Categorical(["a", "b", "a"])],
+        "yarl": lambda m: [m.URL("http://x/?a=1&a=2")],
+        "dash.html": lambda m: [m.B("bold", id="x")],
+    }
+    import importlib
+
+    for module, make in optional.items():
+        try:
+            values.extend(make(importlib.import_module(module)))
+        except Exception:  # library missing here or not usable without setup: seeds cover the tag
+            pass
+    return values
+
+
+_GENERIC = {list: [["a", "1"], ["a", "2"]], dict: {"a": 1, "items": [["a", "1"]], "last": False},
+            str: "2024-01-01", int: 1, type(None): None, float: 1.5, bool: True}
+
+
+def seeds(codec=None) -> list[bytes]:
+    """Valid messages covering every tag the codec knows, plus a few hostile ones."""
+    codec = codec or kombu_dash.default_codec
+    out = []
+    for value in _sample_values():
+        try:
+            out.append(codec.dumpb(value))
+        except EncodeError:
+            pass
+    for key, tag in sorted(codec.tags().items()):
+        # Every tag, even ones we cannot build a value for here: a payload of its shape.
+        out.append(json.dumps({"~" + key: _GENERIC.get(tag.payload, [])}).encode())
+        out.append(json.dumps([{"~" + key: _GENERIC.get(tag.payload, [])}, 1]).encode())
+    for name in HOSTILE_TAGS:
+        out.append(json.dumps({"~" + name: "echo pwned"}).encode())
+    out += [b"[]", b"{}", b'"~tuple"', b"[" * 300 + b"]" * 300, b'{"a":1,"a":2}', b'{"~tuple":[],"~set":[]}']
+    return out
+
+
+def tag_keys(codec=None) -> list[str]:
+    return sorted((codec or kombu_dash.default_codec).tags())
+
+
+class Mutator:
+    def __init__(self, rng: random.Random, corpus: list[bytes], keys: list[str]):
+        self.rng, self.corpus, self.keys = rng, corpus, keys
+        self.byte_ops = [self.flip, self.replace_byte, self.insert_special, self.delete_chunk,
+                         self.duplicate_chunk, self.splice, self.truncate, self.nest, self.swap_tag_text,
+                         self.insert_literal, self.invalid_utf8]
+        self.tree_ops = [self.tree_swap_tag, self.tree_replace_value, self.tree_wrap_tag,
+                         self.tree_duplicate_key, self.tree_reshape_payload]
+
+    def mutate(self, data: bytes) -> bytes:
+        for _ in range(self.rng.choice((1, 1, 1, 2, 3, 5))):
+            if self.rng.random() < 0.45:
+                data = self.tree(data)
+            else:
+                data = self.rng.choice(self.byte_ops)(data)
+            if len(data) > 200_000:
+                data = data[:200_000]
+        return data
+
+    # -- byte level ----------------------------------------------------------------
+
+    def _pos(self, data, end=False):
+        return self.rng.randint(0, len(data)) if end or not data else self.rng.randrange(len(data))
+
+    def flip(self, d):
+        if not d:
+            return d
+        i = self._pos(d)
+        return d[:i] + bytes([d[i] ^ (1 << self.rng.randrange(8))]) + d[i + 1:]
+
+    def replace_byte(self, d):
+        if not d:
+            return d
+        i = self._pos(d)
+        return d[:i] + bytes([self.rng.choice(b'{}[]":,~\\0123456789-+.eE ntfu\x00\x7f\x80\xc0\xff')]) + d[i + 1:]
+
+    def insert_special(self, d):
+        i = self._pos(d, end=True)
+        piece = self.rng.choice([b'"~', b"~", b'{"~tuple":', b"[", b"]", b"{", b"}", b",", b":", b'"', b"\\",
+                                 b'\\u007e', b'\\ud800', b"-", b"e9999", b'{"~dict":[[', b"null"])
+        return d[:i] + piece + d[i:]
+
+    def delete_chunk(self, d):
+        if not d:
+            return d
+        i = self._pos(d)
+        return d[:i] + d[i + self.rng.randint(1, 16):]
+
+    def duplicate_chunk(self, d):
+        if not d:
+            return d
+        i = self._pos(d)
+        j = min(len(d), i + self.rng.randint(1, 64))
+        return d[:j] + d[i:j] * self.rng.randint(1, 8) + d[j:]
+
+    def splice(self, d):
+        other = self.rng.choice(self.corpus)
+        i, j = self._pos(d, end=True), self._pos(other, end=True)
+        return d[:i] + other[j:]
+
+    def truncate(self, d):
+        return d[:self._pos(d, end=True)]
+
+    def nest(self, d):
+        n = self.rng.choice((50, 199, 200, 201, 1000, 5000, 100_000))
+        opener, closer = self.rng.choice(((b"[", b"]"), (b'{"~tuple":[', b"]}"), (b'{"a":', b"}"),
+                                          (b'{"~dash.AttributeDict":{"a":', b"}}")))
+        return opener * n + d + closer * n
+
+    def swap_tag_text(self, d):
+        if b'"~' not in d:
+            return d
+        new = self.rng.choice(self.keys + HOSTILE_TAGS).encode("utf-8", "surrogatepass")
+        i = d.index(b'"~') + 2
+        j = d.find(b'"', i)
+        return d[:i] + new + d[j if j >= 0 else len(d):]
+
+    def insert_literal(self, d):
+        i = self._pos(d, end=True)
+        return d[:i] + self.rng.choice(LITERALS) + d[i:]
+
+    def invalid_utf8(self, d):
+        i = self._pos(d, end=True)
+        return d[:i] + self.rng.choice([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe2\x82"]) + d[i:]
+
+    # -- JSON level ----------------------------------------------------------------
+
+    def tree(self, data: bytes) -> bytes:
+        try:
+            obj = json.loads(data)
+        except (ValueError, RecursionError):
+            return self.rng.choice(self.byte_ops)(data)
+        op = self.rng.choice(self.tree_ops)
+        try:
+            obj = op(obj)
+            return json.dumps(obj, ensure_ascii=self.rng.random() < 0.3, allow_nan=True).encode("utf-8", "surrogatepass")
+        except (RecursionError, ValueError):
+            return data
+
+    def _nodes(self, obj, depth=0, out=None):
+        out = [] if out is None else out
+        out.append(obj)
+        if depth < 40:
+            if isinstance(obj, dict):
+                for v in obj.values():
+                    self._nodes(v, depth + 1, out)
+            elif isinstance(obj, list):
+                for v in obj:
+                    self._nodes(v, depth + 1, out)
+        return out
+
+    def _random_json(self, depth=0):
+        r = self.rng.random()
+        if depth > 3 or r < 0.5:
+            return self.rng.choice(HOSTILE_STRINGS + HOSTILE_NUMBERS + [None, True, False, float("nan"),
+                                                                        float("inf"), [], {}])
+        if r < 0.75:
+            return [self._random_json(depth + 1) for _ in range(self.rng.randint(0, 4))]
+        if r < 0.9:
+            return {"~" + self.rng.choice(self.keys + HOSTILE_TAGS): self._random_json(depth + 1)}
+        return {self.rng.choice(HOSTILE_STRINGS[:8] + ["a", "items", "last", "dtype", "shape", "data"]):
+                self._random_json(depth + 1) for _ in range(self.rng.randint(0, 3))}
+
+    def tree_swap_tag(self, obj):
+        tagged = [n for n in self._nodes(obj) if isinstance(n, dict) and len(n) == 1
+                  and next(iter(n)).startswith("~")]
+        if not tagged:
+            return self.tree_wrap_tag(obj)
+        node = self.rng.choice(tagged)
+        (key, value), = node.items()
+        node.clear()
+        node["~" + self.rng.choice(self.keys + HOSTILE_TAGS)] = value
+        return obj
+
+    def tree_replace_value(self, obj):
+        containers = [n for n in self._nodes(obj) if isinstance(n, (dict, list)) and n]
+        if not containers:
+            return self._random_json()
+        node = self.rng.choice(containers)
+        if isinstance(node, list):
+            node[self.rng.randrange(len(node))] = self._random_json()
+        else:
+            node[self.rng.choice(list(node))] = self._random_json()
+        return obj
+
+    def tree_wrap_tag(self, obj):
+        return {"~" + self.rng.choice(self.keys + HOSTILE_TAGS): obj}
+
+    def tree_duplicate_key(self, obj):
+        # json.dumps cannot write duplicate keys: emit them by hand around the object
+        return {"~dict": [[1, obj]]} if self.rng.random() < 0.5 else obj
+
+    def tree_reshape_payload(self, obj):
+        tagged = [n for n in self._nodes(obj) if isinstance(n, dict) and len(n) == 1]
+        if not tagged:
+            return obj
+        node = self.rng.choice(tagged)
+        (key, value), = node.items()
+        shapes = [value, [value], {"a": value}, str(value)[:50], 1, None, [[value, value]],
+                  {"items": value, "last": True}, {"dtype": "O", "shape": [1], "data": [value]},
+                  {"namespace": "dash_html_components", "type": "B", "props": {"children": value}},
+                  {"dtype": "|O", "shape": [10**18, 0], "data": []}]
+        node[key] = self.rng.choice(shapes)
+        return obj
+
+
+def check_one(data: bytes, codec=None):
+    """None if ``data`` decodes or raises DecodeError; else the unexpected exception."""
+    codec = codec or kombu_dash.default_codec
+    try:
+        codec.loads(data)
+    except DecodeError:
+        return None
+    except BaseException as exc:  # the finding: anything but DecodeError
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        return exc
+    return None
+
+
+def run(n: int, seed: int = 0, max_seconds: float = 1.0, report=print, stop_after: int = 20,
+        crash_dir: Path | None = None) -> dict:
+    rng = random.Random(seed)
+    corpus = seeds()
+    keys = tag_keys()
+    mut = Mutator(rng, corpus, keys)
+    stats = {"inputs": 0, "decoded": 0, "decode_errors": 0, "failures": [], "slow": [],
+             "slowest": (0.0, b""), "seconds": 0.0, "seeds": len(corpus)}
+    codec = kombu_dash.default_codec
+    for data in corpus:  # first use imports the tags' libraries: not the input's cost
+        check_one(data, codec)
+    start = time.perf_counter()
+    for i in range(n):
+        base = corpus[i] if i < len(corpus) else rng.choice(corpus)
+        data = base if i < len(corpus) else mut.mutate(base)
+        t0 = time.perf_counter()
+        try:
+            codec.loads(data)
+            stats["decoded"] += 1
+            # grow the corpus with inputs that still decode: deeper mutations from there
+            if i >= len(corpus) and len(corpus) < 5000 and rng.random() < 0.05 and len(data) < 20_000:
+                corpus.append(data)
+        except DecodeError:
+            stats["decode_errors"] += 1
+        except Exception as exc:
+            stats["failures"].append((data, exc, traceback.format_exc()))
+            if crash_dir is not None:
+                crash_dir.mkdir(parents=True, exist_ok=True)
+                (crash_dir / f"crash-{seed}-{i}.bin").write_bytes(data)
+            report(f"FAIL input #{i}: {type(exc).__name__}: {str(exc)[:200]}\n  input: {data[:300]!r}")
+            if len(stats["failures"]) >= stop_after:
+                break
+        took = time.perf_counter() - t0
+        if took > stats["slowest"][0]:
+            stats["slowest"] = (took, data)
+        if took > max_seconds:
+            stats["slow"].append((took, data))
+            report(f"SLOW input #{i}: {took:.2f}s, {len(data)} bytes: {data[:200]!r}")
+        stats["inputs"] += 1
+    stats["seconds"] = time.perf_counter() - start
+    return stats
+
+
+def _job(args):
+    n, seed, max_seconds, crash_dir = args
+    stats = run(n, seed, max_seconds, crash_dir=crash_dir)
+    stats["failures"] = [(d, f"{type(e).__name__}: {str(e)[:300]}", "\n".join(line[:200] for line in tb.splitlines()[-30:]))
+                          for d, e, tb in stats["failures"]]
+    return stats
+
+
+def _atheris_main(argv):
+    import atheris
+
+    codec = kombu_dash.default_codec
+
+    def test_one_input(data: bytes):
+        try:
+            codec.loads(data)
+        except DecodeError:
+            pass
+
+    corpus_dir = Path(__file__).parent / "corpus"
+    corpus_dir.mkdir(exist_ok=True)
+    for i, s in enumerate(seeds()):
+        (corpus_dir / f"seed-{i:04d}").write_bytes(s)
+    atheris.instrument_all()
+    atheris.Setup([sys.argv[0], str(corpus_dir), *argv], test_one_input)
+    atheris.Fuzz()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="fuzz kombu_dash.loads (see the module docstring)")
+    p.add_argument("-n", "--inputs", type=int, default=1_000_000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=1, help="processes (each gets seed+k)")
+    p.add_argument("--max-seconds", type=float, default=1.0, help="an input slower than this is a failure")
+    p.add_argument("--replay", metavar="FILE", help="decode one saved input and show what it raises")
+    p.add_argument("--atheris", action="store_true", help="coverage-guided fuzzing with atheris (libFuzzer)")
+    args, rest = p.parse_known_args(argv)
+    if args.atheris:
+        _atheris_main(rest)
+        return 0
+    if args.replay:
+        data = Path(args.replay).read_bytes()
+        t0 = time.perf_counter()
+        try:
+            print(repr(kombu_dash.loads(data))[:2000])
+        except DecodeError as exc:
+            print(f"DecodeError: {exc}")
+        print(f"{time.perf_counter() - t0:.3f}s")
+        return 0
+    crash_dir = Path(__file__).parent / "crashes"
+    if args.jobs > 1:
+        import multiprocessing
+
+        per = -(-args.inputs // args.jobs)
+        with multiprocessing.Pool(args.jobs) as pool:
+            parts = pool.map(_job, [(per, args.seed + k, args.max_seconds, crash_dir) for k in range(args.jobs)])
+    else:
+        parts = [_job((args.inputs, args.seed, args.max_seconds, crash_dir))]
+    total = {k: sum(p[k] for p in parts) for k in ("inputs", "decoded", "decode_errors", "seconds")}
+    failures = [f for p in parts for f in p["failures"]]
+    slow = [s for p in parts for s in p["slow"]]
+    slowest = max((p["slowest"] for p in parts), key=lambda s: s[0])
+    print(f"inputs: {total['inputs']:,}  decoded: {total['decoded']:,}  DecodeError: {total['decode_errors']:,}  "
+          f"other exceptions: {len(failures)}  slower than {args.max_seconds}s: {len(slow)}")
+    print(f"seeds: {parts[0]['seeds']} (tags: {len(tag_keys())})  cpu seconds: {total['seconds']:.1f}  "
+          f"slowest input: {slowest[0] * 1000:.1f} ms ({len(slowest[1])} bytes: {slowest[1][:80]!r})")
+    kinds = {}
+    for data, exc, tb in failures:
+        where = [line for line in tb.splitlines() if line.strip().startswith("File ")]
+        kinds.setdefault((exc.split(":")[0], where[-1].strip() if where else ""), (data, exc))
+    print(f"distinct failures (exception type, innermost frame): {len(kinds)}")
+    for (name, where), (data, exc) in kinds.items():
+        print(f"--- {exc[:200]}\n    at {where}\n    input: {data[:200]!r}")
+    return 1 if failures or slow else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
