@@ -203,3 +203,51 @@ class WorkerProcess:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def make_signing_material(directory: Path) -> dict:
+    """A throwaway RSA key and self-signed certificate for Celery message signing.
+
+    Returns the KD_SECURITY_* environment of tests.celery_apps.signed_app (key file,
+    certificate file, and a store directory holding the certificate).
+    """
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kombu_dash test signer")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    store = Path(directory) / "store"
+    store.mkdir(parents=True)
+    key_file, cert_file = Path(directory) / "worker.key", Path(directory) / "worker.pem"
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    cert_pem = cert.public_bytes(serialization.Encoding.PEM)
+    cert_file.write_bytes(cert_pem)
+    (store / "worker.pem").write_bytes(cert_pem)
+    return {"KD_SECURITY_KEY": str(key_file), "KD_SECURITY_CERT": str(cert_file), "KD_SECURITY_STORE": str(store)}
+
+
+@contextlib.contextmanager
+def kombu_registry_restored():
+    """``setup_security`` changes kombu's process-wide registry (disables every other
+    content type, makes "auth" the default): put it back for the tests that follow."""
+    from kombu.serialization import registry
+
+    saved = {k: (v.copy() if isinstance(v, (dict, set)) else v) for k, v in vars(registry).items()}
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(registry, k, v)
