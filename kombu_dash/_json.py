@@ -9,6 +9,7 @@ only: finite floats, 64-bit ints, str keys.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 
@@ -70,9 +71,33 @@ def _unique_keys(pairs):
     return obj
 
 
-def stdlib_loadb(data):
+# orjson.dumps refuses deeper values, so a message it re-encodes is at most this deep.
+ORJSON_MAX_DEPTH = 254
+
+
+_CONTAINERS = {dict, list}
+
+
+def _too_deep(obj, limit: int) -> bool:
+    level, depth = [obj], 0
+    while not _CONTAINERS.isdisjoint(map(type, level)):  # one level of containers per step, at C speed
+        depth += 1
+        if depth > limit:
+            return True
+        level = gc.get_referents(*level)
+    return False
+
+
+def _check_depth(obj, max_depth):
+    if max_depth is not None and type(obj) in (dict, list) and _too_deep(obj, max_depth):
+        raise DecodeError(f"nesting deeper than max_depth={max_depth}")
+    return obj
+
+
+def stdlib_loadb(data, max_depth=None):
     """The strict parser: UTF-8 only, no NaN/Infinity, no duplicate keys, no float
-    overflow; integers exact (Python's 4,300-digit limit applies)."""
+    overflow, no nesting beyond ``max_depth``; integers exact (Python's 4,300-digit
+    limit applies)."""
     try:
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8")
@@ -81,9 +106,9 @@ def stdlib_loadb(data):
         )
         if "\\ud" in data or "\\uD" in data:  # an escaped surrogate: only in valid pairs
             json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        return obj
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and Unicode errors are ValueErrors
         raise DecodeError(f"malformed JSON: {exc}") from exc
+    return _check_depth(obj, max_depth)
 
 
 if orjson is not None:
@@ -96,7 +121,7 @@ if orjson is not None:
         except _OrjsonEncodeError as exc:
             raise EncodeError(f"not plain JSON data: {exc}") from exc
 
-    def loadb(data):
+    def loadb(data, max_depth=None):
         if type(data) is str:
             try:
                 data = data.encode("utf-8")
@@ -111,10 +136,12 @@ if orjson is not None:
         # would turn into floats) is parsed again by the strict parser.
         try:
             if _orjson_dumps(obj) == data:
+                if max_depth is not None and max_depth < ORJSON_MAX_DEPTH:
+                    return _check_depth(obj, max_depth)
                 return obj
         except _OrjsonEncodeError:
             pass
-        return stdlib_loadb(data)
+        return stdlib_loadb(data, max_depth)
 
 else:  # pragma: no cover - exercised by the no-orjson nox session
     dumpb, loadb = stdlib_dumpb, stdlib_loadb

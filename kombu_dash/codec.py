@@ -57,7 +57,7 @@ class Codec:
     a different set of types without touching the global one.
     """
 
-    def __init__(self, tags: Iterable = (), *, max_depth: int = 200):
+    def __init__(self, tags: Iterable = (), *, max_depth: int = _json.ORJSON_MAX_DEPTH):
         #: deepest JSON nesting written or read (tags count: ``{"~tuple": [...]}`` is 2)
         self.max_depth = max_depth
         self._by_key: dict[str, Tag] = {}
@@ -242,28 +242,13 @@ class Codec:
             data = bytes(data)
         elif type(data) is not bytes and type(data) is not str:
             raise DecodeError(f"expected str, bytes, bytearray or memoryview, got {type(data).__name__}")
-        obj = _json.loadb(data)
-        if type(obj) is not dict and type(obj) is not list:
-            return obj
-        if not _may_hold_tag(data) and self._depth_ok(obj, data):
-            return obj
-        try:
-            return self._dec(obj, 1)
-        except RecursionError as exc:
-            raise DecodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
-
-    def _depth_ok(self, obj, data) -> bool:
-        # Cheap bound first: fewer brackets than max_depth means it cannot be deeper.
-        opener = b"[" if type(data) is bytes else "["
-        if data.count(opener) + data.count(b"{" if type(data) is bytes else "{") <= self.max_depth:
-            return True
-        level, depth = [obj], 0
-        while level:
-            depth += 1
-            if depth > self.max_depth:
-                return False  # the walk raises the DecodeError with a path
-            level = gc.get_referents(*level)
-        return True
+        obj = _json.loadb(data, self.max_depth)  # strict, and no deeper than max_depth
+        if (type(obj) is dict or type(obj) is list) and _may_hold_tag(data):
+            try:
+                return self._dec(obj, 1)
+            except RecursionError as exc:
+                raise DecodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
+        return obj
 
     def _dec(self, obj, depth):
         if depth > self.max_depth:
