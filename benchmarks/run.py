@@ -25,6 +25,7 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
+import warnings  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from benchmarks.payloads import build, same  # noqa: E402
@@ -67,6 +68,8 @@ def serializers(only=None) -> dict:
         out["stdlib json"] = (json.dumps, json.loads)
         out["pickle"] = (lambda o: pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL), pickle.loads)
         out["msgpack"] = (msgpack.packb, msgpack.unpackb)
+        # jsonpickle 4 warns on every call that its default will change; the default is what we time
+        warnings.filterwarnings("ignore", "keys will default", DeprecationWarning)
         out[JSONPICKLE] = (jsonpickle.encode, jsonpickle.decode)
         out[ORJSON] = (orjson.dumps, orjson.loads)
     return out
@@ -86,8 +89,8 @@ def status(enc, dec, obj):
 
 
 def _batch(fn, arg, number) -> float:
-    """Per-call ns of ``number`` calls, gc off."""
-    gc.collect()
+    """Per-call ns of ``number`` calls, gc off (the payloads are frozen: gc.collect is cheap)."""
+    gc.collect(0)
     gc.disable()
     try:
         t0 = time.perf_counter_ns()
@@ -121,21 +124,21 @@ def measure(obj, sers: dict, *, quick: bool, budget_s: float) -> dict:
         res[name] = {"status": st, "message": msg, "size": len(data) if data is not None else None}
         if st in ("ok", "lossy"):
             live[name] = (enc, dec, data)
-    if quick:
-        for name, (enc, dec, data) in live.items():  # a second pass: decoders may mutate
-            assert status(enc, dec, obj)[0] == res[name]["status"], name
-        return res
-    # Calibrate: calls per sample so one sample takes >= 2 ms (timer noise negligible).
-    number, cost = {}, {}
-    for name, (enc, dec, data) in live.items():
-        t0 = time.perf_counter()
-        dec(enc(obj))
-        rt = time.perf_counter() - t0
-        number[name] = max(1, int(0.002 / max(rt, 1e-7)))
-        cost[name] = number[name] * rt
-    rounds = int(min(60, max(3, budget_s / max(sum(cost.values()), 1e-9))))
-    # A serializer far slower than the rest (jsonpickle on 8 MB) gets fewer rounds, at least one.
-    limit = {n: max(1, min(rounds, int(budget_s / 2 / c))) for n, c in cost.items()}
+    if quick:  # smoke: two single-call samples each, so every code path runs; no calibration
+        number = {n: 1 for n in live}
+        rounds, limit = 2, {n: 2 for n in live}
+    else:
+        # Calibrate: calls per sample so one sample takes >= 2 ms (timer noise negligible).
+        number, cost = {}, {}
+        for name, (enc, dec, data) in live.items():
+            t0 = time.perf_counter()
+            dec(enc(obj))
+            rt = time.perf_counter() - t0
+            number[name] = max(1, int(0.002 / max(rt, 1e-7)))
+            cost[name] = number[name] * rt
+        rounds = int(min(60, max(3, budget_s / max(sum(cost.values()), 1e-9))))
+        # A serializer far slower than the rest (jsonpickle on 8 MB) gets fewer rounds, at least one.
+        limit = {n: max(1, min(rounds, int(budget_s / 2 / c))) for n, c in cost.items()}
     samples = {n: {"encode": [], "decode": [], "roundtrip": []} for n in live}
     for i in range(rounds):
         for name, (enc, dec, data) in live.items():  # interleaved: noise hits every serializer
@@ -158,7 +161,10 @@ def measure(obj, sers: dict, *, quick: bool, budget_s: float) -> dict:
 def run_all(quick: bool, only=None, budget_s: float = 4.0) -> dict:
     sers = serializers(only)
     out = {}
-    for payload, obj in build(quick):
+    built = build(quick)
+    gc.collect()
+    gc.freeze()  # millions of payload objects: keep them out of every later collection
+    for payload, obj in built:
         t0 = time.perf_counter()
         out[payload.name] = {
             "title": payload.title, "plain_of": payload.plain_of,
@@ -361,6 +367,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="smoke mode: round trips only, no timing")
     ap.add_argument("--budget", type=float, default=4.0, help="seconds of sampling per payload (full mode)")
     ap.add_argument("--no-child", action="store_true", help="skip the without-orjson subprocess")
+    ap.add_argument("--out", type=Path, help="where to write the table and chart "
+                    "(default: benchmarks/results; --quick writes only if given)")
     ap.add_argument("--_no-orjson", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -387,20 +395,23 @@ def main(argv=None) -> int:
         if bad:
             print("kombu_dash did not round-trip:", bad, file=sys.stderr)
             return 1
-        print("quick mode: every payload round-tripped through kombu_dash (no timings taken)")
-        return 0
+        print("quick mode: every payload round-tripped through kombu_dash (timings meaningless)")
+        if not args.out:
+            return 0
 
-    RESULTS.mkdir(exist_ok=True)
-    md = ["# Serializer benchmark", "", environment(), "",
+    out_dir = args.out or RESULTS
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md = ["# Serializer benchmark" + (" (QUICK SMOKE RUN: timings meaningless)" if args.quick else ""),
+          "", environment(), "",
           "Command: `python -m benchmarks.run`. Medians of interleaved samples, gc disabled while "
           "timing; read the ratios (one run), not the absolute times (shared, noisy machine).", "",
           "## Goals (issue 4)", "", goals_table(goals(data)), "",
           "## All results", "", table(data), "",
           "![round trip relative to kombu json](benchmarks.png)", ""]
     text = "\n".join(md)
-    (RESULTS / "benchmarks.md").write_text(text)
-    (RESULTS / "benchmarks.json").write_text(json.dumps(data, indent=1))
-    chart(data, RESULTS / "benchmarks.png")
+    (out_dir / "benchmarks.md").write_text(text)
+    (out_dir / "benchmarks.json").write_text(json.dumps(data, indent=1))
+    chart(data, out_dir / "benchmarks.png")
     print(text)
     if bad:
         print("kombu_dash did not round-trip:", bad, file=sys.stderr)

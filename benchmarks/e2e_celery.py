@@ -1,0 +1,173 @@
+"""End to end: tasks per second through a real Celery worker on Redis, json vs kombu_dash.
+
+    python -m benchmarks.e2e_celery [--tasks 5000] [--blocks 10]
+
+Starts two workers (one per result serializer; each accepts json and kombu_dash) on
+their own unique queues, then pushes N tasks per configuration and waits for every
+result. Configurations, in alternating order per block (ABC, CBA, ...):
+
+* ``json``: Dash's context as stock Celery can carry it (the plain twin);
+* ``kombu_dash (plain)``: the same plain context through kombu_dash;
+* ``kombu_dash (typed)``: the typed context (QueryParams, AttributeDicts), which json refuses.
+
+Each task returns ``ctx["args"]`` so the result path is serialised too. Tasks per
+second = tasks / (first publish -> last result), summed over blocks; read the ratios.
+Broker: REDIS_URL (default redis://localhost:6379/4).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from celery import Celery
+
+import kombu_dash
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/4")
+SERIALIZER = os.environ.get("KD_BENCH_SERIALIZER", "json")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def make_app(result_serializer: str) -> Celery:
+    app = Celery("kd_bench", broker=REDIS_URL, backend=REDIS_URL)
+    kombu_dash.register()
+    app.conf.update(
+        task_serializer="json",
+        result_serializer=result_serializer,
+        accept_content=["json", "kombu_dash"],
+        result_accept_content=["json", "kombu_dash"],
+        result_expires=600,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+    )
+    return app
+
+
+# The worker imports this module with -A; KD_BENCH_SERIALIZER picks its result serializer.
+app = make_app(SERIALIZER)
+
+
+@app.task(name="kd_bench.handle")
+def handle(ctx):
+    return ctx["args"]
+
+
+def start_worker(serializer: str, queue: str, concurrency: int, pool: str) -> subprocess.Popen:
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "KD_BENCH_SERIALIZER": serializer, "REDIS_URL": REDIS_URL,
+           "PYTHONPATH": str(root)}
+    cmd = [sys.executable, "-m", "celery", "-A", "benchmarks.e2e_celery:app", "worker",
+           "-Q", queue, "-n", f"{queue}@%h", "-P", pool, "-c", str(concurrency),
+           "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"]
+    return subprocess.Popen(cmd, env=env, cwd=root)
+
+
+def push(producer: Celery, decoders: dict, queue: str, serializer: str, ctx, n: int) -> dict:
+    """Send n tasks, then wait until every result is stored and decode them all."""
+    t0 = time.perf_counter()
+    ids = [producer.send_task("kd_bench.handle", (ctx,), queue=queue, serializer=serializer).id
+           for _ in range(n)]
+    t_pub = time.perf_counter() - t0
+    # The producer has no result backend: Celery's Redis backend would SUBSCRIBE once per
+    # task on send, which costs more than the task itself. Poll the stored results instead.
+    backend = decoders[serializer].backend
+    keys = [backend.get_key_for_task(i) for i in ids]
+    client = backend.client
+    pending, values = keys, []
+    while pending:
+        head, rest = pending[:500], pending[500:]
+        raw = client.mget(head)
+        missing = [k for k, v in zip(head, raw) if v is None]
+        values.extend(backend.decode_result(v)["result"] for v in raw if v is not None)
+        if len(missing) == len(head):
+            if time.perf_counter() - t0 > 600:
+                raise TimeoutError(f"{len(pending)} of {n} results missing after 600 s (worker down?)")
+            time.sleep(0.01)
+        pending = missing + rest
+    total = time.perf_counter() - t0
+    client.delete(*keys)
+    return {"tasks_per_s": n / total, "publish_s": t_pub, "total_s": total, "sample": values[0]}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--tasks", type=int, default=5000)
+    ap.add_argument("--blocks", type=int, default=10, help="tasks are sent in this many alternating blocks")
+    ap.add_argument("--concurrency", type=int, default=2)
+    ap.add_argument("--pool", default="prefork")
+    args = ap.parse_args(argv)
+
+    from benchmarks.payloads import dash_context, same, to_plain
+
+    typed = dash_context()
+    plain = to_plain(typed)
+    suffix = uuid.uuid4().hex[:8]
+    queues = {"json": f"kd-bench-json-{suffix}", "kombu_dash": f"kd-bench-kd-{suffix}"}
+    configs = [  # (label, serializer, payload)
+        ("json", "json", plain),
+        ("kombu_dash (plain)", "kombu_dash", plain),
+        ("kombu_dash (typed)", "kombu_dash", typed),
+    ]
+    producer = Celery("kd_bench_producer", broker=REDIS_URL)
+    producer.conf.update(accept_content=["json", "kombu_dash"], broker_connection_retry_on_startup=True)
+    decoders = {"json": make_app("json"), "kombu_dash": make_app("kombu_dash")}
+    workers = {s: start_worker(s, q, args.concurrency, args.pool) for s, q in queues.items()}
+    out: dict[str, list] = {label: [] for label, _, _ in configs}
+    try:
+        for label, s, payload in configs:  # both workers up and warm before timing
+            push(producer, decoders, queues[s], s, payload, 50)
+        # Blocks of tasks, order alternating per block: a noisy neighbour hits every config.
+        per_block = args.tasks // args.blocks
+        for blk in range(args.blocks):
+            order = configs if blk % 2 == 0 else configs[::-1]
+            for label, s, payload in order:
+                r = push(producer, decoders, queues[s], s, payload, per_block)
+                out[label].append(r)
+                print(f"block {blk + 1}/{args.blocks}: {label:20s} {r['tasks_per_s']:7.0f} tasks/s "
+                      f"(publish {r['publish_s']:.2f} s, total {r['total_s']:.2f} s)", flush=True)
+        # the typed result must come back typed (QueryParams), the plain one as sent
+        assert same(out["kombu_dash (typed)"][0]["sample"], typed.args), "typed result lost its type"
+    finally:
+        for w in workers.values():
+            w.terminate()
+        for w in workers.values():
+            try:
+                w.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                w.kill()
+        with producer.connection_for_write() as conn:
+            client = conn.default_channel.client
+            for q in queues.values():
+                client.delete(q)
+
+    # tasks/s of a configuration: all its tasks over all its time
+    rate = {label: sum(per_block for _ in rs) / sum(r["total_s"] for r in rs) for label, rs in out.items()}
+    base = rate["json"]
+    lines = [
+        "# End to end: Celery tasks per second (Redis)", "",
+        f"Command: `python -m benchmarks.e2e_celery --tasks {args.tasks} --blocks {args.blocks}`; "
+        f"{args.tasks} tasks per configuration in {args.blocks} blocks of {per_block}, order alternating "
+        f"per block; worker `-P {args.pool} -c {args.concurrency}`; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
+        "| configuration | tasks/s | per block (min–max) | × json |", "|---|---:|---|---:|",
+    ]
+    for label, rs in out.items():
+        per = [r["tasks_per_s"] for r in rs]
+        lines.append(f"| {label} | {rate[label]:.0f} | {min(per):.0f}–{max(per):.0f} | {rate[label] / base:.2f} |")
+    lines += ["", "Goal (issue 4): kombu_dash at least 1.0× json. "
+              "Ratios from one run on a shared machine; absolute rates are not comparable across runs."]
+    text = "\n".join(lines)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "e2e_celery.md").write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
