@@ -10,11 +10,13 @@ spawn. The query string repeats a key (?tag=a&tag=b).
 from __future__ import annotations
 
 import sys
+import time
 import uuid
 from pathlib import Path
 
 import dash
 import pytest
+import requests
 
 sys.path.insert(0, str(Path(__file__).parent / "dash_apps"))
 import harness  # noqa: E402
@@ -130,3 +132,135 @@ def test_stock_dash_manager_loses_repeated_keys(dash_stack):
     assert _differences(sync_view, back_view) != []
     assert back_view["args.type"] == "builtins.dict"
     assert back_view["args.getlist(tag)"] == "<no getlist>"
+
+
+# -- every other background feature keeps working ----------------------------------------
+
+# One backend for the feature tests (FastAPI where this dash has it), every manager.
+FEATURE_BACKEND = "fastapi" if "fastapi" in harness.BACKENDS else "flask"
+
+
+@pytest.fixture(params=MANAGERS)
+def feature_server(request, dash_stack):
+    return dash_stack(FEATURE_BACKEND, request.param)
+
+
+def _nonce():
+    return uuid.uuid4().hex
+
+
+def _component(type_, children):
+    namespace = "dash_html_components"
+    return {"props": {"children": children}, "type": type_, "namespace": namespace}
+
+
+def _plotly_array(value):
+    # plotly >= 6 writes numpy arrays as typed arrays: {"dtype": "f8", "bdata": base64}
+    if isinstance(value, dict) and "bdata" in value:
+        import base64
+
+        import numpy as np
+
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"]).tolist()
+    return value
+
+
+def test_progress_progress_default_running_set_props(feature_server):
+    nonce = _nonce()
+    payload = harness.body("graph.figure", state=nonce,
+                           inputs=[{"id": "btn-progress", "property": "n_clicks", "value": 1}])
+    started, final, answers = harness.run_background(feature_server.base, payload)
+
+    assert started["progressDefault"] == {"progress.children": _component("I", "idle")}
+    progress = [data["progress"] for _, data in answers if "progress" in data]
+    assert progress, "no progress reached the poll"
+    assert all(p["progress.children"]["type"] == "B" for p in progress)
+    assert {p["progress.children"]["props"]["children"] for p in progress} <= {"step 0", "step 1", "step 2"}
+    side = [data["sideUpdate"] for _, data in answers if "sideUpdate" in data]
+    # dash's CeleryManager never deletes the set_props entry, so it repeats on every poll
+    assert side and all(u == {"side": {"children": _component("Span", f"side {nonce}")}} for u in side)
+    figure = final["response"]["graph"]["figure"]
+    assert figure["data"][0]["type"] == "scatter"
+    assert _plotly_array(figure["data"][0]["y"]) == [1.5, 2.5, 3.5]
+
+    deps = requests.get(feature_server.base + "/_dash-dependencies", timeout=10).json()
+    (spec,) = [d for d in deps if d["output"] == "graph.figure"]
+    assert spec["running"], spec  # the renderer's running=[...] states are served
+
+
+def test_cancel_stops_the_job(feature_server, redis_url):
+    nonce = _nonce()
+    payload = harness.body("slow.children", state=nonce)
+    first = harness.post(feature_server.base, payload)
+    started = first.json()
+    assert started["cancel"] == [{"id": "cancel", "property": "n_clicks"}]
+    time.sleep(1.5)  # let it start
+    cancel = {
+        "output": "cancel.id", "outputs": {"id": "cancel", "property": "id"},
+        "inputs": [{"id": "cancel", "property": "n_clicks", "value": 1}],
+        "state": [], "changedPropIds": ["cancel.n_clicks"],
+    }
+    answer = harness.post(feature_server.base, cancel, [("cancelJob", started["job"])])
+    # the cancel callback returns no_update: 204, or 200 with nothing to update
+    assert answer.status_code == 204 or answer.json()["response"] == {}, answer.text[-2000:]
+
+    job = started["job"].rpartition("~")[0]
+    deadline = time.monotonic() + 20
+    params = [("cacheKey", started["cacheKey"]), ("job", started["job"])]
+    while True:  # polling closes with 204 (no update), long before the 30 s sleep ends
+        r = harness.post(feature_server.base, payload, params)
+        if r.status_code == 204:
+            break
+        assert r.status_code == 200 and "response" not in r.json(), r.text[-2000:]
+        assert time.monotonic() < deadline, "cancelled job still reported running"
+        time.sleep(0.3)
+    if job.isdigit():  # diskcache: the job's process is gone
+        import psutil
+
+        assert not psutil.pid_exists(int(job)) or psutil.Process(int(job)).status() == psutil.STATUS_ZOMBIE
+    else:  # celery: the task was revoked
+        from celery import Celery
+
+        assert Celery(broker=redis_url, backend=redis_url).AsyncResult(job).state == "REVOKED"
+
+
+def test_error_reaches_on_error(feature_server):
+    nonce = _nonce()
+    _, final, _ = harness.run_background(feature_server.base, harness.body("failing.children", state=nonce))
+    text = final["response"]["failing"]["children"]
+    assert text.startswith("handled: An error occurred inside a background callback: boom " + nonce)
+
+
+def test_prevent_update_and_no_update(feature_server):
+    nonce = _nonce()
+    _, final, answers = harness.run_background(feature_server.base, harness.body("prevented.children", state=nonce))
+    assert final is None and answers[-1][0] == 204
+
+    payload = harness.body("x.children", state=nonce)
+    payload["output"] = "..partial-a.children...partial-b.children.."
+    payload["outputs"] = [{"id": "partial-a", "property": "children"}, {"id": "partial-b", "property": "children"}]
+    _, final, _ = harness.run_background(feature_server.base, payload)
+    assert final["response"] == {"partial-b": {"children": f"b {nonce}"}}
+
+
+@pytest.mark.skipif(not harness.ASYNC_CALLBACKS, reason="async callbacks need dash >= 3.1 with dash[async]")
+def test_async_callback(feature_server):
+    nonce = _nonce()
+    _, final, _ = harness.run_background(feature_server.base, harness.body("async-out.children", state=nonce),
+                                         QUERY)
+    text = final["response"]["async-out"]["children"]
+    prefix = f"async {nonce} "
+    assert text.startswith(prefix)
+    if HAS_CTX_ARGS:
+        assert kombu_dash.loads(text[len(prefix):])["args.getlist(tag)"] == ["a", "b"]
+
+
+def test_cache_by_returns_the_cached_result(feature_server):
+    # Dash starts a job on every dispatch and serves the cached result to the first poll
+    # (the callback sleeps 2 s, so that poll comes long before the new job could finish).
+    nonce = _nonce()
+    payload = harness.body("cached.children", state=nonce)
+    _, first, _ = harness.run_background(feature_server.base, payload)
+    _, second, _ = harness.run_background(feature_server.base, payload)
+    assert first["response"]["cached"]["children"].startswith(nonce)
+    assert second == first

@@ -17,6 +17,10 @@ HERE = Path(__file__).resolve().parent
 DASH_VERSION = tuple(int(p) for p in __import__("dash").__version__.split(".")[:3] if p.isdigit())
 # FastAPI and Quart backends exist from dash 4.2.0; older dash serves Flask only.
 BACKENDS = ["flask", "fastapi", "quart"] if DASH_VERSION >= (4, 2, 0) else ["flask"]
+# Async callbacks: dash >= 3.1 and, on Flask, asgiref (dash[async]).
+ASYNC_CALLBACKS = DASH_VERSION >= (3, 1, 0) and (
+    BACKENDS != ["flask"] or __import__("importlib").util.find_spec("asgiref") is not None
+)
 
 
 def free_port() -> int:
@@ -82,11 +86,13 @@ class Server(Proc):
 
 
 class Worker(Proc):
-    """``celery -A module:celery_app worker`` on one queue, as the user starts it."""
+    """``celery -A module:celery_app worker`` on one queue, as the user starts it.
+
+    prefork: Dash's cancel terminates the task's child process, which solo cannot do."""
 
     def __init__(self, module: str, queue: str, env: dict, log: Path, timeout: float = 90):
         argv = [sys.executable, "-m", "celery", "-A", f"{module}:celery_app", "worker", "-Q", queue,
-                "-P", "solo", "-c", "1", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+                "-P", "prefork", "-c", "2", "--loglevel=INFO", "--without-gossip", "--without-mingle",
                 "--without-heartbeat", "-n", f"{queue}@%h"]
         super().__init__(argv, env, log)
         deadline = time.monotonic() + timeout

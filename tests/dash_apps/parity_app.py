@@ -14,7 +14,8 @@ import os
 import time
 
 import dash
-from dash import Dash, Input, Output, State, html
+from dash import Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 import kombu_dash
 
@@ -86,7 +87,15 @@ app.layout = html.Div(
         html.Div(id="progress"),
         html.Div(id="side"),
         html.Button("cancel", id="cancel"),
-        html.Div(id="feature"),
+        html.Button("progress", id="btn-progress"),
+        dcc.Graph(id="graph"),
+        html.Div(id="slow"),
+        html.Div(id="failing"),
+        html.Div(id="prevented"),
+        html.Div(id="partial-a"),
+        html.Div(id="partial-b"),
+        html.Div(id="async-out"),
+        html.Div(id="cached"),
     ]
 )
 
@@ -144,3 +153,108 @@ def sync_view(n, nonce):
 )
 def back_view(n, nonce):
     return snapshot()
+
+
+# -- every other background feature, for tests/test_dash_background.py -------------------
+# Each takes the test's nonce as State("inp", "children"), which keeps cache keys unique.
+
+
+@app.callback(
+    Output("graph", "figure"),
+    Input("btn-progress", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+    progress=[Output("progress", "children")],
+    progress_default=[html.I("idle")],
+    running=[(Output("btn-progress", "disabled"), True, False)],
+    prevent_initial_call=True,
+)
+def with_progress(set_progress, n, nonce):
+    import numpy as np
+    import plotly.graph_objects as go
+
+    for i in range(3):
+        set_progress(html.B(f"step {i}"))  # a component: JSONDisk and plain json refuse it
+        time.sleep(0.7)
+    dash.set_props("side", {"children": html.Span(f"side {nonce}")})
+    return go.Figure(go.Scatter(x=np.arange(3), y=np.array([1.5, 2.5, 3.5])))
+
+
+@app.callback(
+    Output("slow", "children"),
+    Input("btn", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+    cancel=[Input("cancel", "n_clicks")],
+    prevent_initial_call=True,
+)
+def slow(n, nonce):
+    time.sleep(30)
+    return f"finished {nonce}"
+
+
+@app.callback(
+    Output("failing", "children"),
+    Input("btn", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+    on_error=lambda exc: f"handled: {exc}",
+    prevent_initial_call=True,
+)
+def failing(n, nonce):
+    raise ValueError(f"boom {nonce}")
+
+
+@app.callback(
+    Output("prevented", "children"),
+    Input("btn", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+    prevent_initial_call=True,
+)
+def prevented(n, nonce):
+    raise PreventUpdate
+
+
+@app.callback(
+    Output("partial-a", "children"),
+    Output("partial-b", "children"),
+    Input("btn", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+    prevent_initial_call=True,
+)
+def partial(n, nonce):
+    return no_update, f"b {nonce}"
+
+
+@app.callback(
+    Output("async-out", "children"),
+    Input("btn", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+    prevent_initial_call=True,
+)
+async def async_view(n, nonce):
+    await asyncio.sleep(0.1)
+    return f"async {nonce} " + snapshot()
+
+
+if MANAGER == "celery":
+    cached_manager = kombu_dash.CeleryManager(celery_app, cache_by=[lambda: "v1"], expire=60)
+else:
+    cached_manager = kombu_dash.DiskcacheManager(manager.handle, cache_by=[lambda: "v1"], expire=60)
+
+
+@app.callback(
+    Output("cached", "children"),
+    Input("btn", "n_clicks"),
+    State("inp", "children"),
+    background=True,
+    manager=cached_manager,
+    prevent_initial_call=True,
+)
+def cached(n, nonce):
+    started = time.time()
+    time.sleep(2)
+    return f"{nonce} computed in pid {os.getpid()} at {started}"
