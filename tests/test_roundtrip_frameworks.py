@@ -318,9 +318,15 @@ def test_unsupported_pandas_dtype_names_dtype_and_column():
         ('{"~django.QueryDict": [{"evil": 1}]}', "unknown options"),
         ('{"~django.MultiValueDict": [["a"]]}', "pairs"),
         ('{"~yarl.URL": 5}', "string"),
+        ('{"~pandas.Timestamp": ["2020-01-01T00:00:00+00:00", "dateutil//etc/passwd", "ns"]}', "unknown time zone"),
+        ('{"~pandas.Series": {"index": {"range": [0, 1, 1]}, "name": null, '
+         '"data": {"dtype": "datetime64[ns, dateutil//etc/passwd]", "values": [1]}}}', "unknown time zone"),
+        ('{"~pandas.Series": {"index": {"range": [0, 1, 1]}, "name": null, '
+         '"data": {"dtype": "' + "9" * 5000 + 'i4", "values": [1]}}}', "not one kombu_dash writes"),
     ],
     ids=["bad-dtype", "length-mismatch", "column-count", "timestamp-now", "timedelta-int", "categorical-shape",
-         "querydict-options", "querydict-unknown-option", "mvd-not-pairs", "url-not-str"],
+         "querydict-options", "querydict-unknown-option", "mvd-not-pairs", "url-not-str",
+         "timestamp-zone-path", "dtype-zone-path", "dtype-huge-repeat"],
 )
 def test_malformed_payloads_are_decode_errors(text, match):
     with pytest.raises(DecodeError, match=match):

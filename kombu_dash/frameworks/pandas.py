@@ -20,16 +20,26 @@ Subclasses (a geopandas GeoDataFrame) are refused rather than sent back as a Dat
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 from ..errors import DecodeError, EncodeError
 from ..tags import Tag
 
 __all__ = ["TAGS", "column_to_json", "column_from_json", "index_to_json", "index_from_json"]
 
+_UNITS = ("s", "ms", "us", "ns")
 _NULLABLE = frozenset(
     "Int8 Int16 Int32 Int64 UInt8 UInt16 UInt32 UInt64 Float32 Float64 boolean string".split()
 )
-_NUMPY_KINDS = "biufmMO"
-_UNITS = ("s", "ms", "us", "ns")
+# Exact names only: message text never reaches numpy's or pandas' dtype-string parsers
+# (np.dtype runs literal_eval on comma strings; pandas reads "dateutil/<path>" zone files).
+_NUMPY_NAMES = frozenset(
+    "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 object".split()
+    + [f"{kind}64[{unit}]" for kind in ("datetime", "timedelta") for unit in _UNITS]
+)
+_TZ_DTYPE = re.compile(r"datetime64\[(s|ms|us|ns), ([^\]]{1,80})\]")
+_OFFSET = re.compile(r"UTC([+-])(\d\d):(\d\d)(?::(\d\d))?")
 
 
 def _modules(key: str):
@@ -61,13 +71,13 @@ def column_to_json(arr) -> dict:
         }
     if isinstance(dtype, np.dtype):
         values = np.asarray(arr)
-        kind = dtype.kind
-        if kind in "mM":
-            return {"dtype": str(dtype), "values": values.view("i8").tolist()}
-        if kind in _NUMPY_KINDS:
+        if str(dtype) in _NUMPY_NAMES:
+            if dtype.kind in "mM":
+                return {"dtype": str(dtype), "values": values.view("i8").tolist()}
             return {"dtype": str(dtype), "values": values.tolist()}
     elif isinstance(dtype, pd.DatetimeTZDtype):
-        return {"dtype": str(dtype), "values": np.asarray(arr.asi8).tolist()}
+        name = f"datetime64[{dtype.unit}, {_tz_text(dtype.tz)}]"
+        return {"dtype": name, "values": np.asarray(arr.asi8).tolist()}
     elif str(dtype) in _NULLABLE or str(dtype) == "str":
         return {"dtype": str(dtype), "values": arr.to_numpy(dtype=object, na_value=None).tolist()}
     raise EncodeError(
@@ -82,12 +92,14 @@ def _dtype(pd, np, name: str):
             return pd.StringDtype(na_value=np.nan)
         except TypeError:
             return np.dtype(object)
-    if name in _NULLABLE or (name.startswith("datetime64[") and "," in name):
+    if name in _NUMPY_NAMES:
+        return np.dtype(name)
+    if name in _NULLABLE:
         return pd.api.types.pandas_dtype(name)
-    dtype = np.dtype(name)
-    if dtype.kind not in _NUMPY_KINDS or dtype.shape:
-        raise ValueError(f"dtype {name!r:.40} is not one kombu_dash writes")
-    return dtype
+    match = _TZ_DTYPE.fullmatch(name)
+    if match:
+        return pd.DatetimeTZDtype(unit=match.group(1), tz=_tz_from_text(match.group(2)))
+    raise ValueError(f"dtype {name!r:.40} is not one kombu_dash writes")
 
 
 def column_from_json(payload, key: str = "pandas.Series"):
@@ -224,38 +236,63 @@ class CategoricalTag(Tag):
         return column_from_json(payload, self.key)
 
 
-def _zone_name(tz):
-    """The zone's name, None for a fixed offset (the ISO text carries it)."""
-    import datetime as dt
-
-    if tz is None or type(tz) is dt.timezone:
-        return None
+def _tz_text(tz) -> str:
+    """A zone as text: ``UTC``, an IANA key, or a fixed offset ``UTC+05:30``."""
+    if tz is dt.timezone.utc:
+        return "UTC"
     name = getattr(tz, "key", None) or getattr(tz, "zone", None)  # zoneinfo, pytz
     if isinstance(name, str):
         return name
+    offset = tz.utcoffset(None)  # fixed offsets (datetime.timezone, pytz.FixedOffset) know it
+    if offset is not None and not offset.microseconds:
+        sign, seconds = ("-", -offset) if offset < dt.timedelta(0) else ("+", offset)
+        hours, rest = divmod(int(seconds.total_seconds()), 3600)
+        text = f"UTC{sign}{hours:02d}:{rest // 60:02d}"
+        return text + (f":{rest % 60:02d}" if rest % 60 else "")
     raise EncodeError(
-        f"cannot write a pandas Timestamp whose tz is {type(tz).__module__}.{type(tz).__qualname__}: "
+        f"cannot write a pandas time zone {type(tz).__module__}.{type(tz).__qualname__}: "
         "use a zoneinfo (or pytz) zone or a fixed offset"
     )
 
 
+def _tz_from_text(text: str):
+    """The inverse of _tz_text; an IANA key is checked by zoneinfo (no paths, no '..')
+    before pandas sees it, so a message never names a file for dateutil to open."""
+    if text == "UTC":
+        return dt.timezone.utc
+    match = _OFFSET.fullmatch(text)
+    if match:
+        sign, hours, minutes, seconds = match.groups()
+        offset = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0))
+        return dt.timezone(-offset if sign == "-" else offset)
+    import zoneinfo
+
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ValueError(f"unknown time zone {text!r:.40}") from exc
+    return text  # pandas' own zone object for the key (pytz on pandas 2, zoneinfo on 3)
+
+
 class TimestampTag(Tag):
-    """``[ISO text with nanoseconds and offset, zone name or null, unit]``."""
+    """``[ISO text with nanoseconds and offset, zone (as in a dtype) or null, unit]``."""
 
     key = "pandas.Timestamp"
     types = ("pandas:Timestamp",)
 
     def to_json(self, value):
-        return [value.isoformat(), _zone_name(value.tz), value.unit]
+        return [value.isoformat(), None if value.tz is None else _tz_text(value.tz), value.unit]
 
     def to_python(self, payload):
         pd, _ = _modules(self.key)
         text, zone, unit = payload
         if type(text) is not str or not text[:1].isdigit() or unit not in _UNITS:
             raise ValueError("expected [ISO date text, zone or null, 's'|'ms'|'us'|'ns']")
+        if zone is not None and type(zone) is not str:
+            raise ValueError("the zone must be a string or null")
         out = pd.Timestamp(text)
         if zone is not None:
-            out = out.tz_convert(zone)
+            out = out.tz_convert(_tz_from_text(zone))
         return out.as_unit(unit)
 
 
