@@ -84,12 +84,25 @@ def in_process_worker(app: Celery, **kwargs):
     """Celery's own embedded test worker (celery.contrib.testing), solo pool, in a thread."""
     from celery.contrib.testing.worker import start_worker
 
+    from celery import _state
+
     kwargs.setdefault("pool", "solo")
     kwargs.setdefault("shutdown_timeout", 30)
+    # start_worker makes this app the process's default and current app: undo that after
+    previous = _state.default_app, _state._tls.current_app
     try:
         with start_worker(app, perform_ping_check=False, **kwargs) as worker:
-            yield worker
+            try:
+                yield worker
+            finally:
+                # What start_worker does on exit, plus a broadcast to wake the event loop:
+                # on RabbitMQ, after an eta task, it would otherwise sleep ~10 s first.
+                from celery.worker import state
+
+                state.should_terminate = 0
+                app.control.broadcast("ping", destination=[worker.hostname], reply=False)
     finally:
+        _state.default_app, _state._tls.current_app = previous
         delete_queue(broker_of(app), app.conf.task_default_queue)
 
 
