@@ -27,7 +27,7 @@ __all__ = ["Codec"]
 
 _NoneType = type(None)
 _PLAIN = frozenset((str, int, float, bool, _NoneType, list, dict))
-_CONTAINERS = (dict, list)
+_NESTING = frozenset((dict, list))
 _JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer",
                float: "a number", bool: "a boolean", _NoneType: "null"}
 
@@ -126,8 +126,9 @@ class Codec:
             if tag is not None:
                 found = tag if depth == 0 or tag.subclasses else _Refused(tag, base)
                 break
-        if not self._pending:  # cache only once nothing can change the answer
-            self._dispatch[cls] = found
+        # Cached for good: a class that subclasses a still-pending one could not exist
+        # before that one's module was imported, and registering a tag clears the cache.
+        self._dispatch[cls] = found
         return found
 
     # -- encoding ------------------------------------------------------------------
@@ -173,6 +174,7 @@ class Codec:
         return levels, has_float
 
     def _enc(self, obj, depth):
+        """``obj`` as plain JSON data; unchanged containers are returned as they are."""
         t = type(obj)
         if t is str or t is bool or obj is None:
             return obj
@@ -183,6 +185,8 @@ class Codec:
         if depth > self.max_depth:
             raise EncodeError(f"nesting deeper than max_depth={self.max_depth} (a circular reference?)")
         if t is list:
+            if _is_leaf(obj):
+                return obj
             out = []
             append = out.append
             try:
@@ -192,16 +196,18 @@ class Codec:
                 raise exc._prepend(len(out)) from exc.__cause__  # len(out) is the failing index
             return out
         if t is dict:
+            if not _STR.issuperset(map(type, obj)):
+                return self._tagged(_DICT_TAG, obj, depth)  # keys JSON objects cannot hold
+            if len(obj) == 1 and next(iter(obj))[:1] == "~":  # would read back as a tag: escape
+                return self._tagged(_DICT_TAG, obj, depth)
+            if _is_leaf(obj.values()):
+                return obj
             out = {}
             for k, v in obj.items():
-                if type(k) is not str:
-                    return self._tagged(_DICT_TAG, obj, depth)
                 try:
                     out[k] = self._enc(v, depth + 1)
                 except KombuDashError as exc:
                     raise exc._prepend(k) from exc.__cause__
-            if len(out) == 1 and k[:1] == "~":  # would read back as a tag: escape
-                return self._tagged(_DICT_TAG, obj, depth)
             return out
         tag = self._tag_for(t)
         if type(tag) is _Refused:
@@ -254,6 +260,8 @@ class Codec:
         if depth > self.max_depth:
             raise DecodeError(f"nesting deeper than max_depth={self.max_depth}")
         if type(obj) is list:
+            if _NESTING.isdisjoint(map(type, obj)):  # nothing below can be a tag
+                return obj
             for i, v in enumerate(obj):
                 if type(v) is dict or type(v) is list:
                     try:
@@ -265,6 +273,8 @@ class Codec:
             for key in obj:
                 if key[:1] == "~":
                     return self._untag(key, obj[key], depth)
+        if _NESTING.isdisjoint(map(type, obj.values())):
+            return obj
         for k, v in obj.items():
             if type(v) is dict or type(v) is list:
                 try:
@@ -293,6 +303,21 @@ class Codec:
 
 
 _DICT_TAG = DictTag()
+_STR = frozenset((str,))
+_LEAF_SCALARS = frozenset((str, bool, _NoneType, int, float))
+
+
+def _is_leaf(values) -> bool:
+    """Only scalars JSON writes as they are: no container, no big int, no NaN."""
+    types = set(map(type, values))  # C speed; most containers stop here
+    if not types <= _LEAF_SCALARS:
+        return False
+    if int in types or float in types:
+        for v in values:
+            tv = type(v)
+            if (tv is int and not INT_MIN <= v <= INT_MAX) or (tv is float and v - v != 0.0):
+                return False
+    return True
 _FLOAT_TAG = FloatTag()
 
 
