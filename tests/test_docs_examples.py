@@ -17,7 +17,9 @@ else it needs::
         Opt out, only with a reason: the block must still compile, and the test is
         reported as skipped with the reason and the page and line.
 
-Examples read ``REDIS_URL`` (default ``redis://localhost:6379/0``); here it points at a
+Only python blocks are code (``code-block``/``code``/``sourcecode`` with ``python``, ``python3``
+or ``py``), nested ones (inside a list) included; ``::`` literal blocks and ``console`` blocks
+are text. Examples read ``REDIS_URL`` (default ``redis://localhost:6379/0``); here it points at a
 redis-server this module starts on a free port, so the examples' default ``celery`` queue
 never meets another test run's workers.
 """
@@ -39,8 +41,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-MARK = re.compile(r"^\.\. kombu-dash-test:\s*(?P<spec>.*)$")
-CODE = re.compile(r"^\.\. code-block::\s*python3?\s*$")
+MARK = re.compile(r"^\s*\.\. kombu-dash-test:\s*(?P<spec>.*)$")
+CODE = re.compile(r"^(?P<indent>\s*)\.\. (code-block|code|sourcecode)::\s*(python3?|py)\s*$")
 RUN_TIMEOUT = 120
 
 
@@ -76,10 +78,11 @@ def _blocks(path: Path):
     lines = path.read_text(encoding="utf-8").splitlines()
     i = 0
     while i < len(lines):
-        if not CODE.match(lines[i]):
+        code = CODE.match(lines[i])
+        if not code:
             i += 1
             continue
-        start = i
+        start, outer = i, len(code.group("indent"))  # blocks nested in lists are indented
         # the nearest non-blank line above, if it is our comment
         j = i - 1
         while j >= 0 and not lines[j].strip():
@@ -90,7 +93,7 @@ def _blocks(path: Path):
         while i < len(lines) and lines[i].strip().startswith(":"):  # directive options
             i += 1
         body = []
-        while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
+        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > outer):
             body.append(lines[i])
             i += 1
         text = "\n".join(body)
