@@ -65,7 +65,7 @@ def start_worker(serializer: str, queue: str, concurrency: int, pool: str) -> su
     cmd = [sys.executable, "-m", "celery", "-A", "benchmarks.e2e_celery:app", "worker",
            "-Q", queue, "-n", f"{queue}@%h", "-P", pool, "-c", str(concurrency),
            "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"]
-    return subprocess.Popen(cmd, env=env, cwd=root)
+    return subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.DEVNULL)  # banner; errors: stderr
 
 
 def push(producer: Celery, decoders: dict, queue: str, serializer: str, ctx, n: int) -> dict:

@@ -303,6 +303,14 @@ def chart(data: dict, path: Path) -> None:
     names = [*ORDER, KD_NO_ORJSON]
     colors = {"ok": "#1f77b4", "lossy": "#ff7f0e"}
     payloads = list(data)
+    ratios = []
+    for payload in payloads:
+        for name in names:
+            r = data[payload]["results"].get(name) or {}
+            ref, _ = reference(data, payload) if name != KD_NO_ORJSON else (None, None)
+            if r.get("roundtrip") and ref and ref.get("roundtrip"):
+                ratios.append(r["roundtrip"] / ref["roundtrip"])
+    xmax = max([10.0, *ratios]) * 4  # room for the value labels
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5), sharey=True)
     for ax, payload in zip(axes.flat, payloads):
         res = data[payload]["results"]
@@ -326,8 +334,9 @@ def chart(data: dict, path: Path) -> None:
         ax.axvline(1.0, color="black", lw=0.8)
         ax.axvline(0.5, color="green", lw=0.8, ls="--")
         ax.set_xscale("log")
-        ax.set_xlim(0.05, 60)
-        ax.set_title(data[payload]["title"], fontsize=10)
+        ax.set_xlim(0.05, xmax)
+        typed = any(e["plain_of"] == payload for e in data.values())
+        ax.set_title(data[payload]["title"] + (" †" if typed else ""), fontsize=10)
         ax.set_yticks(list(ys))
         ax.set_yticklabels(names, fontsize=9)
         ax.invert_yaxis()
