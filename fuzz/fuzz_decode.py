@@ -357,8 +357,8 @@ def run(n: int, seed: int = 0, max_seconds: float = 1.0, report=print, stop_afte
 
 
 def _job(args):
-    n, seed, max_seconds, crash_dir = args
-    stats = run(n, seed, max_seconds, crash_dir=crash_dir)
+    n, seed, max_seconds, crash_dir, stop_after = args
+    stats = run(n, seed, max_seconds, crash_dir=crash_dir, stop_after=stop_after, report=lambda _: None)
     stats["failures"] = [(d, f"{type(e).__name__}: {str(e)[:300]}", "\n".join(line[:200] for line in tb.splitlines()[-30:]))
                           for d, e, tb in stats["failures"]]
     return stats
@@ -390,6 +390,7 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="processes (each gets seed+k)")
     p.add_argument("--max-seconds", type=float, default=1.0, help="an input slower than this is a failure")
+    p.add_argument("--stop-after", type=int, default=1000, help="stop a job after this many failures")
     p.add_argument("--replay", metavar="FILE", help="decode one saved input and show what it raises")
     p.add_argument("--atheris", action="store_true", help="coverage-guided fuzzing with atheris (libFuzzer)")
     args, rest = p.parse_known_args(argv)
@@ -411,9 +412,10 @@ def main(argv=None) -> int:
 
         per = -(-args.inputs // args.jobs)
         with multiprocessing.Pool(args.jobs) as pool:
-            parts = pool.map(_job, [(per, args.seed + k, args.max_seconds, crash_dir) for k in range(args.jobs)])
+            parts = pool.map(_job, [(per, args.seed + k, args.max_seconds, crash_dir, args.stop_after)
+                                      for k in range(args.jobs)])
     else:
-        parts = [_job((args.inputs, args.seed, args.max_seconds, crash_dir))]
+        parts = [_job((args.inputs, args.seed, args.max_seconds, crash_dir, args.stop_after))]
     total = {k: sum(p[k] for p in parts) for k in ("inputs", "decoded", "decode_errors", "seconds")}
     failures = [f for p in parts for f in p["failures"]]
     slow = [s for p in parts for s in p["slow"]]

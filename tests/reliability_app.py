@@ -17,6 +17,7 @@ Producers in the tests build their own app with :func:`make_app` and send by tas
 from __future__ import annotations
 
 import os
+import time
 
 from celery import Celery
 
@@ -71,9 +72,11 @@ def recorder():
 
 
 @app.task(name="kd.record")
-def record(key: str, i: int, payload=None):
+def record(key: str, i: int, payload=None, seconds: float = 0.0):
     """Idempotent: the set holds each id once however often the task runs; the list
     counts executions (a task redelivered after a crash runs twice)."""
+    if seconds:
+        time.sleep(seconds)
     r = recorder()
     pipe = r.pipeline()
     pipe.sadd(key, i)
@@ -87,9 +90,3 @@ def echo(value):
     return value
 
 
-@app.task(name="kd.sleep_record")
-def sleep_record(key: str, i: int, seconds: float):
-    import time
-
-    time.sleep(seconds)
-    return record(key, i)
