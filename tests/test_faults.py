@@ -1,0 +1,206 @@
+"""Faults with real processes: a worker SIGKILLed mid-run (Redis and RabbitMQ brokers) and
+a Redis server stopped and restarted under a producer and a worker.
+
+Tasks are sent as kombu_dash with acks_late=True and task_reject_on_worker_lost=True.
+Each task records its number in a Redis set (idempotent) and in a list (one entry per
+execution), and returns it. CI sends KD_FAULT_TASKS tasks (default 300);
+``KD_FULL=1`` sends 2,000 (docs/operations.rst). Redis here is always a private
+redis-server started by the test: the shared one is never stopped, and its `unacked`
+bookkeeping is shared by every app on it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from kombu.exceptions import OperationalError
+
+import kombu_dash
+from tests.procs import OwnRedis, Worker
+from tests.reliability_app import make_app
+
+pytestmark = [pytest.mark.broker, pytest.mark.slow]
+
+FULL = os.environ.get("KD_FULL") == "1"
+N = int(os.environ.get("KD_FAULT_TASKS", 2000 if FULL else 300))
+FIGURES = Path(os.environ.get("KD_FIGURES", "/tmp/kombu_dash_figures.jsonl"))
+VISIBILITY = 5  # seconds before Redis redelivers a message a dead worker held
+
+
+def figure(name: str, **values):
+    """Measured numbers, printed and appended to KD_FIGURES for the closing note."""
+    line = json.dumps({"test": name, **values})
+    print(line)
+    with FIGURES.open("a") as f:
+        f.write(line + "\n")
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    server = OwnRedis(tmp_path).start()
+    yield server
+    server.stop()
+
+
+def pool_children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(x) for x in text.split()]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
+    end = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > end:
+            pytest.fail(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def collect(app, ids: list[str], timeout: float) -> dict:
+    """Task id -> result meta, read straight from the Redis result backend."""
+    backend, client = app.backend, app.backend.client
+    done, todo = {}, list(ids)
+    end = time.monotonic() + timeout
+    while todo:
+        still = []
+        for start in range(0, len(todo), 500):
+            chunk = todo[start:start + 500]
+            for task_id, raw in zip(chunk, client.mget([backend.get_key_for_task(t) for t in chunk])):
+                meta = backend.decode_result(raw) if raw else None
+                if meta and meta["status"] in ("SUCCESS", "FAILURE"):
+                    done[task_id] = meta
+                else:
+                    still.append(task_id)
+        todo = still
+        if todo:
+            if time.monotonic() > end:
+                break
+            time.sleep(0.5)
+    return done
+
+
+def payload(i: int):
+    # a little of everything kombu_dash carries, so a redelivered message is decoded again
+    return (i, kombu_dash.MultiDict([("k", str(i)), ("k", "x")]), {i % 7})
+
+
+def sigkill_run(tmp_path, name: str, broker: str, results: OwnRedis, **worker_kd):
+    queue = f"kd-faults-{name}-{os.getpid()}-{time.monotonic_ns() % 10**8}"
+    key = f"{queue}:done"
+    rec = redis.Redis.from_url(results.url)
+    app = make_app("kombu_dash", broker=broker, backend=results.url, queue=queue)
+    kd = dict(mode="kombu_dash", broker=broker, backend=results.url, record=results.url, **worker_kd)
+    first = Worker(f"first-{queue}", queue, tmp_path / "first.log", concurrency=2, **kd).wait_ready()
+    second = None
+    try:
+        t0 = time.monotonic()
+        ids = [app.send_task("kd.record", args=(key, i, payload(i), 0.005)).id for i in range(N)]
+        sent = time.monotonic() - t0
+
+        # A pool child dies mid-task: reject_on_worker_lost puts its message back.
+        wait_for(lambda: rec.scard(key) >= N // 5, 120, "a fifth of the tasks")
+        children = pool_children(first.proc.pid)
+        assert children, "no pool children to kill"
+        os.kill(children[0], signal.SIGKILL)
+        # Then the whole worker, main process and pool, with no chance to ack or clean up.
+        wait_for(lambda: rec.scard(key) >= (2 * N) // 5, 120, "two fifths of the tasks")
+        done_at_kill = rec.scard(key)
+        first.kill()
+        t_kill = time.monotonic()
+
+        second = Worker(f"second-{queue}", queue, tmp_path / "second.log", concurrency=2, **kd).wait_ready()
+        wait_for(lambda: rec.scard(key) >= N, 300, f"all {N} tasks recorded (now {rec.scard(key)})", 1.0)
+        metas = collect(app, ids, 120)
+        recovered = time.monotonic() - t_kill
+
+        runs = [int(x) for x in rec.lrange(key + ":runs", 0, -1)]
+        results_ok = [t for t, m in metas.items() if m["status"] == "SUCCESS"]
+        assert sorted(int(x) for x in rec.smembers(key)) == list(range(N))   # nothing lost
+        assert len(metas) == N and len(results_ok) == N                       # one result per task
+        assert [metas[t]["result"] for t in ids] == list(range(N))             # ...the right one
+        assert set(runs) == set(range(N))
+        assert "signal 9 (SIGKILL)" in first.text()  # the pool child's death was seen, its task requeued
+        figure(f"sigkill-{name}", tasks=N, results=len(results_ok), recorded=rec.scard(key),
+               executions=len(runs), redelivered=len(runs) - N, done_when_killed=done_at_kill,
+               send_seconds=round(sent, 1), seconds_kill_to_all_results=round(recovered, 1))
+    finally:
+        first.stop()
+        if second:
+            second.stop()
+        rec.delete(key, key + ":runs")
+        rec.close()
+
+
+def test_sigkill_worker_mid_run_redis(tmp_path, own_redis):
+    sigkill_run(tmp_path, "redis", own_redis.url, own_redis, visibility=VISIBILITY)
+
+
+def test_sigkill_worker_mid_run_rabbitmq(tmp_path, own_redis, amqp_url):
+    # RabbitMQ requeues a dead consumer's unacked messages itself; results go to our Redis.
+    sigkill_run(tmp_path, "rabbitmq", amqp_url, own_redis)
+
+
+def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
+    queue = f"kd-faults-restart-{os.getpid()}-{time.monotonic_ns() % 10**8}"
+    key = f"{queue}:done"
+    half = N // 2
+    app = make_app("kombu_dash", broker=own_redis.url, backend=own_redis.url, queue=queue,
+                   # bounded: a producer must fail fast, not hang, while the broker is down
+                   task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
+                                              "interval_max": 1},
+                   broker_connection_timeout=2, broker_connection_max_retries=2,
+                   redis_socket_connect_timeout=2, redis_socket_timeout=5,
+                   result_backend_always_retry=True, result_backend_max_retries=20)
+    kd = dict(mode="kombu_dash", broker=own_redis.url, backend=own_redis.url, record=own_redis.url,
+              visibility=VISIBILITY)
+    worker = Worker(f"w-{queue}", queue, tmp_path / "worker.log", concurrency=2, **kd).wait_ready()
+    rec = redis.Redis.from_url(own_redis.url, socket_connect_timeout=2)
+    try:
+        before = [app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half)]
+        wait_for(lambda: rec.scard(key) >= half // 4, 120, "some tasks done before the outage")
+
+        own_redis.stop()  # mid-run: tasks queued, some running, some results being written
+        t0 = time.monotonic()
+        with pytest.raises(OperationalError) as info:
+            app.send_task("kd.record", args=(key, -1))
+        failed_after = time.monotonic() - t0
+        assert failed_after < 20, f"publishing to a dead broker took {failed_after:.1f}s to fail"
+        assert "Connection refused" in str(info.value) or "connecting" in str(info.value)
+        time.sleep(2)
+
+        own_redis.start()  # same port, its append-only file brings the queue back
+        after = [app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half, N)]
+        metas = collect(app, after, 300)
+        assert len(metas) == len(after), f"{len(after) - len(metas)} tasks published after the restart never finished"
+        assert [metas[t]["result"] for t in after] == list(range(half, N))
+        # Tasks from before the outage: the append-only file kept the queue, so they finish;
+        # only one in flight when Redis vanished (2 running + 2 prefetched) may lose its
+        # result (Celery logs "Task handler raised error": its result write failed).
+        metas_before = collect(app, before, 60)
+        recorded = {int(x) for x in rec.smembers(key)}
+        assert set(range(half, N)) <= recorded and -1 not in recorded
+        assert half - len(metas_before) <= 4, f"{half - len(metas_before)} tasks from before the outage lost"
+        assert "Connection to broker lost" in worker.text() or "Cannot connect" in worker.text()
+        figure("redis-restart", tasks=N, before_outage=half, after_restart=N - half,
+               results_after=len(metas), results_before=len(metas_before),
+               lost_in_flight=half - len(metas_before),
+               producer_error=type(info.value).__name__, producer_error_seconds=round(failed_after, 2),
+               executions=rec.llen(key + ":runs"))
+    finally:
+        worker.stop()
+        try:
+            rec.delete(key, key + ":runs")
+        except redis.ConnectionError:
+            pass
+        rec.close()
