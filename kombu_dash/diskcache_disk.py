@@ -72,16 +72,12 @@ def _canonical(node):
 class TaggedJSONDisk(Disk):
     """Cache keys and values as kombu_dash tagged JSON (see the module docstring).
 
-    ``codec`` (keyword, default: :data:`kombu_dash.default_codec`) chooses the tags;
-    other keyword arguments are diskcache's own (``min_file_size``...).
+    Another set of tags: subclass and set ``codec`` (a class attribute, so multiprocess
+    children, which get the Disk class, get it too).
     """
 
+    #: the :class:`kombu_dash.Codec` used (default: :data:`kombu_dash.default_codec`)
     codec = default_codec
-
-    def __init__(self, directory, codec=None, **kwargs):
-        if codec is not None:
-            self.codec = codec
-        super().__init__(directory, **kwargs)
 
     # -- keys ----------------------------------------------------------------------
 
