@@ -276,3 +276,37 @@ def test_dunder_keys_stay_data():
     assert value["__class__"] == "os.system" and value.x == 2
     assert not isinstance(value.__class__, str)
 
+
+
+# -- 1 MB of hostile input: decoded or refused within a CPU second ---------------------
+
+def _megabyte_inputs():
+    row = b'{"~tuple":[1,"a",{"~set":[1,2]},{"~datetime":"2024-01-01T00:00:00"}]},'
+    many_tags = b"[" + row * (1_000_000 // len(row)) + b"1]"
+    yield "many-tags", many_tags
+    yield "unknown-tag-at-the-end", many_tags[:-2] + b'{"~os.system":"x"}]'
+    yield "bad-payload-at-the-end", many_tags[:-2] + b'{"~tuple":{"a":1}}]'
+    yield "duplicate-keys", b"{" + b",".join(b'"k%d":1' % (i % 50_000) for i in range(90_000)) + b"}"
+    yield "deep-arrays", b"[" * 500_000 + b"]" * 500_000
+    yield "deep-tags", b'{"~tuple":[' * 80_000 + b"]}" * 80_000
+    yield "long-number", b"[" + b"9" * 1_000_000 + b"]"
+    yield "long-int-tag", b'{"~int":"' + b"9" * 1_000_000 + b'"}'
+    yield "long-decimal-tag", b'{"~decimal":"' + b"9" * 1_000_000 + b'"}'
+    yield "many-multidict-pairs", b'{"~werkzeug.MultiDict":[' + b'["k","v"],' * 95_000 + b'["k","v"]]}'
+    yield "big-bytes", b'{"~bytes":"' + b"QUFB" * 250_000 + b'"}'
+    yield "invalid-utf8-at-the-end", many_tags[:-2] + b'"\xff"]'
+
+
+@pytest.mark.parametrize("name, data", list(_megabyte_inputs()), ids=[n for n, _ in _megabyte_inputs()])
+def test_megabyte_input_is_decoded_or_refused_within_a_second(name, data):
+    import time
+
+    assert len(data) >= 900_000
+    kombu_dash.loads(b"[]")
+    t0 = time.process_time()
+    try:
+        kombu_dash.loads(data)
+    except DecodeError:
+        pass
+    took = time.process_time() - t0
+    assert took < 1.0, f"{name}: {took:.2f} CPU seconds"
