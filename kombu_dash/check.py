@@ -138,7 +138,7 @@ def _control(app, timeout: float):
         replies = control.broadcast(command, arguments=arguments, reply=True, timeout=timeout,
                                     destination=destination,
                                     limit=len(destination) if destination else None) or []
-        # a list of {hostname: answer}; two workers may share a name, keep both answers
+        # one {hostname: answer} dict per reply (workers need distinct -n names)
         return [(host, answer) for reply in replies for host, answer in reply.items()]
 
     return ask
@@ -149,8 +149,8 @@ def _backend_check(app, timeout: float):
     from celery.backends.base import DisabledBackend
 
     backend = app.backend
-    if isinstance(backend, DisabledBackend):
-        return None
+    if isinstance(backend, DisabledBackend) or type(backend).__name__ == "RPCBackend":
+        return None  # none, or the broker itself (rpc://), already checked
     client = getattr(backend, "client", None)
     try:
         if client is not None and callable(getattr(client, "ping", None)):
