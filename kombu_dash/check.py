@@ -203,7 +203,8 @@ def run(app, queue: str | None, timeout: float, say) -> int:
     say(f"result backend ok: {app.backend.as_uri()}" if has_backend else "no result backend configured")
 
     # 3. who consumes the queue, and what do they accept
-    ask_for = min(max(1.5, deadline.left() / 4), 3.0)
+    # broadcast replies are collected for the whole window: a loaded worker answers late
+    ask_for = min(max(2.0, deadline.left() / 3), 5.0)
     try:
         ask = _control(app, ask_for)
         queues = dict(ask("active_queues"))
