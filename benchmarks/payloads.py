@@ -122,6 +122,14 @@ def table(rows: int):
     return data
 
 
+def celery_body(ctx):
+    """What kombu actually serializes for Dash's background task: Celery's message body
+    ``(args, kwargs, embed)``, args = ``(result_key, progress_key, user_args, context)``."""
+    embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+    key = "4f1c2b9e8d7a6c5b4a39281706f5e4d3c2b1a098"
+    return ((key, key + "-progress", [3], ctx), {}, embed)
+
+
 def to_plain(value):
     """The same information in plain JSON types."""
     from starlette.datastructures import Headers as SHeaders
@@ -169,6 +177,9 @@ def build(quick: bool = False) -> list[tuple[Payload, object]]:
     return [
         (Payload("dash_context", "Dash context (QueryParams, AttributeDicts)", dash_context, True), ctx),
         (Payload("dash_context_plain", "Dash context, plain twin", None, False, "dash_context"), to_plain(ctx)),
+        (Payload("celery_body", "Celery body (Dash context)", None, True), celery_body(ctx)),
+        (Payload("celery_body_plain", "Celery body, plain-twin context", None, False, "celery_body"),
+         celery_body(to_plain(ctx))),
         (Payload("containers", "100 multi-dicts + headers", containers, True), cont),
         (Payload("containers_plain", "100 multi-dicts + headers, plain twin", None, False, "containers"),
          to_plain(cont)),
@@ -177,4 +188,5 @@ def build(quick: bool = False) -> list[tuple[Payload, object]]:
     ]
 
 
-PAYLOADS = ["dash_context", "dash_context_plain", "containers", "containers_plain", "table_10k", "table_100k"]
+PAYLOADS = ["dash_context", "dash_context_plain", "celery_body", "celery_body_plain",
+            "containers", "containers_plain", "table_10k", "table_100k"]
