@@ -107,3 +107,15 @@ def test_both_parsers_agree_on_arbitrary_json(value, style):
     fast = _outcome(text)
     with mock.patch.multiple(_json, loadb=_json.stdlib_loadb, HAVE_ORJSON=False):
         assert _outcome(text) == fast
+
+
+@pytest.mark.parametrize(
+    "descr",
+    ["9" * 5000 + "i4", "(2,)i4,(3,)f8", "i4,f8", "[('a','<i4')]", "__import__('os')", ["x"], [["a", "(2,)i4"]], []],
+)
+def test_numpy_dtype_text_never_reaches_numpys_parser(descr):
+    # numpy's comma/tuple dtype strings go through ast.literal_eval: refuse them first.
+    pytest.importorskip("numpy")  # the numpy extra is in the test extra: this never skips in CI
+    message = json.dumps({"~numpy.ndarray": {"dtype": descr, "shape": [1], "data": "AAAAAA=="}})
+    with pytest.raises(DecodeError, match="numpy.ndarray"):
+        kombu_dash.loads(message)

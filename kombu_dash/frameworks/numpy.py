@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 
 from ..tags import Tag
 from ._base import load_class
@@ -24,10 +25,36 @@ def _np():
     return numpy
 
 
+# One simple dtype as numpy's descr writes it: "<f8", "|b1", "<U10", "<M8[ns]", "|O".
+_SIMPLE_DESCR = re.compile(r"[<>|=]?[a-zA-Z?][0-9]{0,9}(\[[0-9]{0,4}[a-zA-Z]{1,3}\])?")
+
+
+def _descr(descr, depth=0):
+    """The message's descr, checked field by field before numpy sees it: numpy's own
+    dtype-string parser evaluates comma and tuple forms with ``ast.literal_eval``."""
+    if type(descr) is str:
+        if not _SIMPLE_DESCR.fullmatch(descr):
+            raise ValueError(f"dtype {descr!r:.40} is not one numpy's descr writes")
+        return descr
+    if type(descr) is not list or not descr or len(descr) > 1000 or depth > 8:
+        raise ValueError("dtype must be a descr string or a non-empty list of fields")
+    fields = []
+    for field in descr:
+        # fields are tuples in numpy's descr, and come back as tuples
+        if type(field) not in (list, tuple) or len(field) not in (2, 3) or type(field[0]) is not str:
+            raise ValueError("a structured dtype field is [name, descr] or [name, descr, shape]")
+        item = [field[0], _descr(field[1], depth + 1)]
+        if len(field) == 3:
+            shape = field[2]
+            if type(shape) not in (list, tuple) or len(shape) > 32 or not all(type(n) is int and 0 <= n < 2**31 for n in shape):
+                raise ValueError("a field's shape is a list of small non-negative integers")
+            item.append(tuple(shape))
+        fields.append(tuple(item))
+    return fields
+
+
 def _dtype(np, descr):
-    if not isinstance(descr, (str, list)):
-        raise ValueError(f"dtype must be a string or a list, got {type(descr).__name__}")
-    return np.lib.format.descr_to_dtype(descr)
+    return np.lib.format.descr_to_dtype(_descr(descr))
 
 
 def _raw(data) -> bytes:
