@@ -350,6 +350,9 @@ def run(n: int, seed: int = 0, max_seconds: float = 1.0, report=print, stop_afte
             stats["slowest"] = (took, data)
         if took > max_seconds:
             stats["slow"].append((took, data))
+            if crash_dir is not None:
+                crash_dir.mkdir(parents=True, exist_ok=True)
+                (crash_dir / f"slow-{seed}-{i}.bin").write_bytes(data)
             report(f"SLOW input #{i}: {took:.2f}s, {len(data)} bytes: {data[:200]!r}")
         stats["inputs"] += 1
     stats["seconds"] = time.perf_counter() - start
@@ -404,8 +407,11 @@ def main(argv=None) -> int:
         try:
             print(repr(kombu_dash.loads(data))[:2000])
         except DecodeError as exc:
-            print(f"DecodeError: {exc}")
-        print(f"{time.perf_counter() - t0:.3f}s")
+            print(f"DecodeError: {str(exc)[:2000]}")
+        first = time.perf_counter() - t0
+        t0 = time.process_time()  # again, now that the tag's library is imported
+        check_one(data)
+        print(f"first decode {first:.3f}s (imports included), second {time.process_time() - t0:.3f} CPU s")
         return 0
     crash_dir = Path(__file__).parent / "crashes"
     if args.jobs > 1:

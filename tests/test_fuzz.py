@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import importlib
+import importlib.util
 import json
 import sys
 import zoneinfo
@@ -127,6 +128,11 @@ HOSTILE = [
                         "data": {"dtype": "9" * 5000 + "i4", "values": [1]}}},
     {"~pandas.Series": {"index": {"range": [0, 1, 1], "name": None}, "name": "s",
                         "data": {"dtype": "(2,)i4, (3,)os.system", "values": [1]}}},
+    # found by the 1,000,000-input run, fixed in kombu_dash/frameworks/numpy.py: same literal_eval
+    {"~numpy.ndarray": {"dtype": "9" * 5000 + "i4", "shape": [1], "data": "AAAAAA=="}},
+    {"~numpy.scalar": {"dtype": "(2,)i4, (3,)os.system", "data": "AAAAAA=="}},
+    {"~plotly.Figure": {"data": [{"type": "os.system", "x": [1]}]}},
+    {"~plotly.Figure": {"data": [{"type": "scatter", "__class__": "x"}], "layout": {"__init__": 1}}},
 ]
 
 # Called anywhere during a decode, these would mean message text reached code or imports.
@@ -207,15 +213,19 @@ def test_message_text_reaches_no_import_lookup_or_constructor(message, spy, monk
             return False
         return spy.active and (name not in sys.modules or name in names or name.split(".")[-1] in names)
 
-    def spy_import(name, *args, **kwargs):
-        if suspicious(name):
-            spy.imports.append(name)
-        return real_import(name, *args, **kwargs)
+    def spy_import(name, globals=None, locals=None, fromlist=(), level=0):
+        full = name
+        if level and globals:  # `from .x import y` inside a library: resolve it
+            full = importlib.util.resolve_name("." * level + name, globals.get("__package__") or "")
+        if suspicious(full.rstrip(".")):
+            spy.imports.append(full)
+        return real_import(name, globals, locals, fromlist, level)
 
-    def spy_import_module(name, *args, **kwargs):
-        if suspicious(name):
-            spy.imports.append(name)
-        return real_import_module(name, *args, **kwargs)
+    def spy_import_module(name, package=None):
+        full = importlib.util.resolve_name(name, package) if name.startswith(".") else name
+        if suspicious(full):
+            spy.imports.append(full)
+        return real_import_module(name, package)
 
     def spy_getattr(obj, name, *default):
         if spy.active:
