@@ -19,6 +19,8 @@ What they change, and why:
 * ``CeleryManager`` writes a redacted ``argsrepr``/``kwargsrepr``: the context holds the
   request's cookies and headers (session cookies, Authorization), and Celery copies
   the repr of the arguments into message headers, events, Flower and worker logs.
+* A job that ends between Dash's "result ready?" and "still running?" checks would be
+  taken for cancelled (its output never shown); both managers look once more.
 * ``DiskcacheManager()`` without a cache creates one that stores tagged JSON
   (:class:`kombu_dash.TaggedJSONDisk`) instead of pickles.
 """
@@ -90,7 +92,33 @@ def _redacted_repr(key, progress_key, user_args) -> str:
     return f"({key!r}, {progress_key!r}, {shown!r}, '<callback_context: redacted>')"
 
 
-class CeleryManager(_DashCeleryManager):
+class _FinishedBetweenChecks:
+    """Dash asks ``get_result`` and then ``job_running``; a job that writes its result and
+    ends between the two is taken for cancelled and its result is never shown. If the job
+    has stopped, look at the result once more: if it is there, report the job as running,
+    and the next poll returns it."""
+
+    def get_result(self, key, job):
+        result = super().get_result(key, job)
+        waiting = self.__dict__.setdefault("_kd_waiting", {})
+        if result is self.UNDEFINED and job is not None:
+            if len(waiting) > 10_000:  # jobs abandoned by closed pages
+                waiting.clear()
+            waiting[str(job)] = key
+        else:
+            waiting.pop(str(job), None)
+        return result
+
+    def job_running(self, job):
+        running = super().job_running(job)
+        if not running:
+            key = self.__dict__.get("_kd_waiting", {}).pop(str(job), None)
+            if key is not None and self.result_ready(key):
+                return True
+        return running
+
+
+class CeleryManager(_FinishedBetweenChecks, _DashCeleryManager):
     """``dash.CeleryManager`` whose task messages use the ``kombu_dash`` serializer."""
 
     def __init__(self, celery_app, cache_by=None, expire=None):
@@ -121,7 +149,7 @@ class CeleryManager(_DashCeleryManager):
         return task.task_id
 
 
-class DiskcacheManager(_DashDiskcacheManager):
+class DiskcacheManager(_FinishedBetweenChecks, _DashDiskcacheManager):
     """``dash.DiskcacheManager`` that stores tagged JSON when it creates its own cache."""
 
     def __init__(self, cache=None, cache_by=None, expire=None):

@@ -113,3 +113,22 @@ def test_dash_task_is_kombu_dash_other_tasks_json_and_secrets_stay_in_the_body(c
         assert secret not in outside
     assert dash_msg["headers"]["argsrepr"].startswith("('cache-key', 'cache-key-progress', '<1 callback args>'")
     assert dash_msg["headers"]["kwargsrepr"] == "{}"
+
+
+def test_job_ending_between_result_and_running_checks_is_not_taken_for_cancelled(tmp_path):
+    """Dash polls get_result, then job_running: a job that writes its result and exits in
+    between looked cancelled (204, output never shown). Deterministic replay of that order."""
+    import dash
+    import diskcache
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])  # exits and is reaped: not running
+    proc.wait()
+    job = str(proc.pid)
+    for manager_cls, expected_running in [(dash.DiskcacheManager, False), (kombu_dash.DiskcacheManager, True)]:
+        cache = diskcache.Cache(str(tmp_path / manager_cls.__module__), disk=kombu_dash.TaggedJSONDisk)
+        manager = manager_cls(cache)
+        assert manager.get_result("key", job) is manager.UNDEFINED  # poll: not written yet...
+        cache.set("key", "the output")                               # ...the job writes and exits
+        assert bool(manager.job_running(job)) is expected_running   # dash's own: "cancelled"
+        if expected_running:
+            assert manager.get_result("key", None) == "the output"  # the next poll shows it
