@@ -376,7 +376,13 @@ def environment() -> str:
         ov = orjson.__version__
     except ImportError:
         ov = "not installed"
+    try:  # which code was measured: the codec changes while it is being optimised
+        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        rev = ""
     return (f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+            f"commit {rev or 'unknown'}; "
             f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}; "
             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
 
