@@ -2,6 +2,7 @@
 
     nox -s oldest newest dash3 no-orjson      # all four (the default)
     nox -s newest -- tests/test_roundtrip.py  # arguments after -- go to pytest
+    nox -s dash3 -- tests                     # dash3 and no-orjson run a focused set by default
     nox -r -s oldest                          # reuse the session's virtualenv
 
 Each session installs this package with every extra in setup.cfg (read from the file,
@@ -75,8 +76,25 @@ print("python", sys.version.split()[0], *(f"{n}=={v(n)}" for n in names))
 """
 
 
-def _pytest(session: nox.Session) -> None:
-    session.run("python", "-m", "pytest", *(session.posargs or ["-q"]))
+def _pytest(session: nox.Session, *patterns: str) -> None:
+    """pytest on the files matching ``patterns`` (all of tests/ if none); ``-- ARGS`` replaces that."""
+    if session.posargs:
+        session.run("python", "-m", "pytest", *session.posargs)
+        return
+    files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
+    if patterns and not files:
+        session.error(f"no test files match {patterns}")
+    session.run("python", "-m", "pytest", "-q", *files)
+
+
+# What differs between rows is the framework and broker glue (dash3) or the JSON backend
+# (no-orjson): those rows run the files that exercise it, to keep CI within its budget;
+# oldest and newest run everything. `nox -s dash3 -- tests` runs the whole suite there.
+DASH3_TESTS = ("tests/test_dash_*.py", "tests/test_diskcache*.py", "tests/test_celery_roundtrip.py",
+               "tests/test_roundtrip*.py", "tests/test_docs_examples.py")
+NO_ORJSON_TESTS = ("tests/test_roundtrip*.py", "tests/test_wire.py", "tests/test_property.py",
+                   "tests/test_errors.py", "tests/test_decoder_hardening.py", "tests/test_serializer.py",
+                   "tests/test_fallbacks.py", "tests/test_celery_roundtrip.py", "tests/test_diskcache*.py")
 
 
 @nox.session(name="oldest", python=_python("3.10"))
@@ -102,7 +120,7 @@ def newest(session: nox.Session) -> None:
 def dash3(session: nox.Session) -> None:
     """dash 3.x on Flask, installed the way its docs say: ``dash[celery,diskcache]``."""
     _install(session, "dash[celery,diskcache]==3.*")
-    _pytest(session)
+    _pytest(session, *DASH3_TESTS)
 
 
 @nox.session(name="no-orjson", python=_python("3.11"))
@@ -112,4 +130,4 @@ def no_orjson(session: nox.Session) -> None:
     # in case a dependency pulls orjson in; uv only warns when it is absent
     session.run("uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True)
     session.run("python", "-c", "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'")
-    _pytest(session)
+    _pytest(session, *NO_ORJSON_TESTS)
