@@ -342,6 +342,28 @@ def serve(app, backend: str, host: str, port: int) -> None:
         uvicorn.run(app.server, host=host, port=port, log_level="warning")
 
 
+# What each mode imports, and the pip line that provides it.
+_NEEDS = {
+    "fastapi": (("fastapi", "uvicorn"), '"dash[fastapi]"'),
+    "quart": (("quart", "uvicorn"), '"dash[quart]" uvicorn'),
+    "flask": (("flask",), "dash"),
+    "diskcache": (("diskcache", "multiprocess"), "diskcache multiprocess"),
+    "celery": (("celery", "redis"), '"celery[redis]"'),
+}
+
+
+def missing(modes) -> list:
+    """pip arguments for the modes whose modules are not importable."""
+    import importlib.util
+
+    lines = [] if importlib.util.find_spec("dash") else ["dash"]
+    for mode in modes:
+        modules, pip = _NEEDS[mode]
+        if not all(importlib.util.find_spec(m) for m in modules):
+            lines.append(pip)
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kombu_dash demo",
@@ -353,6 +375,11 @@ def main(argv=None) -> int:
     parser.add_argument("--dash-managers", action="store_true",
                         help="use Dash's own managers instead of kombu_dash's, to see what they lose")
     opts = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    needed = missing([opts.backend, "celery" if os.environ.get("REDIS_URL") else "diskcache"])
+    if needed:
+        print(f"The demo needs more packages: pip install {' '.join(needed)}\n"
+              '(or: pip install "kombu_dash[demo]")', file=sys.stderr)
+        return 2
 
     if os.environ.get("REDIS_URL"):
         _, manager = celery_setup(opts.dash_managers)

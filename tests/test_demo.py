@@ -212,3 +212,14 @@ def test_help_lists_the_options(capsys):
     out = capsys.readouterr().out
     for option in ("--backend", "--port", "--host", "--dash-managers", "REDIS_URL"):
         assert option in out
+
+
+def test_missing_packages_are_named_with_the_pip_line(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else real(name, *a))
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert demo.main(["--backend", "fastapi"]) == 2
+    err = capsys.readouterr().err
+    assert 'pip install "dash[fastapi]"' in err and 'kombu_dash[demo]' in err
