@@ -103,6 +103,12 @@ def in_process_worker(app: Celery, **kwargs):
                 app.control.broadcast("ping", destination=[worker.hostname], reply=False)
     finally:
         _state.default_app, _state._tls.current_app = previous
+        # The worker's kombu Hub stays the process-wide event loop, and the next embedded
+        # worker would reuse it with the old worker's timer: on kombu 5.3 its eta/countdown
+        # tasks (retries too) then never fire.
+        from kombu.asynchronous import set_event_loop
+
+        set_event_loop(None)
         delete_queue(broker_of(app), app.conf.task_default_queue)
 
 
