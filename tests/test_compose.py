@@ -86,6 +86,9 @@ def test_compose_worker_and_web_commands_run_a_background_callback(services, tmp
             if proc is not None:
                 proc.stop()
     assert "kombu_dash.dash_managers.CeleryManager" in web.text()
+    # The demo prints the worker command a user needs: the compose worker's, plus the environment.
+    assert (f"REDIS_URL={redis_url} KOMBU_DASH_DEMO_QUEUE={unique_name} "
+            "celery -A kombu_dash.demo:celery_app worker --loglevel=INFO") in web.text()
     assert bg_rows == sync_rows
     assert ['ctx.args.getlist("tag")', "['a', 'b']"] in bg_rows
     assert progress, "no progress reached the page"

@@ -179,18 +179,6 @@ def test_dash_managers_flag_shows_what_dash_alone_loses(tmp_path):
     assert bg['ctx.args.getlist("tag")'].startswith("AttributeError")
 
 
-def test_celery_mode_prints_the_worker_command(tmp_path, redis_url, unique_name):
-    env = dict(os.environ, REDIS_URL=redis_url, **{demo.QUEUE_ENV: unique_name})
-    proc, _ = start_demo(tmp_path, "--backend", "flask", env=env)
-    try:
-        text = proc.text()
-    finally:
-        proc.stop()
-    assert (f"REDIS_URL={redis_url} {demo.QUEUE_ENV}={unique_name} "
-            "celery -A kombu_dash.demo:celery_app worker --loglevel=INFO") in text
-    assert "kombu_dash.dash_managers.CeleryManager" in text
-
-
 def test_describe_context_shows_errors_and_sorted_sets():
     class Ctx:
         args = {"tag": "b"}
