@@ -1,22 +1,18 @@
 """What Dash stores besides AttributeDict: components (progress values, outputs) and
 the ``no_update`` marker.
 
-A component decodes only to a class this process already has (or one of Dash's own
-libraries, imported by fixed name): the wire's namespace and type are looked up in a
-registry built from ``Component`` subclasses, never imported.
+A component decodes only to a class this process already has: the wire's namespace and
+type are looked up in a registry built from the loaded ``Component`` subclasses (importing
+dash loads its own html, dcc and dash_table); nothing named in a message is imported.
 """
 
 from __future__ import annotations
-
-import sys
 
 from ..errors import DecodeError
 from ..tags import Tag
 from ._base import load_class
 
 _BASE = "dash.development.base_component"
-# Dash's bundled libraries: imported (by these fixed names) when a lookup misses.
-_BUNDLED = ("dash.html", "dash.dcc", "dash.dash_table")
 
 
 def _component_classes():
@@ -59,13 +55,8 @@ class ComponentTag(Tag):
     def _lookup(self, ns, typ):
         cls = self._classes.get((ns, typ))
         if cls is None and load_class(_BASE, "Component") is not None:
-            self._classes = _component_classes()
+            self._classes = _component_classes()  # a component library loaded since
             cls = self._classes.get((ns, typ))
-            if cls is None and not all(m in sys.modules for m in _BUNDLED):
-                for module in _BUNDLED:
-                    load_class(module, "__name__")
-                self._classes = _component_classes()
-                cls = self._classes.get((ns, typ))
         return cls
 
 
