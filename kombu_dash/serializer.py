@@ -67,6 +67,7 @@ def configure(app, *, keep_json: bool = True):
     """
     register()
     conf = app.conf
+    before = conf.task_serializer
     conf.update(
         task_serializer=SERIALIZER,
         result_serializer=SERIALIZER,
@@ -74,4 +75,10 @@ def configure(app, *, keep_json: bool = True):
         # result_accept_content falls back to accept_content when unset
         result_accept_content=_accept(conf.result_accept_content or conf.accept_content, keep_json),
     )
+    # A task already bound (its name or .delay was used) copied task_serializer when it
+    # was bound: give it the new one (one that set serializer= to the old default too).
+    for task in list(getattr(app, "_tasks", {}).values()):
+        if getattr(task, "serializer", None) == before and not task.name.startswith("celery."):
+            task.serializer = SERIALIZER
+            task._exec_options = None  # Celery caches the options it sends with
     return app

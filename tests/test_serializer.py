@@ -84,3 +84,17 @@ def test_celery_task_body_round_trips_with_embedded_signatures():
     # signatures travel as plain dicts, exactly as with Celery's json; Celery rebuilds them
     assert type(out[2]["callbacks"][0]) is dict and out[2]["callbacks"][0] == dict(sig)
     assert out[2]["callbacks"][0]["args"] == (1, 2)
+
+
+def test_configure_after_tasks_were_bound():
+    # Using a task (its name, .delay) binds it and copies task_serializer into it.
+    app = Celery("t", set_as_current=False)
+
+    @app.task
+    def add(x, y):
+        return x + y
+
+    assert add.name and add.serializer == "json"
+    kombu_dash.configure(app)
+    assert add.serializer == "kombu_dash"
+    assert app.tasks[add.name].serializer == "kombu_dash"
