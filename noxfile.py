@@ -102,7 +102,7 @@ def oldest(session: nox.Session) -> None:
     """The oldest supported combination: what ``dash[celery]`` users on Python 3.10 run."""
     _install(
         session,
-        "celery[redis]==5.3.*", "kombu==5.3.*", "dash[fastapi,quart]==4.2.0",
+        "celery[redis]==5.3.*", "kombu==5.3.*", "dash[fastapi,quart,diskcache]==4.2.0",
         "starlette==0.37.*", "werkzeug==3.0.*", "flask==3.0.*",
         "pandas==2.0.*", "numpy==1.26.*", "django==4.2.*",
     )
@@ -112,7 +112,7 @@ def oldest(session: nox.Session) -> None:
 @nox.session(name="newest", python=_python("3.13"))
 def newest(session: nox.Session) -> None:
     """Everything at its newest; dash without the celery extra, which pins celery<5.4."""
-    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart]==4.4.1", "--upgrade")
+    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1", "--upgrade")
     _pytest(session)
 
 
@@ -126,7 +126,7 @@ def dash3(session: nox.Session) -> None:
 @nox.session(name="no-orjson", python=_python("3.11"))
 def no_orjson(session: nox.Session) -> None:
     """The stdlib json path: the same bytes on the wire, the same suite green."""
-    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart]==4.4.1", without=("fast",))
+    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1", without=("fast",))
     # in case a dependency pulls orjson in; uv only warns when it is absent
     session.run("uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True)
     session.run("python", "-c", "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'")
