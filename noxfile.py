@@ -119,14 +119,14 @@ def newest(session: nox.Session) -> None:
 @nox.session(name="dash3", python=_python("3.11"))
 def dash3(session: nox.Session) -> None:
     """dash 3.x on Flask, installed the way its docs say: ``dash[celery,diskcache]``."""
-    _install(session, "dash[celery,diskcache]==3.*")
+    _install(session, "dash[celery,diskcache]==3.*", without=("demo",))  # the demo needs dash>=4.2
     _pytest(session, *DASH3_TESTS)
 
 
 @nox.session(name="no-orjson", python=_python("3.11"))
 def no_orjson(session: nox.Session) -> None:
     """The stdlib json path: the same bytes on the wire, the same suite green."""
-    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1", without=("fast",))
+    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1", without=("fast", "bench"))  # both pull orjson
     # in case a dependency pulls orjson in; uv only warns when it is absent
     session.run("uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True)
     session.run("python", "-c", "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'")
