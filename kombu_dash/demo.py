@@ -381,15 +381,22 @@ def main(argv=None) -> int:
               '(or: pip install "kombu_dash[demo]")', file=sys.stderr)
         return 2
 
+    with tempfile.TemporaryDirectory(prefix="kombu-dash-demo-", ignore_cleanup_errors=True) as tmp:
+        return _run(opts, tmp)
+
+
+def _run(opts, tmp: str) -> int:
     if os.environ.get("REDIS_URL"):
         _, manager = celery_setup(opts.dash_managers)
         label = f"Celery on {os.environ['REDIS_URL']}"
         print(f"Background callbacks run on Celery ({os.environ['REDIS_URL']}). Start the worker with:\n"
               f"    {worker_command()}", flush=True)
+        if opts.dash_managers:
+            print("Note: Dash's own CeleryManager cannot send this demo's task (kombu's json refuses "
+                  "the set in custom_data): the background panel will stay empty.", flush=True)
     else:
-        directory = tempfile.mkdtemp(prefix="kombu-dash-demo-")
-        manager = make_diskcache_manager(directory, opts.dash_managers)
-        label = f"diskcache in {directory}"
+        manager = make_diskcache_manager(tmp, opts.dash_managers)
+        label = f"diskcache in {tmp}"
     label = f"backend {opts.backend} · {type_name(manager)} · {label}"
     app = build_app(opts.backend, manager, label=label)
     shown_host = "127.0.0.1" if opts.host in ("0.0.0.0", "::") else opts.host
