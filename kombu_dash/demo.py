@@ -250,7 +250,7 @@ def _table(rows, other, table_id):
 def build_app(backend: str, manager, *, label: str = ""):
     """The demo's Dash app on ``backend`` with ``manager`` running the background callback."""
     _register_hook()
-    from dash import Dash, Input, Output, State, callback_context, dcc, html, no_update
+    from dash import Dash, Input, Output, State, callback_context, dcc, html
 
     app = Dash(__name__, backend=backend, background_callback_manager=manager,
                title="kombu_dash demo")
@@ -272,8 +272,10 @@ def build_app(backend: str, manager, *, label: str = ""):
         ]),
         html.H3(id="verdict"),
         html.Div(style={"display": "flex", "gap": "20px"}, children=[
-            html.Div(style=panel, children=[html.H3("Synchronous callback"), html.Div(id="sync-panel")]),
-            html.Div(style=panel, children=[html.H3("Background callback"), html.Div(id="background-panel")]),
+            html.Div(style=panel, children=[html.H3("Synchronous callback"),
+                                                  html.Div(_table(None, None, "sync-table"), id="sync-panel")]),
+            html.Div(style=panel, children=[html.H3("Background callback"),
+                                                  html.Div(_table(None, None, "background-table"), id="background-panel")]),
         ]),
         dcc.Store(id="sync-view"),
         dcc.Store(id="background-view"),
@@ -312,20 +314,23 @@ def build_app(backend: str, manager, *, label: str = ""):
             set_progress((str(step), html.Span([html.B(f"{step}/{STEPS}"), " steps"])))
         return seen
 
-    @app.callback(
-        Output("sync-panel", "children"),
-        Output("background-panel", "children"),
-        Output("verdict", "children"),
-        Input("sync-view", "data"),
-        Input("background-view", "data"),
-    )
-    def render(sync, bg):
-        both = sync is not None and bg is not None
-        verdict = no_update if not both else (
-            "✔ Both callbacks saw the same request" if sync == bg
-            else "✘ The background callback saw something else (red rows)")
-        return (_table(sync, bg if both else None, "sync-table"),
-                _table(bg, sync if both else None, "background-table"), verdict)
+    panels = [Output("sync-panel", "children", allow_duplicate=True),
+              Output("background-panel", "children", allow_duplicate=True),
+              Output("verdict", "children", allow_duplicate=True)]
+
+    # Two render callbacks: one waiting on both stores would hold the synchronous panel
+    # back until the background job ends (the renderer waits for pending inputs).
+    @app.callback(*panels, Input("sync-view", "data"), State("background-view", "data"),
+                  prevent_initial_call=True)
+    def show_sync(sync, bg):
+        return _table(sync, None, "sync-table"), _table(bg, None, "background-table"), ""
+
+    @app.callback(*panels, Input("background-view", "data"), State("sync-view", "data"),
+                  prevent_initial_call=True)
+    def compare(bg, sync):
+        verdict = ("✔ Both callbacks saw the same request" if sync == bg
+                   else "✘ The background callback saw something else (red rows)")
+        return _table(sync, bg, "sync-table"), _table(bg, sync, "background-table"), verdict
 
     return app
 

@@ -87,6 +87,10 @@ def test_demo_in_chromium_progress_result_and_cancel(browser, tmp_path):
         wait_until("progress", lambda: seen.add(by_id("progress").get_attribute("value"))
                    or seen - {"0", None}, timeout=30)
         browser.save_screenshot(str(tmp_path / "demo-running.png"))
+        # The synchronous panel is filled while the background job still runs.
+        wait_until("the synchronous panel", lambda: dict(map(tuple, table(browser, "sync-table")))
+                   .get('ctx.args.getlist("tag")') == "['a', 'b']", timeout=10)
+        assert by_id("cancel").is_enabled(), "the job ended before the synchronous panel showed"
         wait_until("the result", lambda: by_id("verdict").text, timeout=60)
         assert by_id("verdict").text == "✔ Both callbacks saw the same request"
         wait_until("running states off", lambda: by_id("run").is_enabled() and not by_id("cancel").is_enabled())
