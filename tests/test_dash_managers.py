@@ -87,6 +87,7 @@ def test_dash_task_is_kombu_dash_other_tasks_json_and_secrets_stay_in_the_body(c
 
     manager = kombu_dash.CeleryManager(celery_app)
     job_fn = manager.make_job_fn(lambda n: n, False, key=unique_name)
+    assert job_fn.serializer == "kombu_dash" and plain.serializer == "json"  # per task
     cookie, token = f"sess-{uuid.uuid4().hex}", f"Bearer tok-{uuid.uuid4().hex}"
     context = AttributeDict(
         args=ImmutableMultiDict([("tag", "a"), ("tag", "b")]),
