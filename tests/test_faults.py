@@ -169,7 +169,7 @@ def test_sigkill_worker_mid_run_redis(tmp_path, own_redis):
     # kombu's Redis transport takes a message off the list (BRPOP) and records it as unacked
     # in a second step: a SIGKILL between the two loses that one message (kombu#305,
     # celery#4354). Everything else the dead worker held comes back after the visibility
-    # timeout. Measured: 1 of 2,000 in one of two full runs; RabbitMQ below loses none.
+    # timeout. Measured: 1 of 2,000 in one full run, 0 in another; RabbitMQ below loses none.
     sigkill_run(tmp_path, "redis", own_redis.url, own_redis, may_lose=1, visibility=VISIBILITY)
 
 
