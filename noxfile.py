@@ -1,4 +1,4 @@
-"""The tested version matrix: ``nox`` runs the whole test suite on each row.
+"""The tested version matrix: ``nox`` runs the tests on each row (see DASH3_TESTS, NO_ORJSON_TESTS).
 
     nox -s oldest newest dash3 no-orjson      # all four (the default)
     nox -s newest -- tests/test_roundtrip.py  # arguments after -- go to pytest
@@ -10,16 +10,20 @@ so an extra someone adds is installed everywhere) plus the pins of its row; uv r
 them together, so a row that cannot be installed fails at install time, loudly.
 Broker tests need Redis and RabbitMQ (REDIS_URL, AMQP_URL; defaults: localhost).
 
-Rows (README "Tested versions"):
+Rows (README "Tested versions"; versions as resolved on 2026-11-22):
 
-============  ======  =============  ===========  ===================  ==================
-session       Python  celery, kombu  dash         starlette, werkzeug  others
-============  ======  =============  ===========  ===================  ==================
-oldest        3.10    5.3.x          4.2.0        0.37.x, 3.0.x        pandas 2.0, Django 4.2
-newest        3.13    5.7.x          4.4.1        latest               latest
-dash3         3.11    5.3.x          3.x (Flask)  latest allowed       ``dash[celery]``
-no-orjson     3.11    5.7.x          4.4.1        latest               without orjson
-============  ======  =============  ===========  ===================  ==================
+=========  ======  ==============  =====  ==================  ===================  ====================
+session    Python  kombu, celery   dash   Flask, werkzeug     starlette, FastAPI   Django, pandas, numpy
+=========  ======  ==============  =====  ==================  ===================  ====================
+oldest     3.10    5.3.7, 5.3.6    4.2.0  3.0.3, 3.0.6        0.37.2, 0.115.2      4.2, 2.0.3, 1.26.4
+newest     3.13    5.7.0, 5.7.0    4.4.1  3.1.3, 3.1.9        1.10.0, 0.165.0      6.1, 3.1.1, 2.5.5
+dash3      3.11    5.3.7, 5.3.6    3.4.0  3.1.3, 3.1.9        1.10.0, 0.165.0      5.2, 3.1.1, 2.4.6
+no-orjson  3.11    5.7.0, 5.7.0    4.4.1  3.1.3, 3.1.9        1.10.0, 0.165.0      5.2, 3.1.1, 2.4.6
+=========  ======  ==============  =====  ==================  ===================  ====================
+
+oldest pins the lowest versions setup.cfg allows (starlette 0.37, werkzeug 3.0, pandas 2.0,
+Django 4.2 LTS); dash3 installs ``dash[celery,diskcache]==3.*``, whose celery extra pins
+celery and kombu below 5.4; no-orjson is newest's stack on the stdlib json module.
 """
 
 from __future__ import annotations
@@ -61,7 +65,6 @@ def _extras(*, without=()) -> list[str]:
 def _install(session: nox.Session, *pins: str, without=()) -> None:
     extras = ",".join(_extras(without=without))
     session.install("-e", f".[{extras}]", *pins)
-    session.run("python", "-c", _SHOW_VERSIONS)
 
 
 _SHOW_VERSIONS = """
@@ -78,6 +81,7 @@ print("python", sys.version.split()[0], *(f"{n}=={v(n)}" for n in names))
 
 def _pytest(session: nox.Session, *patterns: str) -> None:
     """pytest on the files matching ``patterns`` (all of tests/ if none); ``-- ARGS`` replaces that."""
+    session.run("python", "-c", _SHOW_VERSIONS)  # the row as installed, in the CI log
     if session.posargs:
         session.run("python", "-m", "pytest", *session.posargs)
         return
