@@ -164,6 +164,8 @@ ROWS = [
      frame_same),
     ("pandas-DataFrame-categorical-index",
      lambda: pd.DataFrame({"v": [1, 2]}, index=pd.CategoricalIndex(["lo", "hi"], categories=["lo", "hi"])), frame_same),
+    ("pandas-Series-of-lists", lambda: pd.Series([[1, 2], [3, 4]], name="pairs"), series_same),
+    ("pandas-Series-of-one-list", lambda: pd.Series([[1, 2]]), series_same),
     ("pandas-Series", lambda: pd.Series([1.5, np.nan], index=["a", "b"], name=("tuple", "name")), series_same),
     ("pandas-Series-aware", lambda: pd.Series(pd.date_range("2023-10-29", periods=4, freq="h", tz=PARIS)), series_same),
     ("pandas-Series-timedelta-index",

@@ -127,7 +127,8 @@ def column_from_json(payload, key: str = "pandas.Series"):
         return np.array(values, dtype="i8").view(dtype)
     if dtype.kind == "O":
         out = np.empty(len(values), dtype=object)
-        out[:] = values  # np.array would turn a column of lists into a 2-D array
+        for i, value in enumerate(values):  # np.array (or out[:] =) would broadcast lists
+            out[i] = value
         return out
     return np.array(values, dtype=dtype)
 
