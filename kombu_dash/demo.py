@@ -352,7 +352,7 @@ _NEEDS = {
     "fastapi": (("fastapi", "uvicorn"), '"dash[fastapi]"'),
     "quart": (("quart", "uvicorn"), '"dash[quart]" uvicorn'),
     "flask": (("flask",), "dash"),
-    "diskcache": (("diskcache", "multiprocess"), "diskcache multiprocess"),
+    "diskcache": (("diskcache", "multiprocess", "psutil"), '"dash[diskcache]"'),
     "celery": (("celery", "redis"), '"celery[redis]"'),
 }
 

@@ -101,8 +101,8 @@ def test_demo_in_chromium_progress_result_and_cancel(browser, tmp_path):
         rows = dict(map(tuple, background))
         assert rows["type(ctx.args)"] == "starlette.datastructures.QueryParams"
         assert rows['ctx.args.getlist("tag")'] == "['a', 'b']"
-        # The browser's own Dash key rides along with the forwarded page query.
-        assert rows["keys of ctx.args"] == "'endId tag tag'"
+        # The forwarded page query rides along with Dash's own keys (endId from dash 4.4).
+        assert rows["keys of ctx.args"].strip("'").split()[-2:] == ["tag", "tag"]
         assert rows['ctx.args_grouping["clicks"].value'] == "1"
         assert rows['ctx.custom_data["demo"]["tags"]'] == "set: {'a', 'b'}"
         green = [td.value_of_css_property("background-color")

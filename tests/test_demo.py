@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from kombu_dash import demo
 pytestmark = pytest.mark.timeout(180)
 
 PAGE_QUERY = [("tag", "a"), ("tag", "b")]
+DASH_VERSION = tuple(int(x) for x in version("dash").split(".")[:2])
 
 
 def free_port() -> int:
@@ -175,8 +177,11 @@ def test_dash_managers_flag_shows_what_dash_alone_loses(tmp_path):
         proc.stop()
     sync, bg = rows_by_expr(sync_rows), rows_by_expr(bg_rows)
     assert sync['ctx.args.getlist("tag")'] == "['a', 'b']"
-    assert bg["type(ctx.args)"] == "dict"
-    assert bg['ctx.args.getlist("tag")'].startswith("AttributeError")
+    if DASH_VERSION >= (4, 3):  # dash PR 3817: dict(args) before dispatch
+        assert bg["type(ctx.args)"] == "dict"
+        assert bg['ctx.args.getlist("tag")'].startswith("AttributeError")
+    else:  # dash 4.2 hands a forked child the request's own object
+        assert bg == sync
 
 
 def test_describe_context_shows_errors_and_sorted_sets():
