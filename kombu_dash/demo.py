@@ -168,7 +168,8 @@ def manager_classes(dash_managers: bool = False):
     if dash_managers:
         from dash import CeleryManager, DiskcacheManager
     else:
-        from kombu_dash.dash_managers import CeleryManager, DiskcacheManager
+        # The public names a user imports (loaded lazily by kombu_dash.__getattr__).
+        from kombu_dash import CeleryManager, DiskcacheManager
     return CeleryManager, DiskcacheManager
 
 
@@ -187,7 +188,7 @@ def make_diskcache_manager(directory: str, dash_managers: bool = False):
     _, DiskcacheManager = manager_classes(dash_managers)
     if dash_managers:
         return DiskcacheManager(diskcache.Cache(directory))
-    from kombu_dash.diskcache_disk import TaggedJSONDisk
+    from kombu_dash import TaggedJSONDisk
 
     return DiskcacheManager(diskcache.Cache(directory, disk=TaggedJSONDisk))
 
