@@ -29,6 +29,16 @@ HAVE_ORJSON = orjson is not None
 _SMALL_EXPONENT = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|(-?)(\d)(?:\.(\d+))?e-0(\d)')
 
 
+def _has_small_exponent(text: str) -> bool:
+    # "e-0" between two digits; text such as "value-0-1" must not cost a regex pass
+    at = text.find("e-0")
+    while at != -1:
+        if text[at - 1 : at].isdigit() and text[at + 3 : at + 4].isdigit():
+            return True
+        at = text.find("e-0", at + 3)
+    return False
+
+
 def _orjson_float(m: re.Match) -> str:
     sign, lead, frac, exp = m.groups()
     if lead is None:
@@ -43,7 +53,7 @@ def stdlib_dumpb(obj) -> bytes:
         text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:  # only on input that is not plain JSON data
         raise EncodeError(f"not plain JSON data: {exc}") from exc
-    if "e-0" in text:
+    if "e-0" in text and _has_small_exponent(text):
         text = _SMALL_EXPONENT.sub(_orjson_float, text)
     try:
         return text.encode("utf-8")

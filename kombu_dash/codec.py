@@ -15,6 +15,7 @@ only: nothing named in a message is imported, called or looked up.
 
 from __future__ import annotations
 
+import functools
 import gc
 import sys
 from typing import Any, Iterable
@@ -165,7 +166,7 @@ class Codec:
             types = set(map(type, level))
             if not types <= _PLAIN:
                 return None
-            if not _json.HAVE_ORJSON and (int in types or dict in types) and not _stdlib_safe(level):
+            if not _json.HAVE_ORJSON and not _stdlib_safe(level, types):
                 return None
             has_float = has_float or float in types
             levels.append(level)
@@ -191,7 +192,11 @@ class Codec:
             append = out.append
             try:
                 for v in obj:
-                    append(self._enc(v, depth + 1))
+                    # inner lists of strings (multi-dict pairs) need no call
+                    if type(v) is list and _TEXT.issuperset(map(type, v)):
+                        append(v)
+                    else:
+                        append(self._enc(v, depth + 1))
             except KombuDashError as exc:
                 raise exc._prepend(len(out)) from exc.__cause__  # len(out) is the failing index
             return out
@@ -263,7 +268,7 @@ class Codec:
             if _NESTING.isdisjoint(map(type, obj)):  # nothing below can be a tag
                 return obj
             for i, v in enumerate(obj):
-                if type(v) is dict or type(v) is list:
+                if type(v) is dict or (type(v) is list and not _NESTING.isdisjoint(map(type, v))):
                     try:
                         obj[i] = self._dec(v, depth + 1)
                     except KombuDashError as exc:
@@ -304,6 +309,11 @@ class Codec:
 
 _DICT_TAG = DictTag()
 _STR = frozenset((str,))
+_TEXT = frozenset((str, bool, _NoneType))
+_IN_INT64 = range(INT_MIN, INT_MAX + 1).__contains__
+_IS_INT = int.__instancecheck__
+_IS_DICT = dict.__instancecheck__
+_KEY_TYPES = functools.partial(map, type)
 _LEAF_SCALARS = frozenset((str, bool, _NoneType, int, float))
 
 
@@ -338,12 +348,11 @@ def _plain_output_ok(levels, has_float, out: bytes) -> bool:
     return True
 
 
-def _stdlib_safe(level) -> bool:
-    """Without orjson the stdlib writes int keys as strings and big ints as numbers."""
-    for x in level:
-        t = type(x)
-        if t is int and not INT_MIN <= x <= INT_MAX:
-            return False
-        if t is dict and not all(type(k) is str for k in x):
-            return False
+def _stdlib_safe(level, types) -> bool:
+    """Without orjson the stdlib writes int keys as strings and big ints as numbers.
+    Checked at C speed: ``range.__contains__`` is O(1) for ints."""
+    if int in types and not all(map(_IN_INT64, filter(_IS_INT, level))):
+        return False
+    if dict in types and not all(map(_STR.issuperset, map(_KEY_TYPES, filter(_IS_DICT, level)))):
+        return False
     return True
