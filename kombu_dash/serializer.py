@@ -56,25 +56,29 @@ def _accept(names, keep_json: bool) -> list:
     return out
 
 
-def configure(app, *, keep_json: bool = True):
+def configure(app, *, keep_json: bool = True, accept_only: bool = False):
     """Make a Celery app send tasks and results as kombu_dash and accept them.
 
     Sets ``task_serializer`` and ``result_serializer`` to ``kombu_dash`` and adds it
     to ``accept_content`` and ``result_accept_content``. With ``keep_json`` (the
-    default) ``json`` stays accepted, so workers can be upgraded one by one (see
-    "Rolling upgrade" in the README); ``keep_json=False`` removes it once every
-    producer sends kombu_dash. Events keep their own serializer. Returns the app.
+    default) ``json`` stays accepted. Events keep their own serializer. Returns the app.
+
+    A fleet upgrades in steps (README, "Rolling upgrade"): ``accept_only=True``
+    everywhere first (only the accept lists change, nothing is sent as kombu_dash),
+    then ``configure(app)`` everywhere, and ``keep_json=False`` once no json is left.
     """
     register()
     conf = app.conf
     before = conf.task_serializer
-    conf.update(
-        task_serializer=SERIALIZER,
-        result_serializer=SERIALIZER,
-        accept_content=_accept(conf.accept_content, keep_json),
+    accept = {
+        "accept_content": _accept(conf.accept_content, keep_json),
         # result_accept_content falls back to accept_content when unset
-        result_accept_content=_accept(conf.result_accept_content or conf.accept_content, keep_json),
-    )
+        "result_accept_content": _accept(conf.result_accept_content or conf.accept_content, keep_json),
+    }
+    if accept_only:
+        conf.update(accept)
+        return app
+    conf.update(task_serializer=SERIALIZER, result_serializer=SERIALIZER, **accept)
     # A task already bound (its name or .delay was used) copied task_serializer when it
     # was bound: give it the new one (one that set serializer= to the old default too).
     for task in list(getattr(app, "_tasks", {}).values()):

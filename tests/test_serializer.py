@@ -98,3 +98,9 @@ def test_configure_after_tasks_were_bound():
     kombu_dash.configure(app)
     assert add.serializer == "kombu_dash"
     assert app.tasks[add.name].serializer == "kombu_dash"
+
+
+def test_configure_accept_only_is_step_one_of_an_upgrade():
+    app = kombu_dash.configure(Celery("t", set_as_current=False), accept_only=True)
+    assert app.conf.task_serializer == app.conf.result_serializer == "json"
+    assert app.conf.accept_content == app.conf.result_accept_content == ["json", "kombu_dash"]
