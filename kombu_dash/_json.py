@@ -23,6 +23,8 @@ except ImportError:  # pragma: no cover
 __all__ = ["dumpb", "loadb", "HAVE_ORJSON", "stdlib_dumpb", "stdlib_loadb"]
 
 HAVE_ORJSON = orjson is not None
+#: pre-encoded JSON embedded verbatim (orjson >= 3.9); None without orjson
+Fragment = getattr(orjson, "Fragment", None)
 
 
 # Skip JSON strings, rewrite ``d.ddde-0N`` (Python's zero-padded small exponents).

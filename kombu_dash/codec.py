@@ -136,32 +136,39 @@ class Codec:
 
     def dumpb(self, obj: Any, /) -> bytes:
         """Encode to UTF-8 JSON bytes (what the kombu serializer sends)."""
-        plain = self._plain_levels(obj)
-        if plain is not None:
-            try:
-                out = _json.dumpb(obj)
-            except EncodeError:  # ints beyond 64 bits, non-str keys: orjson refuses both
-                out = None
-            if out is not None and _plain_output_ok(*plain, out):
-                return out
+        out = self._plain_bytes(obj, self.max_depth)
+        if out is not None:
+            return out
         try:
             wire = self._enc(obj, 1)
         except RecursionError as exc:
             raise EncodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
         return _json.dumpb(wire)
 
+    def _plain_bytes(self, obj, limit: int):
+        """The JSON library's bytes for ``obj`` if it is plain JSON data that the walk
+        would leave unchanged, else None."""
+        plain = self._plain_levels(obj, limit)
+        if plain is None:
+            return None
+        try:
+            out = _json.dumpb(obj)
+        except EncodeError:  # ints beyond 64 bits, non-str keys: orjson refuses both
+            return None
+        return out if _plain_output_ok(*plain, out) else None
+
     def dumps(self, obj: Any, /) -> str:
         """Encode to a JSON ``str``."""
         return self.dumpb(obj).decode("utf-8")
 
-    def _plain_levels(self, obj):
+    def _plain_levels(self, obj, limit: int):
         """``(levels, has_float)`` if ``obj`` is plain JSON data that the JSON library
         writes exactly as the walk would, else None. A level lists what sits at one depth."""
         levels = []
         has_float = False
         level = [obj]
         while level:
-            if len(levels) >= self.max_depth:
+            if len(levels) >= limit:
                 return None  # deep or circular: the walk says where
             types = set(map(type, level))
             if not types <= _PLAIN:
@@ -188,6 +195,13 @@ class Codec:
         if t is list:
             if _is_leaf(obj):
                 return obj
+            # Near the root (Celery's (args, kwargs, embed) tuples), a plain subtree is
+            # written by orjson in one go and embedded as is; deeper down, trying costs more
+            # than it saves.
+            if depth <= _FRAGMENT_DEPTH and _json.Fragment is not None:
+                done = self._plain_bytes(obj, self.max_depth - depth)
+                if done is not None:
+                    return _json.Fragment(done)
             out = []
             append = out.append
             try:
@@ -207,6 +221,10 @@ class Codec:
                 return self._tagged(_DICT_TAG, obj, depth)
             if _is_leaf(obj.values()):
                 return obj
+            if depth <= _FRAGMENT_DEPTH and _json.Fragment is not None:
+                done = self._plain_bytes(obj, self.max_depth - depth)
+                if done is not None:
+                    return _json.Fragment(done)
             out = {}
             for k, v in obj.items():
                 try:
@@ -308,6 +326,7 @@ class Codec:
 
 
 _DICT_TAG = DictTag()
+_FRAGMENT_DEPTH = 4
 _STR = frozenset((str,))
 _TEXT = frozenset((str, bool, _NoneType))
 _IN_INT64 = range(INT_MIN, INT_MAX + 1).__contains__
