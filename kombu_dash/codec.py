@@ -274,12 +274,16 @@ class Codec:
         obj = _json.loadb(data, self.max_depth)  # strict, and no deeper than max_depth
         if (type(obj) is dict or type(obj) is list) and _may_hold_tag(data):
             try:
-                return self._dec(obj, 1)
+                return self._dec(obj, 1, [_tag_bound(data)])
             except RecursionError as exc:
                 raise DecodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
         return obj
 
-    def _dec(self, obj, depth):
+    def _dec(self, obj, depth, left):
+        """Replace tags in freshly parsed data, in place. ``left[0]`` bounds the tags not
+        yet met (``"~`` occurrences in the text): at 0 the rest is plain data."""
+        if left[0] <= 0:
+            return obj
         if depth > self.max_depth:
             raise DecodeError(f"nesting deeper than max_depth={self.max_depth}")
         if type(obj) is list:
@@ -288,29 +292,30 @@ class Codec:
             for i, v in enumerate(obj):
                 if type(v) is dict or (type(v) is list and not _NESTING.isdisjoint(map(type, v))):
                     try:
-                        obj[i] = self._dec(v, depth + 1)
+                        obj[i] = self._dec(v, depth + 1, left)
                     except KombuDashError as exc:
                         raise exc._prepend(i) from exc.__cause__
             return obj
         if len(obj) == 1:
             for key in obj:
                 if key[:1] == "~":
-                    return self._untag(key, obj[key], depth)
+                    return self._untag(key, obj[key], depth, left)
         if _NESTING.isdisjoint(map(type, obj.values())):
             return obj
         for k, v in obj.items():
             if type(v) is dict or type(v) is list:
                 try:
-                    obj[k] = self._dec(v, depth + 1)
+                    obj[k] = self._dec(v, depth + 1, left)
                 except KombuDashError as exc:
                     raise exc._prepend(k) from exc.__cause__
         return obj
 
-    def _untag(self, key: str, raw, depth):
+    def _untag(self, key: str, raw, depth, left):
         tag = self._by_key.get(key[1:])
         if tag is None:
             raise DecodeError(f"unknown tag {key!r}", tag=key[1:])
-        payload = self._dec(raw, depth + 1) if (type(raw) is dict or type(raw) is list) else raw
+        left[0] -= 1
+        payload = self._dec(raw, depth + 1, left) if (type(raw) is dict or type(raw) is list) else raw
         if type(payload) is not tag.payload:
             raise DecodeError(
                 f"{key} payload must be {_json_name(tag.payload)}, got {_json_name(type(payload))}",
@@ -348,6 +353,14 @@ def _is_leaf(values) -> bool:
                 return False
     return True
 _FLOAT_TAG = FloatTag()
+
+
+def _tag_bound(data) -> float:
+    """At least as many as the tags in ``data``: each tag's key starts with ``"~``
+    (strings starting with ~ only make the bound looser)."""
+    if type(data) is str:
+        return float("inf") if '"\\u007' in data else data.count('"~')
+    return float("inf") if b'"\\u007' in data else data.count(b'"~')
 
 
 def _may_hold_tag(data) -> bool:
