@@ -21,6 +21,7 @@ Subclasses (a geopandas GeoDataFrame) are refused rather than sent back as a Dat
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 
 from ..errors import DecodeError, EncodeError
@@ -257,8 +258,8 @@ def _tz_text(tz) -> str:
 
 
 def _tz_from_text(text: str):
-    """The inverse of _tz_text; an IANA key is checked by zoneinfo (no paths, no '..')
-    before pandas sees it, so a message never names a file for dateutil to open."""
+    """The inverse of _tz_text; an IANA key must be one zoneinfo lists before pandas sees
+    it, so a message never names a file for dateutil (or zoneinfo) to open."""
     if text == "UTC":
         return dt.timezone.utc
     match = _OFFSET.fullmatch(text)
@@ -266,13 +267,16 @@ def _tz_from_text(text: str):
         sign, hours, minutes, seconds = match.groups()
         offset = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0))
         return dt.timezone(-offset if sign == "-" else offset)
+    if text not in _known_zones():  # checked against the list: no file is opened by name
+        raise ValueError(f"unknown time zone {text!r:.40}")
+    return text  # pandas' own zone object for the key (pytz on pandas 2, zoneinfo on 3)
+
+
+@functools.lru_cache(maxsize=1)
+def _known_zones() -> frozenset:
     import zoneinfo
 
-    try:
-        zoneinfo.ZoneInfo(text)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
-        raise ValueError(f"unknown time zone {text!r:.40}") from exc
-    return text  # pandas' own zone object for the key (pytz on pandas 2, zoneinfo on 3)
+    return frozenset(zoneinfo.available_timezones())
 
 
 class TimestampTag(Tag):
