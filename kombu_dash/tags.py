@@ -32,6 +32,7 @@ import base64
 import binascii
 import datetime as dt
 import decimal
+import functools
 import re
 import uuid
 from collections import OrderedDict
@@ -254,6 +255,13 @@ def _from_iso(cls, text: str):
     return cls.fromisoformat(text[: m.start()]).replace(tzinfo=dt.timezone(-offset if sign == "-" else offset))
 
 
+@functools.lru_cache(maxsize=1)
+def _zone_keys() -> frozenset:
+    import zoneinfo
+
+    return frozenset(zoneinfo.available_timezones())
+
+
 def _zone_key(tzinfo) -> str | None:
     """The IANA key of a zoneinfo zone; ``None`` for a fixed-offset ``timezone``."""
     if tzinfo is None or type(tzinfo) is dt.timezone:
@@ -290,10 +298,10 @@ class DateTimeTag(Tag):
 
         if not zone.endswith("]") or value.tzinfo is None:
             raise ValueError(f"bad zone suffix in {payload!r:.60}")
-        try:
-            tz = zoneinfo.ZoneInfo(zone[:-1])
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {zone[:-1]!r:.40}") from exc
+        # Only keys the system lists: on Python 3.10 ZoneInfo opens files named by the key.
+        if zone[:-1] not in _zone_keys():
+            raise ValueError(f"unknown time zone {zone[:-1]!r:.40}")
+        tz = zoneinfo.ZoneInfo(zone[:-1])
         offset = value.utcoffset()
         local = value.replace(tzinfo=tz)
         if local.utcoffset() != offset:  # the second of two ambiguous wall times

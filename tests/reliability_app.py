@@ -85,7 +85,7 @@ def record(key: str, i: int, payload=None, seconds: float = 0.0):
     return i
 
 
-@app.task(name="kd.echo")
+@app.task(name="kd.reliability.echo", shared=False)
 def echo(value):
     return value
 

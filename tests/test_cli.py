@@ -225,7 +225,7 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     new = workers("kombu_dash", queue=queue, name=f"new-{unique_name}").wait_ready()
     assert pending_json.get(timeout=60) == 4
     value = (1, kombu_dash.MultiDict([("a", "1"), ("a", "2")]), {"when": {5}})
-    got = producer["kombu_dash"].send_task("kd.echo", args=(value,)).get(timeout=60)
+    got = producer["kombu_dash"].send_task("kd.reliability.echo", args=(value,)).get(timeout=60)
     assert got == value and type(got) is tuple and type(got[1]) is kombu_dash.MultiDict
     rc, out, _ = run_check(queue, mode="kombu_dash")
     assert rc == check.OK and "came back intact" in out, out

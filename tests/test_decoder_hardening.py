@@ -34,6 +34,8 @@ HOSTILE = [
     ("utf16", "[1]".encode("utf-16")),
     ("lone-surrogate-escape", '["\\ud800"]'),
     ("unknown-tag", '{"~os.system":"echo hi"}'),
+    ("zone-path", '{"~datetime":"2024-01-01T00:00:00+00:00[../../etc/passwd]"}'),
+    ("zone-not-listed", '{"~datetime":"2024-01-01T00:00:00+00:00[os.system]"}'),
     ("dunder-tag", '{"~__class__":{"~__subclasses__":[]}}'),
     ("tag-payload-shape", '{"~starlette.Headers":"x"}'),
     ("decimal-huge", '{"~decimal":"' + "9" * 10_000 + '"}'),
@@ -50,19 +52,19 @@ HOSTILE = [
 def test_hostile_input_is_a_decode_error(data, parser):
     patch = {"loadb": _json.loadb} if parser == "orjson" else {"loadb": _json.stdlib_loadb, "HAVE_ORJSON": False}
     with mock.patch.multiple(_json, **patch):
-        started = time.perf_counter()
+        started = time.process_time()
         with pytest.raises(DecodeError):
             kombu_dash.loads(data)
-        # generous for a loaded CI machine; each of these takes milliseconds
-        assert time.perf_counter() - started < 2.0
+        # CPU seconds, generous: each of these takes milliseconds
+        assert time.process_time() - started < 1.0
 
 
 def test_big_valid_input_is_quick():
     data = kombu_dash.dumpb([{"t": (i, "x" * 10), "s": {i}} for i in range(20_000)])
     assert len(data) > MB // 2
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: a loaded CI machine does not count against us
     kombu_dash.loads(data)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0
 
 
 def test_depth_is_configurable():

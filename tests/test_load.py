@@ -104,7 +104,7 @@ def test_load_mixed_payloads_through_redis(tmp_path):
     try:
         sent = [payload(i) for i in range(N)]
         t0 = time.monotonic()
-        ids = [app.send_task("kd.echo", args=(value,)).id for value in sent]
+        ids = [app.send_task("kd.reliability.echo", args=(value,)).id for value in sent]
         t_sent = time.monotonic() - t0
         metas = collect(app, ids, timeout=max(300, N / 5))
         elapsed = time.monotonic() - t0

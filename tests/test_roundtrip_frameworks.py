@@ -209,6 +209,7 @@ ROWS = [
     ("numpy-datetime64-scalar", lambda: np.datetime64("2024-01-01T12:00", "m"), numpy_scalar_same),
     ("numpy-timedelta64-scalar", lambda: np.timedelta64(3, "D"), numpy_scalar_same),
     ("numpy-str-scalar", lambda: np.str_("héllo"), numpy_scalar_same),
+    ("numpy-bytes-scalar", lambda: np.bytes_(b"\x00ab"), numpy_scalar_same),
 ]
 
 IDS = [row[0] for row in ROWS]

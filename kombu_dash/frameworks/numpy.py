@@ -106,7 +106,8 @@ class ScalarTag(Tag):
     """``np.float64(1.5)``, ``np.int32(3)``, ``np.datetime64(...)``: back as the same scalar type."""
 
     key = "numpy.scalar"
-    types = ("numpy:generic",)
+    # np.bytes_ is listed itself: its MRO reaches builtins.bytes before numpy.generic
+    types = ("numpy:generic", "numpy:bytes_")
     subclasses = True  # every scalar type; the dtype brings back the exact one
     payload = dict
 
