@@ -25,3 +25,28 @@ def redis_url():
 @pytest.fixture(scope="session")
 def amqp_url():
     return AMQP_URL
+
+
+def _backport_celery_cancel_for_fix():
+    """Celery < 5.7's Redis result consumer can deadlock when the garbage collector
+    runs ``AsyncResult.__del__`` in the middle of a SUBSCRIBE (celery#10477, fixed
+    upstream by making ``cancel_for`` idempotent, celery PR #10497). Seen here as a
+    chord test hanging on Celery 5.3.6; this is that fix, applied to old Celery only."""
+    try:
+        from celery.backends.redis import ResultConsumer
+    except ImportError:  # pragma: no cover - celery is in the test extra
+        return
+    if hasattr(ResultConsumer, "_pending_unsubscribe") or hasattr(ResultConsumer.cancel_for, "_kd_backport"):
+        return  # a Celery with its own fix
+    original = ResultConsumer.cancel_for
+
+    def cancel_for(self, task_id):
+        if self._get_key_for_task(task_id) not in self.subscribed_to:
+            return  # already unsubscribed: a second UNSUBSCRIBE would re-enter redis-py's lock
+        return original(self, task_id)
+
+    cancel_for._kd_backport = True
+    ResultConsumer.cancel_for = cancel_for
+
+
+_backport_celery_cancel_for_fix()
