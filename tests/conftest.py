@@ -36,7 +36,7 @@ def _backport_celery_cancel_for_fix():
         from celery.backends.redis import ResultConsumer
     except ImportError:  # pragma: no cover - celery is in the test extra
         return
-    if hasattr(ResultConsumer, "_pending_unsubscribe") or hasattr(ResultConsumer.cancel_for, "_kd_backport"):
+    if hasattr(ResultConsumer, "_flush_pending_unsubscribe") or hasattr(ResultConsumer.cancel_for, "_kd_backport"):
         return  # a Celery with its own fix
     original = ResultConsumer.cancel_for
 
