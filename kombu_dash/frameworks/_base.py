@@ -8,7 +8,7 @@ from functools import lru_cache
 from ..multidict import MultiDict
 from ..tags import Tag, pair_list, pairs
 
-__all__ = ["load_class", "PairsTag", "DictPayloadTag"]
+__all__ = ["load_class", "FrameworkTag", "PairsTag", "DictPayloadTag"]
 
 
 @lru_cache(maxsize=None)
@@ -23,24 +23,29 @@ def load_class(module: str, name: str):
         return None
 
 
-class PairsTag(Tag):
+class FrameworkTag(Tag):
+    """A tag for the class ``module.name`` of a library that may not be installed."""
+
+    module = ""
+    name = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.module and cls.name and "types" not in cls.__dict__:
+            cls.types = (f"{cls.module}:{cls.name}",)
+
+
+class PairsTag(FrameworkTag):
     """A multi-dict on the wire: ``[[key, value], ...]``, every pair, in order.
 
     Decodes to ``module.name`` where that library is installed, else to ``fallback``
     (a :class:`kombu_dash.MultiDict` with the same ``[]`` semantics).
     """
 
-    module = ""
-    name = ""
     #: ``[]`` gives the last value for a key (starlette, Django) instead of the first
     last = False
     fallback = MultiDict
     pair_payload = True
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.module and cls.name and "types" not in cls.__dict__:
-            cls.types = (f"{cls.module}:{cls.name}",)
 
     def items(self, value):
         return value.items(multi=True)
@@ -64,18 +69,11 @@ class PairsTag(Tag):
         return self.fallback(items, origin=self.key)
 
 
-class DictPayloadTag(Tag):
+class DictPayloadTag(FrameworkTag):
     """A dict subclass written as a JSON object (values encoded as usual)."""
 
-    module = ""
-    name = ""
     payload = dict
     fallback = dict
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(**kwargs)
-        if cls.module and cls.name and "types" not in cls.__dict__:
-            cls.types = (f"{cls.module}:{cls.name}",)
 
     def to_json(self, value):
         return dict(value)
