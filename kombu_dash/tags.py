@@ -262,6 +262,12 @@ def _zone_keys() -> frozenset:
     return frozenset(zoneinfo.available_timezones())
 
 
+def _known_zone(key: str) -> bool:
+    # available_timezones() leaves out the "posix/" and "right/" copies of each zone
+    keys = _zone_keys()
+    return key in keys or (key.startswith(("posix/", "right/")) and key.split("/", 1)[1] in keys)
+
+
 def _zone_key(tzinfo) -> str | None:
     """The IANA key of a zoneinfo zone; ``None`` for a fixed-offset ``timezone``."""
     if tzinfo is None or type(tzinfo) is dt.timezone:
@@ -299,7 +305,7 @@ class DateTimeTag(Tag):
         if not zone.endswith("]") or value.tzinfo is None:
             raise ValueError(f"bad zone suffix in {payload!r:.60}")
         # Only keys the system lists: on Python 3.10 ZoneInfo opens files named by the key.
-        if zone[:-1] not in _zone_keys():
+        if not _known_zone(zone[:-1]):
             raise ValueError(f"unknown time zone {zone[:-1]!r:.40}")
         tz = zoneinfo.ZoneInfo(zone[:-1])
         offset = value.utcoffset()

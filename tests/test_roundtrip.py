@@ -57,6 +57,7 @@ ROWS = [
     ("datetime-offset", dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30)))),
     ("datetime-zoneinfo", dt.datetime(2024, 7, 14, 9, 30, tzinfo=PARIS)),
     ("datetime-zoneinfo-fold", _ambiguous_second()),
+    ("datetime-zoneinfo-posix", dt.datetime(2024, 7, 14, 9, 30, tzinfo=zoneinfo.ZoneInfo("posix/Europe/Paris"))),
     ("date", dt.date(1999, 12, 31)),
     ("time", dt.time(23, 59, 1, 999)),
     ("time-aware", dt.time(8, 0, tzinfo=UTC)),
