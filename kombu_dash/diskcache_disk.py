@@ -46,7 +46,7 @@ from typing import Any, NoReturn
 from diskcache import UNKNOWN, Disk
 from diskcache.core import MODE_BINARY, MODE_RAW
 
-from . import default_codec
+from .default import default_codec
 from .errors import KombuDashError
 
 __all__ = ["TaggedJSONDisk", "CorruptEntryWarning", "CorruptEntryError", "UnreadableKey"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from functools import lru_cache
 
-from ..multidict import MultiDict
+from ..standins import MultiDict
 from ..tags import Tag, pair_list, pairs
 
 __all__ = ["load_class", "FrameworkTag", "PairsTag", "DictPayloadTag"]

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ..multidict import Headers
+from ..standins import Headers
 from ._base import PairsTag, load_class
 
 

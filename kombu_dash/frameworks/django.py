@@ -16,7 +16,7 @@ settings never rejects the task, and the next configured process gets a QueryDic
 from __future__ import annotations
 
 from ..errors import DecodeError, EncodeError
-from ..multidict import MultiDict
+from ..standins import MultiDict
 from ..tags import Tag, pair_list, pairs
 from ._base import load_class
 

@@ -6,7 +6,7 @@ starlette's ``[]`` gives the *last* value of a repeated key (``Headers``: the fi
 from __future__ import annotations
 
 from ..errors import EncodeError
-from ..multidict import Headers
+from ..standins import Headers
 from ..tags import Tag
 from ._base import PairsTag, load_class
 

@@ -5,7 +5,7 @@ werkzeug's ``[]`` gives the *first* value of a repeated key.
 
 from __future__ import annotations
 
-from ..multidict import Headers, MultiDict
+from ..standins import Headers, MultiDict
 from ._base import DictPayloadTag, PairsTag, load_class
 
 _DS = "werkzeug.datastructures"
