@@ -79,16 +79,16 @@ print("python", sys.version.split()[0], *(f"{n}=={v(n)}" for n in names))
 """
 
 
-def _pytest(session: nox.Session, *patterns: str) -> None:
+def _pytest(session: nox.Session, *patterns: str, options: tuple[str, ...] = ()) -> None:
     """pytest on the files matching ``patterns`` (all of tests/ if none); ``-- ARGS`` replaces that."""
     session.run("python", "-c", _SHOW_VERSIONS)  # the row as installed, in the CI log
     if session.posargs:
-        session.run("python", "-m", "pytest", *session.posargs)
+        session.run("python", "-m", "pytest", *options, *session.posargs)
         return
     files = sorted({str(p.relative_to(ROOT)) for pattern in patterns for p in ROOT.glob(pattern)})
     if patterns and not files:
         session.error(f"no test files match {patterns}")
-    session.run("python", "-m", "pytest", "-q", *files)
+    session.run("python", "-m", "pytest", "-q", *options, *files)
 
 
 # What differs between rows is the framework and broker glue (dash3) or the JSON backend
@@ -118,6 +118,21 @@ def newest(session: nox.Session) -> None:
     """Everything at its newest; dash without the celery extra, which pins celery<5.4."""
     _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1", "--upgrade")
     _pytest(session)
+
+
+# The contributor's loop: no Redis, RabbitMQ, browser or Docker. The service URLs point at a
+# closed port, so a test that needs a service and is not marked fails here instead of
+# quietly using the local one.
+QUICK = ("-m", "not broker and not slow")
+UNREACHABLE = {"REDIS_URL": "redis://127.0.0.1:1/0", "AMQP_URL": "amqp://guest:guest@127.0.0.1:1//"}
+
+
+@nox.session(name="quick", python=_python("3.13"))
+def quick(session: nox.Session) -> None:
+    """Every test that needs no service (fakeredis stands in for the result store), newest stack."""
+    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1")
+    session.env.update(UNREACHABLE)
+    _pytest(session, options=QUICK)
 
 
 @nox.session(name="dash3", python=_python("3.11"))

@@ -19,7 +19,8 @@ from kombu_dash import demo
 
 from .test_demo import start_demo
 
-pytestmark = pytest.mark.timeout(180)
+# slow: needs Debian's chromium and chromium-driver (not in the quick tier)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")

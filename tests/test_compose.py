@@ -21,7 +21,7 @@ from .test_demo import Proc, drive_demo, free_port, wait_http
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = ROOT / "docker-compose.yml"
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]  # docker-compose
 
 
 @pytest.fixture(scope="module")

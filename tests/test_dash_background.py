@@ -23,7 +23,8 @@ import harness  # noqa: E402
 
 import kombu_dash  # noqa: E402
 
-pytestmark = pytest.mark.timeout(240)
+# real servers, a Celery worker on Redis, multiprocess children
+pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(240)]
 
 # harness.BACKENDS leaves out FastAPI and Quart on dash < 4.2.0, which has no such backends.
 MANAGERS = ["celery", "diskcache-fork", "diskcache-spawn"]

@@ -146,6 +146,7 @@ ARGS_TYPE = {
 }
 
 
+@pytest.mark.slow  # starts the demo server and drives it over HTTP
 @pytest.mark.parametrize("backend", ["fastapi", "flask", "quart"])
 def test_embedded_demo_background_sees_what_sync_sees(tmp_path, backend):
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # embedded diskcache mode
@@ -167,6 +168,7 @@ def test_embedded_demo_background_sees_what_sync_sees(tmp_path, backend):
     assert progress and set(progress) <= {str(i) for i in range(demo.STEPS + 1)}
 
 
+@pytest.mark.slow
 def test_dash_managers_flag_shows_what_dash_alone_loses(tmp_path):
     """The comparison the demo offers: Dash's own DiskcacheManager hands the worker a dict."""
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}

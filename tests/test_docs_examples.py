@@ -227,6 +227,8 @@ def _server(kind: str, module: str, tmp: Path, env: dict) -> tuple[subprocess.Po
 # -- the test -----------------------------------------------------------------------------------
 
 
+@pytest.mark.broker  # examples run real workers and servers on REDIS_URL
+@pytest.mark.slow
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
 def test_doc_example_runs(example: Example, tmp_path, request):
     compile(example.source, example.id, "exec")  # opted out or not, it must be valid Python
