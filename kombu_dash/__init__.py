@@ -7,6 +7,8 @@ functions); web frameworks are imported only when their values are decoded.
 
 from __future__ import annotations
 
+from typing import Any
+
 from .codec import Codec
 from .default import default_codec
 from .errors import DecodeError, EncodeError, KombuDashError
@@ -37,7 +39,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     # Dash and diskcache are imported only when their bindings are first used.
     if name in _LAZY:
         import importlib

@@ -28,6 +28,7 @@ What they change, and why:
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
 from dash import CeleryManager as _DashCeleryManager
 from dash import DiskcacheManager as _DashDiskcacheManager
@@ -41,7 +42,7 @@ __all__ = ["CeleryManager", "DiskcacheManager"]
 _dash_celery_module = importlib.import_module(_DashCeleryManager.__module__)
 
 
-def _request_context(context):
+def _request_context(context: Any) -> Any:
     """``context`` with ``args`` restored to the request's own multi-dict.
 
     Dash >= 4.3 replaces ``args`` by ``dict(args)`` in the copy it hands to the manager;
@@ -70,18 +71,18 @@ class _TaskOptions:
     """Stands in for the Celery app while Dash builds its job function: the task it
     declares gets ``serializer="kombu_dash"``; everything else is the real app."""
 
-    def __init__(self, app):
+    def __init__(self, app: Any) -> None:
         self._app = app
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._app, name)
 
-    def task(self, *args, **options):
+    def task(self, *args: Any, **options: Any) -> Any:
         options.setdefault("serializer", SERIALIZER)
         return self._app.task(*args, **options)
 
 
-def _redacted_repr(key, progress_key, user_args) -> str:
+def _redacted_repr(key: str, progress_key: str, user_args: object) -> str:
     # Never the context (cookies, headers, query) nor the callback's input values.
     if isinstance(user_args, dict):
         shown = f"<{len(user_args)} callback kwargs>"
@@ -92,15 +93,21 @@ def _redacted_repr(key, progress_key, user_args) -> str:
     return f"({key!r}, {progress_key!r}, {shown!r}, '<callback_context: redacted>')"
 
 
-class _FinishedBetweenChecks:
+if TYPE_CHECKING:  # the mixin is only ever combined with one of Dash's managers
+    from dash.background_callback.managers import BaseBackgroundCallbackManager as _Base
+else:
+    _Base = object
+
+
+class _FinishedBetweenChecks(_Base):
     """Dash asks ``get_result`` and then ``job_running``; a job that writes its result and
     ends between the two is taken for cancelled and its result is never shown. If the job
     has stopped, look at the result once more: if it is there, report the job as running,
     and the next poll returns it."""
 
-    def get_result(self, key, job):
+    def get_result(self, key: str, job: Any) -> Any:
         result = super().get_result(key, job)
-        waiting = self.__dict__.setdefault("_kd_waiting", {})
+        waiting: dict[str, str] = self.__dict__.setdefault("_kd_waiting", {})
         if result is self.UNDEFINED and job is not None:
             if len(waiting) > 10_000:  # jobs abandoned by closed pages
                 waiting.clear()
@@ -109,7 +116,7 @@ class _FinishedBetweenChecks:
             waiting.pop(str(job), None)
         return result
 
-    def job_running(self, job):
+    def job_running(self, job: Any) -> Any:
         running = super().job_running(job)
         if not running:
             key = self.__dict__.get("_kd_waiting", {}).pop(str(job), None)
@@ -121,7 +128,7 @@ class _FinishedBetweenChecks:
 class CeleryManager(_FinishedBetweenChecks, _DashCeleryManager):
     """``dash.CeleryManager`` whose task messages use the ``kombu_dash`` serializer."""
 
-    def __init__(self, celery_app, cache_by=None, expire=None):
+    def __init__(self, celery_app: Any, cache_by: Any = None, expire: Any = None) -> None:
         register()
         conf = celery_app.conf
         # The worker imports the same module, so it gets the same accept lists.
@@ -134,10 +141,10 @@ class CeleryManager(_FinishedBetweenChecks, _DashCeleryManager):
                 conf[setting] = [*names, SERIALIZER]
         super().__init__(celery_app, cache_by=cache_by, expire=expire)
 
-    def make_job_fn(self, fn, progress, key=None):
+    def make_job_fn(self, fn: Any, progress: Any, key: Any = None) -> Any:
         return _dash_celery_module._make_job_fn(fn, _TaskOptions(self.handle), progress, key)
 
-    def call_job_fn(self, key, job_fn, args, context):
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> Any:
         context = _request_context(context)
         progress_key = self._make_progress_key(key)
         task = job_fn.apply_async(
@@ -152,7 +159,7 @@ class CeleryManager(_FinishedBetweenChecks, _DashCeleryManager):
 class DiskcacheManager(_FinishedBetweenChecks, _DashDiskcacheManager):
     """``dash.DiskcacheManager`` that stores tagged JSON when it creates its own cache."""
 
-    def __init__(self, cache=None, cache_by=None, expire=None):
+    def __init__(self, cache: Any = None, cache_by: Any = None, expire: Any = None) -> None:
         if cache is None:
             import diskcache
 
@@ -161,5 +168,5 @@ class DiskcacheManager(_FinishedBetweenChecks, _DashDiskcacheManager):
             cache = diskcache.Cache(disk=TaggedJSONDisk)
         super().__init__(cache, cache_by=cache_by, expire=expire)
 
-    def call_job_fn(self, key, job_fn, args, context):
+    def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> Any:
         return super().call_job_fn(key, job_fn, args, _request_context(context))

@@ -101,7 +101,7 @@ class UnreadableKey:
         return f"UnreadableKey({self.raw[:60]!r}{'...' if len(self.raw) > 60 else ''})"
 
 
-def _canonical(node):
+def _canonical(node: Any) -> Any:
     """Encoded JSON data with every order that does not matter for equality fixed."""
     if type(node) is list:
         return [_canonical(v) for v in node]
@@ -117,7 +117,7 @@ def _canonical(node):
     return node
 
 
-class TaggedJSONDisk(Disk):
+class TaggedJSONDisk(Disk):  # type: ignore[misc]  # diskcache ships no type information
     """Cache keys and values as kombu_dash tagged JSON (see the module docstring).
 
     Another set of tags: subclass and set ``codec`` (a class attribute, so multiprocess
@@ -164,10 +164,12 @@ class TaggedJSONDisk(Disk):
     def store(self, value: Any, read: bool, key: Any = UNKNOWN) -> tuple[int, int, str | None, Any]:
         t = type(value)
         if read or t is float or (t is int and _INT_MIN <= value <= _INT_MAX):
-            return super().store(value, read, key=key)
+            stored: tuple[int, int, str | None, Any] = super().store(value, read, key=key)
+            return stored
         body = self.codec.dumpb(value)
         data = b"%s%08x:%s" % (_MAGIC, zlib.crc32(body), body)
-        return super().store(data, False, key=key)
+        stored = super().store(data, False, key=key)
+        return stored
 
     def fetch(self, mode: int, filename: str | None, value: Any, read: bool) -> Any:
         # Only the three shapes store() writes are read; diskcache's own fetch (which

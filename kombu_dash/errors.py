@@ -8,10 +8,12 @@ Celery code that already catches those keeps working.
 
 from __future__ import annotations
 
+from typing import Any, Iterable
+
 __all__ = ["KombuDashError", "EncodeError", "DecodeError", "format_path"]
 
 
-def format_path(path, root: str = "value") -> str:
+def format_path(path: Iterable[Any], root: str = "value") -> str:
     """``["args", 2, "file"]`` -> ``args[2]['file']``; keys are shown with repr."""
     parts = list(path)
     if parts and isinstance(parts[0], str) and parts[0] in ("args", "kwargs", "embed"):
@@ -22,7 +24,7 @@ def format_path(path, root: str = "value") -> str:
 class KombuDashError(Exception):
     """Base class: something could not be carried through kombu_dash."""
 
-    def __init__(self, message: str, *, path=(), tag: str | None = None):
+    def __init__(self, message: str, *, path: Iterable[Any] = (), tag: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = list(path)
@@ -32,7 +34,7 @@ class KombuDashError(Exception):
         where = f" at {format_path(self.path)}" if self.path else ""
         return f"{self.message}{where}"
 
-    def _prepend(self, segment):
+    def _prepend(self, segment: Any) -> KombuDashError:
         # Containers add their key while the error unwinds: no path is built on success.
         self.path.insert(0, segment)
         return self

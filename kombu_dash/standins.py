@@ -10,28 +10,29 @@ original was, so the next process that has starlette gets ``QueryParams`` again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 __all__ = ["MultiDict", "Headers", "AttributeDict"]
 
 _missing = object()
 
 
-def _multi_items(items) -> list[tuple[Any, Any]]:
+def _multi_items(items: Any) -> list[tuple[Any, Any]]:
     """Pairs from a list of pairs, a plain mapping, or any framework multi-dict."""
     if isinstance(items, MultiDict):
         return list(items._items)
     if hasattr(items, "multi_items"):  # starlette
         return list(items.multi_items())
     if isinstance(items, Mapping):
+        werkzeug_like: Any = items
         try:
-            return list(items.items(multi=True))  # werkzeug
+            return list(werkzeug_like.items(multi=True))  # werkzeug
         except TypeError:
             return list(items.items())  # dict, aiohttp multidict (items() is already multi)
     return [(k, v) for k, v in items]
 
 
-class MultiDict(Mapping):
+class MultiDict(Mapping[Any, Any]):
     """Ordered ``(key, value)`` pairs; a key may repeat.
 
     ``md[key]`` and ``md.get(key)`` give the first value for the key, as werkzeug
@@ -42,9 +43,11 @@ class MultiDict(Mapping):
 
     __slots__ = ("_items", "_index", "last", "origin")
 
-    def __init__(self, items: Iterable = (), *, last: bool = False, origin: str | None = None):
+    def __init__(
+        self, items: Iterable[Any] = (), *, last: bool = False, origin: str | None = None
+    ) -> None:
         self._items = _multi_items(items)
-        self._index: dict[Any, list] = {}
+        self._index: dict[Any, list[Any]] = {}
         for key, value in self._items:
             self._index.setdefault(self._norm(key), []).append(value)
         self.last = last
@@ -52,14 +55,14 @@ class MultiDict(Mapping):
         self.origin = origin
 
     @staticmethod
-    def _norm(key):
+    def _norm(key: Any) -> Any:
         return key
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: Any) -> Any:
         values = self._index[self._norm(key)]
         return values[-1] if self.last else values[0]
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[Any]:
         seen = set()
         for key, _ in self._items:
             norm = self._norm(key)
@@ -70,17 +73,17 @@ class MultiDict(Mapping):
     def __len__(self) -> int:
         return len(self._index)
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         try:
             return self._norm(key) in self._index
         except TypeError:
             return False
 
-    def getlist(self, key, type=None) -> list:
+    def getlist(self, key: Any, type: Callable[[Any], Any] | None = None) -> list[Any]:
         values = self._index.get(self._norm(key), [])
         if type is None:
             return list(values)
-        out = []
+        out: list[Any] = []
         for value in values:  # werkzeug's getlist(key, type=int) skips unconvertible values
             try:
                 out.append(type(value))
@@ -88,7 +91,7 @@ class MultiDict(Mapping):
                 pass
         return out
 
-    def getall(self, key, default=_missing) -> list:
+    def getall(self, key: Any, default: Any = _missing) -> Any:
         """aiohttp multidict's spelling: every value, KeyError if none."""
         values = self.getlist(key)
         if values:
@@ -97,7 +100,7 @@ class MultiDict(Mapping):
             raise KeyError(key)
         return default
 
-    def getone(self, key, default=_missing):
+    def getone(self, key: Any, default: Any = _missing) -> Any:
         """aiohttp multidict's spelling: the first value."""
         values = self._index.get(self._norm(key))
         if values:
@@ -106,29 +109,29 @@ class MultiDict(Mapping):
             raise KeyError(key)
         return default
 
-    def items(self, multi: bool = False):
+    def items(self, multi: bool = False) -> list[tuple[Any, Any]]:  # type: ignore[override]
         if multi:
             return list(self._items)
         return [(key, self[key]) for key in self]
 
-    def multi_items(self) -> list:
+    def multi_items(self) -> list[tuple[Any, Any]]:
         return list(self._items)
 
-    def values(self):
+    def values(self) -> list[Any]:  # type: ignore[override]
         return [self[key] for key in self]
 
-    def to_dict(self, flat: bool = True) -> dict:
+    def to_dict(self, flat: bool = True) -> dict[Any, Any]:
         """werkzeug's spelling: ``{key: value}``, or ``{key: [values]}`` with flat=False."""
         if flat:
             return dict(self.items())
         return {key: self.getlist(key) for key in self}
 
-    def __eq__(self, other) -> bool:
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, MultiDict):
             return type(self) is type(other) and self._index == other._index and self.last == other.last
         return NotImplemented
 
-    __hash__ = None  # mutable-looking Mapping semantics, like dict
+    __hash__ = None  # type: ignore[assignment]  # unhashable, like dict
 
     def __repr__(self) -> str:
         extra = ", last=True" if self.last else ""
@@ -141,27 +144,27 @@ class Headers(MultiDict):
 
     __slots__ = ()
 
-    def __init__(self, items: Iterable = (), *, origin: str | None = None):
+    def __init__(self, items: Iterable[Any] = (), *, origin: str | None = None) -> None:
         super().__init__(items, last=False, origin=origin)
 
     @staticmethod
-    def _norm(key):
+    def _norm(key: Any) -> Any:
         return key.lower() if isinstance(key, str) else key
 
     def __repr__(self) -> str:
         return f"Headers({self._items!r})"
 
 
-class AttributeDict(dict):
+class AttributeDict(dict[str, Any]):
     """A dict whose keys are also attributes; the stand-in for Dash's AttributeDict."""
 
     __slots__ = ()
 
-    def __getattr__(self, key):
+    def __getattr__(self, key: str) -> Any:
         try:
             return self[key]
         except KeyError:
             raise AttributeError(key) from None
 
-    def __setattr__(self, key, value):
+    def __setattr__(self, key: str, value: Any) -> None:
         self[key] = value

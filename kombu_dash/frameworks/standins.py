@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..standins import Headers, MultiDict
 from ..tags import Tag, pair_list, pairs
 
@@ -14,14 +16,14 @@ class MultiDictTag(Tag):
     types = (MultiDict,)
     payload = dict
 
-    def key_for(self, value):
+    def key_for(self, value: MultiDict) -> str:
         return value.origin or self.key
 
-    def to_json(self, value):
+    def to_json(self, value: MultiDict) -> Any:
         items = pair_list(value.items(multi=True))
         return items if value.origin else {"items": items, "last": value.last}
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> MultiDict:
         last = payload.get("last", False)
         if type(last) is not bool or set(payload) - {"items", "last"}:
             raise ValueError('expected {"items": [[key, value], ...], "last": bool}')
@@ -33,13 +35,13 @@ class HeadersTag(Tag):
     types = (Headers,)
     pair_payload = True
 
-    def key_for(self, value):
+    def key_for(self, value: Headers) -> str:
         return value.origin or self.key
 
-    def to_json(self, value):
+    def to_json(self, value: Headers) -> Any:
         return pair_list(value.items(multi=True))
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Headers:
         return Headers([tuple(p) for p in pairs(payload)])
 
 
