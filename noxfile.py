@@ -135,6 +135,16 @@ def quick(session: nox.Session) -> None:
     _pytest(session, options=QUICK)
 
 
+@nox.session(name="lint", python=_python("3.13"))
+def lint(session: nox.Session) -> None:
+    """ruff (check and format, ruff.toml) on everything; mypy --strict on kombu_dash/ (setup.cfg)."""
+    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1")
+    session.install("ruff==0.15.*", "mypy==2.4.*")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")  # files and --strict come from setup.cfg [mypy]
+
+
 @nox.session(name="dash3", python=_python("3.11"))
 def dash3(session: nox.Session) -> None:
     """dash 3.x on Flask, installed the way its docs say: ``dash[celery,diskcache]``."""
