@@ -139,7 +139,7 @@ def quick(session: nox.Session) -> None:
 def lint(session: nox.Session) -> None:
     """ruff (check and format, ruff.toml) on everything; mypy --strict on kombu_dash/ (setup.cfg)."""
     _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1")
-    session.install("ruff==0.15.*", "mypy==2.4.*")
+    session.install("ruff==0.17.*", "mypy==2.4.*")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
     session.run("mypy")  # files and --strict come from setup.cfg [mypy]
