@@ -1,18 +1,15 @@
 """``python -m kombu_dash <command>``: demo, check, decode.
 
-Each command lives in its own module and is imported only when run.
+The commands live in :mod:`kombu_dash.cli`, each imported only when run.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from collections.abc import Sequence
 
-COMMANDS = {
-    "demo": ("kombu_dash.demo", "run the Dash demo: a background callback sees what a synchronous one sees"),
-    "check": ("kombu_dash.check", "send a probe task and report whether workers accept kombu_dash"),
-    "decode": ("kombu_dash.decode", "decode a message body (stdin or a file) and print the value"),
-}
+from .cli import COMMANDS
 
 
 def usage() -> str:
@@ -21,17 +18,18 @@ def usage() -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help"):
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
         print(usage())
-        return 0 if argv else 2
-    name, rest = argv[0], argv[1:]
+        return 0 if args else 2
+    name, rest = args[0], args[1:]
     if name not in COMMANDS:
         print(f"unknown command {name!r}\n\n{usage()}", file=sys.stderr)
         return 2
     module = importlib.import_module(COMMANDS[name][0])
-    return module.main(rest)
+    code: int = module.main(rest)
+    return code
 
 
 if __name__ == "__main__":

@@ -49,7 +49,7 @@ def _probe_value():
     # Tagged values a plain-json worker could not bring back as themselves.
     import datetime as dt
 
-    from . import MultiDict
+    from .. import MultiDict
 
     return {
         "tuple": (1, "two"),
@@ -115,7 +115,7 @@ def load_app(name: str):
 
 
 def _accepts(accept) -> bool:
-    from . import CONTENT_TYPE, SERIALIZER
+    from .. import CONTENT_TYPE, SERIALIZER
 
     return any(str(a) in (SERIALIZER, CONTENT_TYPE) for a in (accept or ()))
 
@@ -126,7 +126,7 @@ def _control(app, timeout: float):
     # anything the worker may answer with.
     from celery.app.control import Control
 
-    from . import SERIALIZER, register
+    from .. import SERIALIZER, register
 
     register()
     control = Control(app)
@@ -177,7 +177,7 @@ def _same(a, b) -> bool:
 def run(app, queue: str | None, timeout: float, say) -> int:
     from kombu.exceptions import OperationalError
 
-    from . import CONTENT_TYPE, SERIALIZER, register
+    from .. import CONTENT_TYPE, SERIALIZER, register
 
     register()
     deadline = _Deadline(timeout)

@@ -36,7 +36,7 @@ def _parser() -> argparse.ArgumentParser:
 def unwrap(data: bytes):
     """``(body, content_type, info)``: the body inside a kombu Redis envelope, or ``data``
     itself (content type None) when it is not one."""
-    from . import CONTENT_TYPE
+    from .. import CONTENT_TYPE
 
     stripped = data.lstrip()
     if not stripped.startswith(b"{") or b'"properties"' not in data or b'"body"' not in data:
@@ -67,8 +67,9 @@ def unwrap(data: bytes):
 
 
 def main(argv=None) -> int:
-    from . import CONTENT_TYPE, DecodeError
-    from .default import default_codec
+    from ..default import default_codec
+    from ..errors import DecodeError
+    from ..serializer import CONTENT_TYPE
 
     parser = _parser()
     try:
