@@ -1,20 +1,33 @@
 """`python -m kombu_dash check` and `decode`, run as a user runs them: as processes,
-against real Redis and real Celery workers. One test per exit code of `check`, and the
-rolling-upgrade recipe of docs/operations.rst walked through with real workers."""
+against real Redis and real Celery workers. One test per exit code of `check`, hostile
+control replies and message bodies, and the rolling-upgrade recipe of
+docs/operations.rst walked through with real workers.
+
+Everything runs on ``REDIS_URL`` (its database holds the broker, the result backend and
+the control mailbox): workers of concurrent test runs on other databases never answer
+these checks."""
 
 from __future__ import annotations
 
 import base64
+import bz2
+import io
 import json
+import os
+import re
 import subprocess
 import sys
+import threading
 import time
+import zlib
 
 import pytest
 import redis
 
 import kombu_dash
-from kombu_dash import check
+from kombu_dash import Tag
+from kombu_dash.cli import check, decode
+from tests.conftest import REDIS_URL
 from tests.procs import HERE, Worker, app_env, free_port
 from tests.reliability_app import make_app
 
@@ -23,14 +36,17 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = 120):
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kombu_dash", *args], cwd=HERE, env=env or app_env(),
-                          input=stdin, capture_output=True, timeout=timeout)
+    proc = subprocess.run([sys.executable, "-m", "kombu_dash", *args], cwd=HERE,
+                          env=env or app_env(), input=stdin, capture_output=True, timeout=timeout)
     return proc.returncode, proc.stdout.decode() + proc.stderr.decode(), time.monotonic() - start
 
 
-def run_check(queue, timeout=20, **kd):
+def run_check(queue, timeout=20, *, proc_timeout: float = 120, **kd):
     kd.setdefault("queue", queue)
-    return run_cli("check", "-A", "reliability_app:app", "--timeout", str(timeout), env=app_env(**kd))
+    kd.setdefault("broker", REDIS_URL)
+    kd.setdefault("backend", REDIS_URL)
+    return run_cli("check", "-A", "reliability_app:app", "--timeout", str(timeout),
+                   env=app_env(**kd), timeout=proc_timeout)
 
 
 @pytest.fixture
@@ -93,7 +109,8 @@ def test_decode_reads_a_queued_redis_envelope(unique_name, rdb, redis_url):
         # compressed bodies are unwrapped too
         res2 = app.send_task("kd.echo", args=(value,), queue=unique_name, compression="zlib")
         raw2 = next(m for m in rdb.lrange(unique_name, 0, -1) if res2.id.encode() in m)
-        assert json.loads(raw2)["headers"]["compression"] == "application/x-gzip"  # kombu's name for zlib
+        # kombu's name for zlib
+        assert json.loads(raw2)["headers"]["compression"] == "application/x-gzip"
         rc, out2, _ = run_cli("decode", stdin=raw2)
         assert rc == 0 and repr(value) in out2, out2
     finally:
@@ -150,10 +167,12 @@ def test_check_result_backend_unreachable(unique_name):
     assert "result backend unreachable" in out and took < 8 + 10
 
 
-def test_check_no_worker_consuming(unique_name):
+def test_check_no_worker_consuming(unique_name, rdb):
     rc, out, took = run_check(unique_name, timeout=8)
     assert rc == check.NO_WORKER, out
-    assert f"no worker consumes queue {unique_name!r}" in out and took < 8 + 10
+    assert "no worker took the probe" in out and f"on queue {unique_name!r}" in out
+    assert "it expires unrun" in out and took < 8 + 10
+    rdb.delete(unique_name)
 
 
 @pytest.fixture
@@ -162,7 +181,8 @@ def workers(tmp_path, unique_name):
 
     def start(mode, queue=None, name=None):
         w = Worker(name or f"{mode}-{unique_name}", queue or f"{unique_name}-{mode}",
-                   tmp_path / f"{mode}-{len(started)}.log", concurrency=1, mode=mode)
+                   tmp_path / f"{mode}-{len(started)}.log", concurrency=1, mode=mode,
+                   broker=REDIS_URL, backend=REDIS_URL, record=REDIS_URL)
         started.append(w)
         return w
 
@@ -190,7 +210,8 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     serializers. Before step 1, a kombu_dash message is rejected by the old worker,
     never mis-decoded, and `check` says so."""
     queue, key = unique_name, f"{unique_name}:done"
-    producer = {m: make_app(m, broker=redis_url, backend=redis_url, queue=queue) for m in ("json", "kombu_dash")}
+    producer = {m: make_app(m, broker=redis_url, backend=redis_url, queue=queue)
+                for m in ("json", "kombu_dash")}
 
     # Step 0: the old fleet, json everywhere.
     old = workers("json", queue=queue, name=f"old-{unique_name}").wait_ready()
@@ -202,6 +223,9 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     while "Refusing to deserialize untrusted content of type kombu_dash" not in old.text():
         assert time.monotonic() < deadline, old.text()[-3000:]
         time.sleep(0.2)
+    # docs/operations.rst: the refusal is logged at ERROR (not CRITICAL)
+    refusal = next(line for line in old.text().splitlines() if "Refusing to deserialize" in line)
+    assert "ERROR/MainProcess" in refusal, refusal
     time.sleep(1)
     assert not rdb.sismember(key, 1)          # never ran: not decoded as something else
     assert rdb.llen(queue) == 0                # rejected, not requeued in a loop
@@ -215,6 +239,10 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     assert producer["json"].send_task("kd.record", args=(key, 2)).get(timeout=60) == 2
     rc, out, _ = run_check(queue, mode="kombu_dash")
     assert rc == check.OK, out
+    # the note says why json results are no alarm, in one line
+    note = next(line for line in out.splitlines() if line.startswith("note:"))
+    assert f"both-{unique_name}@kd returns task results as 'json', not kombu_dash" in note
+    assert "the probe checks decoding only (fine for Dash's CeleryManager" in note
     # a kombu_dash task is decoded as sent (its result still travels as json)
     assert producer["kombu_dash"].send_task("kd.record", args=(key, 3, (1, 2))).get(timeout=60) == 3
 
@@ -232,3 +260,224 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     assert {int(x) for x in rdb.smembers(key)} == {0, 2, 3, 4}
     rdb.delete(key, key + ":runs")
     new.stop()
+
+
+# -- the commands' home: kombu_dash.cli, old paths kept ------------------------------------
+
+
+def test_old_import_paths_are_the_moved_modules():
+    import kombu_dash.check
+    import kombu_dash.decode
+
+    assert kombu_dash.check is check and kombu_dash.decode is decode
+    assert check.__name__ == "kombu_dash.cli.check"
+    for old in ("kombu_dash.check", "kombu_dash.decode"):
+        proc = subprocess.run([sys.executable, "-m", old, "--help"], capture_output=True,
+                              timeout=60)
+        assert proc.returncode == 0 and b"usage: python -m kombu_dash " in proc.stdout, proc
+
+
+# -- decode: hostile bodies cost bounded memory, cannot drive the terminal, never a traceback
+
+
+#: 801 bytes of bz2 that expand to 1 GiB: "[", 2**30 spaces, "]" (valid JSON: an empty list).
+BZ2_BOMB = base64.b64decode(
+    "QlpoOTFBWSZTWYQoeocFfjgSAMAAAAgACCAAUGYE1I3EVAS6kkgqrahUBLzFBWSZTWbUiZb8BX44QAMAAAAggADCATUZ"
+    "CoCWpCoCXMUFZJlNZtSJlvwFfjhAAwAAACCAAMIBNRkKgJakKgJcxQVkmU1m1ImW/AV+OEADAAAAIIAAwgE1GQqAlqQq"
+    "AlzFBWSZTWbUiZb8BX44QAMAAAAggADCATUZCoCWpCoCXMUFZJlNZtSJlvwFfjhAAwAAACCAAMIBNRkKgJakKgJcxQVk"
+    "mU1m1ImW/AV+OEADAAAAIIAAwgE1GQqAlqQqAlzFBWSZTWbUiZb8BX44QAMAAAAggADCATUZCoCWpCoCXMUFZJlNZtSJ"
+    "lvwFfjhAAwAAACCAAMIBNRkKgJakKgJcxQVkmU1m1ImW/AV+OEADAAAAIIAAwgE1GQqAlqQqAlzFBWSZTWbUiZb8BX44"
+    "QAMAAAAggADCATUZCoCWpCoCXMUFZJlNZtSJlvwFfjhAAwAAACCAAMIBNRkKgJakKgJcxQVkmU1m1ImW/AV+OEADAAAA"
+    "IIAAwgE1GQqAlqQqAlzFBWSZTWbUiZb8BX44QAMAAAAggADCATUZCoCWpCoCXMUFZJlNZtSJlvwFfjhAAwAAACCAAMIB"
+    "NRkKgJakKgJcxQVkmU1m1ImW/AV+OEADAAAAIIAAwgE1GQqAlqQqAlzFBWSZTWbUiZb8BX44QAMAAAAggADCATUZCoCW"
+    "pCoCXMUFZJlNZtSJlvwFfjhAAwAAACCAAMIBNRkKgJakKgJcxQVkmU1m1ImW/AV+OEADAAAAIIAAwgE1GQqAlqQqAlzF"
+    "BWSZTWbUiZb8BX44QAMAAAAggADCATUZCoCWpCoCXMUFZJlNZtSJlvwFfjhAAwAAACCAAMIBNRkKgJakKgJcxQVkmU1m"
+    "1ImW/AV+OEADAAAAIIAAwgE1GQqAlqQqAlzFBWSZTWbUiZb8BX44QAMAAAAggADCATUZCoCWpCoCXMUFZJlNZy0cmKgC"
+    "KUxoAwAAABAACAAggAFBmmgUqPTKJEhvqVUqi3lEiQ4XckU4UJAb8PvT"
+)
+
+
+def envelope(body: bytes, content_type="application/x-kombu-dash+json", **headers) -> bytes:
+    """A message as kombu's Redis transport stores it (what `redis-cli LINDEX` prints)."""
+    return json.dumps({"body": base64.b64encode(body).decode(), "content-encoding": "utf-8",
+                       "content-type": content_type, "headers": headers,
+                       "properties": {"body_encoding": "base64"}}).encode()
+
+
+def run_measured(*args, stdin: bytes) -> tuple[int, str, int]:
+    """(exit code, output, peak RSS in MiB) of `python -m kombu_dash ARGS`."""
+    proc = subprocess.Popen([sys.executable, "-m", "kombu_dash", *args], cwd=HERE,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    killer = threading.Timer(120, proc.kill)
+    killer.start()
+    try:
+        proc.stdin.write(stdin)
+        proc.stdin.close()
+        out = proc.stdout.read()
+        # wait4, not communicate(): this child's own peak RSS, not the test's
+        _, status, usage = os.wait4(proc.pid, 0)
+    finally:
+        killer.cancel()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stdout.close()
+    return proc.returncode, out.decode(errors="replace"), usage.ru_maxrss // 1024
+
+
+def test_decode_caps_the_decompressed_size():
+    assert len(BZ2_BOMB) == 801
+    rc, out, rss = run_measured("decode", stdin=envelope(BZ2_BOMB, compression="application/x-bz2"))
+    assert rc == 1, out
+    assert f"larger than {decode.DEFAULT_MAX_SIZE} bytes once decompressed (--max-size)" in out
+    assert "Traceback" not in out
+    assert rss < 64 + 150, f"{rss} MiB for an 801-byte message"  # the cap plus the interpreter
+    # --max-size sets the cap; under it a compressed body still decodes
+    small = kombu_dash.dumpb(SAMPLE)
+    for compression, packed in (("application/x-bz2", bz2.compress(small)),
+                                ("application/x-gzip", zlib.compress(small))):
+        rc, out, _ = run_cli("decode", "--max-size", str(len(small)),
+                             stdin=envelope(packed, compression=compression))
+        assert rc == 0 and repr(SAMPLE) in out, out
+        rc, out, _ = run_cli("decode", "--max-size", str(len(small) - 1),
+                             stdin=envelope(packed, compression=compression))
+        assert rc == 1 and "--max-size" in out, out
+
+
+TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize("args, message, expected", [
+    ((), envelope(kombu_dash.dumpb([1]), task="x\x1b]0;owned\x07", id="\x1b[2J"),
+     "task=x\\x1b]0;owned\\x07 id=\\x1b[2J"),
+    ((), envelope(b"[1]", content_type="text/\x1b[31mred"), "content-type text/\\x1b[31mred"),
+    (("--json",), kombu_dash.dumpb(["\x1b[2J\u009b31m\u202eevil"]), "\\u009b31m\\u202eevil"),
+    ((), kombu_dash.dumpb(["\x1b[2J\u009b31m\u202eevil"]), "\\x9b31m\\u202eevil"),
+    ((), b'{"~\\u001b[2J": 1}', "\\x1b[2J"),
+], ids=["envelope-headers", "envelope-content-type", "json-output", "repr-output", "error"])
+def test_decode_escapes_control_characters_in_everything_it_prints(args, message, expected):
+    proc = subprocess.run([sys.executable, "-m", "kombu_dash", "decode", *args], cwd=HERE,
+                          input=message, capture_output=True, timeout=120)
+    out = (proc.stdout + proc.stderr).decode()
+    assert not TERMINAL_CONTROL.search(out), repr(out)
+    assert expected in out, out
+    assert "Traceback" not in out
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("repr exploded")
+
+
+class _UnprintableTag(Tag):
+    key = "test.unprintable"
+    types = (_Unprintable,)
+    payload = int
+
+    def to_json(self, value):
+        return 0
+
+    def to_python(self, payload):
+        return _Unprintable()
+
+
+def test_decode_value_whose_repr_raises_is_exit_1_without_traceback(monkeypatch, capsys):
+    codec = kombu_dash.Codec()
+    codec.register_tag(_UnprintableTag)
+    monkeypatch.setattr(kombu_dash, "default_codec", codec)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'[{"~test.unprintable": 0}]')))
+    assert decode.main([]) == 1
+    err = capsys.readouterr().err
+    assert "cannot decode or print this message: RuntimeError: repr exploded" in err
+
+
+# -- check: bad input is a usage error; hostile replies are a failed probe, in bounded time
+
+
+@pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0", "-1", "1e9", "soon"])
+def test_check_bad_timeout_is_a_usage_error(value):
+    rc, out, _ = run_cli("check", "-A", "reliability_app:app", f"--timeout={value}")
+    assert rc == check.USAGE, out
+    assert "argument --timeout" in out and "unreachable" not in out and "Traceback" not in out
+
+
+@pytest.mark.parametrize("name", ["os:path", "os:sep", "json"])
+def test_check_app_that_is_not_a_celery_app_is_a_usage_error(name):
+    rc, out, _ = run_cli("check", "-A", name, "--timeout", "5")
+    assert rc == check.USAGE, out
+    assert f"cannot load app {name!r}" in out and "Traceback" not in out
+
+
+@pytest.fixture
+def fake_worker(tmp_path):
+    """A process on the control mailbox answering as a hostile node would (see
+    tests/fake_control_worker.py). A real Celery worker cannot be made to send these
+    replies, and publishing on the asker's reply queue needs its ticket and queue name,
+    which only a node on the mailbox learns: so the test runs such a node."""
+    procs = []
+
+    def start(queue, mode):
+        log = tmp_path / f"fake-{mode}.log"
+        with open(log, "wb") as out:
+            proc = subprocess.Popen([sys.executable, str(HERE / "fake_control_worker.py"),
+                                     REDIS_URL, queue, mode], stdout=out, stderr=subprocess.STDOUT)
+        procs.append(proc)
+        end = time.monotonic() + 60
+        while "ready" not in log.read_text():
+            assert proc.poll() is None and time.monotonic() < end, log.read_text()
+            time.sleep(0.1)
+        return proc
+
+    yield start
+    for proc in procs:
+        proc.kill()
+        proc.wait(30)
+
+
+@pytest.mark.parametrize("mode, said", [
+    ("not-a-dict",
+     "to `active_queues`: a reply that is not {worker: answer}: ['not', 'a', 'dict']"),
+    ("queues-not-a-list", "to `active_queues` from fake@kd: not a list of queues: 5"),
+    ("conf-not-a-dict", "to `conf` from fake@kd: no accept_content list: 'not a dict'"),
+    ("accept-not-a-list", "to `conf` from fake@kd: no accept_content list: {'accept_content': 5"),
+    ("undecodable",
+     "to `active_queues`: an undecodable reply ('application/x-kombu-dash+json': DecodeError"),
+])
+def test_check_malformed_control_reply_is_a_failed_probe(fake_worker, unique_name, mode, said):
+    fake_worker(unique_name, mode)
+    rc, out, _ = run_check(unique_name, timeout=10)
+    assert rc == check.PROBE_FAILED, out
+    assert f"malformed control reply {said}" in out and "Traceback" not in out
+
+
+def test_check_reply_stream_cannot_hold_it_past_timeout(fake_worker, unique_name):
+    # Celery's broadcast restarts its wait at each reply: a reply every 0.3 s held it for ever.
+    fake_worker(unique_name, "drip")
+    start = time.monotonic()
+    try:
+        rc, out, took = run_check(unique_name, timeout=8, proc_timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"check --timeout 8 still running after {time.monotonic() - start:.0f}s")
+    assert rc == check.NO_WORKER, out
+    assert "workers answering: drip-1@kd" in out
+    assert took < 8 + 20, took  # the timeout, plus starting Python and Celery on a busy machine
+
+
+def test_unanswered_probe_never_runs_on_a_later_worker(workers, unique_name, rdb):
+    """`check` with no worker: "no worker took the probe"; a worker started afterwards
+    receives the probe and discards it unrun (it expired, and was revoked)."""
+    rc, out, _ = run_check(unique_name, timeout=6)
+    assert rc == check.NO_WORKER, out
+    probe_id = re.search(r"no worker took the probe ([0-9a-f-]{36}) on queue", out).group(1)
+    assert rdb.llen(unique_name) == 1  # still queued: only expiry stops it now
+
+    late = workers("kombu_dash", queue=unique_name).wait_ready()
+    end = time.monotonic() + 60
+    while rdb.llen(unique_name) or probe_id not in late.text():
+        assert time.monotonic() < end, late.text()[-3000:]
+        time.sleep(0.2)
+    time.sleep(2)  # time enough to run it, had it been run
+    lines = [line for line in late.text().splitlines() if probe_id in line]
+    assert lines and not any("succeeded" in line for line in lines), lines
+    assert any("expired" in line or "revoked" in line.lower() for line in lines), lines
+    meta = rdb.get(f"celery-task-meta-{probe_id}")
+    assert meta is None or json.loads(meta)["status"] == "REVOKED", meta
+    rdb.delete(f"celery-task-meta-{probe_id}")
