@@ -8,7 +8,7 @@ for a reply on the asker's reply queue, with the asker's ticket: only the conten
 the answer differs from a real worker's. It prints "ready" once it listens.
 
 Modes (see tests/test_cli.py): ``not-a-dict``, ``queues-not-a-list``, ``conf-not-a-dict``,
-``accept-not-a-list``, ``undecodable``, ``drip`` (a well-formed answer from a new
+``accept-not-a-list``, ``undecodable``, ``huge`` (2 MiB), ``drip`` (a well-formed answer from a new
 hostname every 0.3 s, for ever, to the same question).
 """
 
@@ -30,6 +30,8 @@ def answer(mode: str, method: str, queue: str) -> Any:
     """The (decoded) reply body for one question."""
     if mode == "not-a-dict":
         return ["not", "a", "dict"]
+    if mode == "huge":
+        return {HOST: "x" * (2 << 20)}
     if mode == "queues-not-a-list" and method == "active_queues":
         return {HOST: 5}
     if method == "active_queues":

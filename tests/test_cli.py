@@ -329,7 +329,7 @@ def test_decode_caps_the_decompressed_size():
     assert rc == 1, out
     assert f"larger than {decode.DEFAULT_MAX_SIZE} bytes once decompressed (--max-size)" in out
     assert "Traceback" not in out
-    assert rss < 64 + 150, f"{rss} MiB for an 801-byte message"  # the cap plus the interpreter
+    assert rss < 64 + 64, f"{rss} MiB for an 801-byte message"  # the cap plus the interpreter
     # --max-size sets the cap; under it a compressed body still decodes
     small = kombu_dash.dumpb(SAMPLE)
     for compression, packed in (("application/x-bz2", bz2.compress(small)),
@@ -340,6 +340,11 @@ def test_decode_caps_the_decompressed_size():
         rc, out, _ = run_cli("decode", "--max-size", str(len(small) - 1),
                              stdin=envelope(packed, compression=compression))
         assert rc == 1 and "--max-size" in out, out
+
+
+def test_decode_refuses_a_compression_it_cannot_bound():
+    rc, out, _ = run_cli("decode", stdin=envelope(b"(\xb5/\xfd", compression="application/zstd"))
+    assert rc == 1 and "compression 'application/zstd' is not one decode can bound" in out, out
 
 
 TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -440,6 +445,7 @@ def fake_worker(tmp_path):
     ("accept-not-a-list", "to `conf` from fake@kd: no accept_content list: {'accept_content': 5"),
     ("undecodable",
      "to `active_queues`: an undecodable reply ('application/x-kombu-dash+json': DecodeError"),
+    ("huge", "to `active_queues`: a reply of 2097167 bytes (limit 1048576)"),
 ])
 def test_check_malformed_control_reply_is_a_failed_probe(fake_worker, unique_name, mode, said):
     fake_worker(unique_name, mode)
