@@ -58,8 +58,8 @@ EXIT_CODES = {
                   "was malformed",
     USAGE: "bad arguments, or the app could not be loaded",
     BROKER_UNREACHABLE: "the broker is unreachable",
-    NO_WORKER: "no worker consumes the queue: none answered and none took the probe "
-               "(it expires unrun)",
+    NO_WORKER: "no worker consumes the queue: those that answered consume others, or none "
+               "answered and none took the probe (it expires unrun)",
     NOT_ACCEPTED: "a worker consuming the queue does not accept application/x-kombu-dash+json",
     BACKEND_UNREACHABLE: "the result backend is unreachable",
 }
@@ -106,10 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     codes = "\n".join(f"  {code}  {text}" for code, text in sorted(EXIT_CODES.items()))
     p = argparse.ArgumentParser(
         prog="python -m kombu_dash check",
-        description="Send a probe task through the kombu_dash serializer and report whether "
-                    "the broker, the workers and the result backend are ready for it. "
-                    "Steps: broker, backend, workers, probe; each can end the check "
-                    "with its exit code.",
+        description="Send a probe task through the kombu_dash serializer and report whether\n"
+                    "the broker, the workers and the result backend are ready for it.\n"
+                    "Steps: broker, backend, workers, probe; each can end the check with\n"
+                    "its exit code. The probe expires unrun if no worker takes it in time.",
         epilog=f"exit codes:\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
