@@ -46,24 +46,35 @@ def answer(mode: str, method: str, queue: str) -> Any:
 def main(broker: str, queue: str, mode: str) -> None:
     conn = Connection(broker)
     pidbox = Exchange("celery.pidbox", type="fanout", durable=False, delivery_mode="transient")
-    listen = Queue(f"{HOST}.celery.pidbox.{uuid.uuid4().hex}", exchange=pidbox,
-                   durable=False, auto_delete=True)
+    listen = Queue(
+        f"{HOST}.celery.pidbox.{uuid.uuid4().hex}", exchange=pidbox, durable=False, auto_delete=True
+    )
     producer = Producer(conn.channel())
 
     def reply(request: dict[str, Any], body: Any, producer: Producer = producer) -> None:
         target = request["reply_to"]
-        exchange = Exchange(target["exchange"], type="direct", durable=False,
-                            delivery_mode="transient")
+        exchange = Exchange(
+            target["exchange"], type="direct", durable=False, delivery_mode="transient"
+        )
         headers = {"ticket": request["ticket"], "clock": 1}
         if mode == "undecodable":
-            producer.publish(b'{"fake@kd": [1, 2', exchange=exchange,
-                             routing_key=target["routing_key"], headers=headers,
-                             content_type="application/x-kombu-dash+json",
-                             content_encoding="utf-8")
+            producer.publish(
+                b'{"fake@kd": [1, 2',
+                exchange=exchange,
+                routing_key=target["routing_key"],
+                headers=headers,
+                content_type="application/x-kombu-dash+json",
+                content_encoding="utf-8",
+            )
         else:
-            producer.publish(json.dumps(body), exchange=exchange,
-                             routing_key=target["routing_key"], headers=headers,
-                             content_type="application/json", content_encoding="utf-8")
+            producer.publish(
+                json.dumps(body),
+                exchange=exchange,
+                routing_key=target["routing_key"],
+                headers=headers,
+                content_type="application/json",
+                content_encoding="utf-8",
+            )
 
     def drip(request: dict[str, Any]) -> None:
         # Never-ending, each reply well-formed: Celery's broadcast restarts its wait at
@@ -83,8 +94,7 @@ def main(broker: str, queue: str, mode: str) -> None:
         else:
             reply(body, answer(mode, body.get("method", ""), queue))
 
-    with Consumer(conn.channel(), [listen], callbacks=[on_message], accept=["json"],
-                  no_ack=True):
+    with Consumer(conn.channel(), [listen], callbacks=[on_message], accept=["json"], no_ack=True):
         try:
             conn.drain_events(timeout=0.2)  # Redis subscribes to the fanout here
         except TimeoutError:  # socket.timeout

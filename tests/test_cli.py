@@ -36,8 +36,14 @@ pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = 120):
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kombu_dash", *args], cwd=HERE,
-                          env=env or app_env(), input=stdin, capture_output=True, timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kombu_dash", *args],
+        cwd=HERE,
+        env=env or app_env(),
+        input=stdin,
+        capture_output=True,
+        timeout=timeout,
+    )
     return proc.returncode, proc.stdout.decode() + proc.stderr.decode(), time.monotonic() - start
 
 
@@ -45,8 +51,15 @@ def run_check(queue, timeout=20, *, proc_timeout: float = 120, **kd):
     kd.setdefault("queue", queue)
     kd.setdefault("broker", REDIS_URL)
     kd.setdefault("backend", REDIS_URL)
-    return run_cli("check", "-A", "reliability_app:app", "--timeout", str(timeout),
-                   env=app_env(**kd), timeout=proc_timeout)
+    return run_cli(
+        "check",
+        "-A",
+        "reliability_app:app",
+        "--timeout",
+        str(timeout),
+        env=app_env(**kd),
+        timeout=proc_timeout,
+    )
 
 
 @pytest.fixture
@@ -78,11 +91,15 @@ def test_decode_json_prints_the_tagged_wire_form(tmp_path):
     assert '"~tuple"' in out and "\n  " in out  # tagged and indented
 
 
-@pytest.mark.parametrize("body, why", [
-    (b'{"~os.system": "echo pwned"}', "unknown tag '~os.system'"),
-    (b'[1, {"~tuple": {"a": 1}}]', "~tuple payload must be an array"),
-    (b'{"a": [1, 2', "malformed JSON"),
-], ids=["unknown-tag", "wrong-payload", "truncated"])
+@pytest.mark.parametrize(
+    "body, why",
+    [
+        (b'{"~os.system": "echo pwned"}', "unknown tag '~os.system'"),
+        (b'[1, {"~tuple": {"a": 1}}]', "~tuple payload must be an array"),
+        (b'{"a": [1, 2', "malformed JSON"),
+    ],
+    ids=["unknown-tag", "wrong-payload", "truncated"],
+)
 def test_decode_refuses_what_a_worker_refuses_and_says_why(body, why):
     rc, out, _ = run_cli("decode", stdin=body)
     assert rc == 1
@@ -118,9 +135,13 @@ def test_decode_reads_a_queued_redis_envelope(unique_name, rdb, redis_url):
 
 
 def test_decode_envelope_with_another_content_type_is_not_decoded():
-    env = {"body": base64.b64encode(b"\x80\x04pickle").decode(), "content-encoding": "binary",
-           "content-type": "application/x-python-serialize", "headers": {},
-           "properties": {"body_encoding": "base64"}}
+    env = {
+        "body": base64.b64encode(b"\x80\x04pickle").decode(),
+        "content-encoding": "binary",
+        "content-type": "application/x-python-serialize",
+        "headers": {},
+        "properties": {"body_encoding": "base64"},
+    }
     rc, out, _ = run_cli("decode", stdin=json.dumps(env).encode())
     assert rc == 1 and "neither kombu_dash nor json" in out
 
@@ -136,8 +157,15 @@ def test_check_help_documents_every_exit_code():
 
 
 def test_check_exit_codes_are_distinct():
-    codes = [check.OK, check.PROBE_FAILED, check.USAGE, check.BROKER_UNREACHABLE, check.NO_WORKER,
-             check.NOT_ACCEPTED, check.BACKEND_UNREACHABLE]
+    codes = [
+        check.OK,
+        check.PROBE_FAILED,
+        check.USAGE,
+        check.BROKER_UNREACHABLE,
+        check.NO_WORKER,
+        check.NOT_ACCEPTED,
+        check.BACKEND_UNREACHABLE,
+    ]
     assert len(set(codes)) == len(codes) == len(check.EXIT_CODES)
 
 
@@ -180,9 +208,16 @@ def workers(tmp_path, unique_name):
     started = []
 
     def start(mode, queue=None, name=None):
-        w = Worker(name or f"{mode}-{unique_name}", queue or f"{unique_name}-{mode}",
-                   tmp_path / f"{mode}-{len(started)}.log", concurrency=1, mode=mode,
-                   broker=REDIS_URL, backend=REDIS_URL, record=REDIS_URL)
+        w = Worker(
+            name or f"{mode}-{unique_name}",
+            queue or f"{unique_name}-{mode}",
+            tmp_path / f"{mode}-{len(started)}.log",
+            concurrency=1,
+            mode=mode,
+            broker=REDIS_URL,
+            backend=REDIS_URL,
+            record=REDIS_URL,
+        )
         started.append(w)
         return w
 
@@ -210,8 +245,10 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     serializers. Before step 1, a kombu_dash message is rejected by the old worker,
     never mis-decoded, and `check` says so."""
     queue, key = unique_name, f"{unique_name}:done"
-    producer = {m: make_app(m, broker=redis_url, backend=redis_url, queue=queue)
-                for m in ("json", "kombu_dash")}
+    producer = {
+        m: make_app(m, broker=redis_url, backend=redis_url, queue=queue)
+        for m in ("json", "kombu_dash")
+    }
 
     # Step 0: the old fleet, json everywhere.
     old = workers("json", queue=queue, name=f"old-{unique_name}").wait_ready()
@@ -227,9 +264,9 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     refusal = next(line for line in old.text().splitlines() if "Refusing to deserialize" in line)
     assert "ERROR/MainProcess" in refusal, refusal
     time.sleep(1)
-    assert not rdb.sismember(key, 1)          # never ran: not decoded as something else
-    assert rdb.llen(queue) == 0                # rejected, not requeued in a loop
-    assert early.state == "PENDING"            # ...which is why `check` exists:
+    assert not rdb.sismember(key, 1)  # never ran: not decoded as something else
+    assert rdb.llen(queue) == 0  # rejected, not requeued in a loop
+    assert early.state == "PENDING"  # ...which is why `check` exists:
     rc, out, _ = run_check(queue, mode="kombu_dash")
     assert rc == check.NOT_ACCEPTED, out
 
@@ -272,8 +309,9 @@ def test_old_import_paths_are_the_moved_modules():
     assert kombu_dash.check is check and kombu_dash.decode is decode
     assert check.__name__ == "kombu_dash.cli.check"
     for old in ("kombu_dash.check", "kombu_dash.decode"):
-        proc = subprocess.run([sys.executable, "-m", old, "--help"], capture_output=True,
-                              timeout=60)
+        proc = subprocess.run(
+            [sys.executable, "-m", old, "--help"], capture_output=True, timeout=60
+        )
         assert proc.returncode == 0 and b"usage: python -m kombu_dash " in proc.stdout, proc
 
 
@@ -299,15 +337,26 @@ BZ2_BOMB = base64.b64decode(
 
 def envelope(body: bytes, content_type="application/x-kombu-dash+json", **headers) -> bytes:
     """A message as kombu's Redis transport stores it (what `redis-cli LINDEX` prints)."""
-    return json.dumps({"body": base64.b64encode(body).decode(), "content-encoding": "utf-8",
-                       "content-type": content_type, "headers": headers,
-                       "properties": {"body_encoding": "base64"}}).encode()
+    return json.dumps(
+        {
+            "body": base64.b64encode(body).decode(),
+            "content-encoding": "utf-8",
+            "content-type": content_type,
+            "headers": headers,
+            "properties": {"body_encoding": "base64"},
+        }
+    ).encode()
 
 
 def run_measured(*args, stdin: bytes) -> tuple[int, str, int]:
     """(exit code, output, peak RSS in MiB) of `python -m kombu_dash ARGS`."""
-    proc = subprocess.Popen([sys.executable, "-m", "kombu_dash", *args], cwd=HERE,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kombu_dash", *args],
+        cwd=HERE,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     killer = threading.Timer(120, proc.kill)
     killer.start()
     try:
@@ -332,13 +381,20 @@ def test_decode_caps_the_decompressed_size():
     assert rss < 64 + 64, f"{rss} MiB for an 801-byte message"  # the cap plus the interpreter
     # --max-size sets the cap; under it a compressed body still decodes
     small = kombu_dash.dumpb(SAMPLE)
-    for compression, packed in (("application/x-bz2", bz2.compress(small)),
-                                ("application/x-gzip", zlib.compress(small))):
-        rc, out, _ = run_cli("decode", "--max-size", str(len(small)),
-                             stdin=envelope(packed, compression=compression))
+    for compression, packed in (
+        ("application/x-bz2", bz2.compress(small)),
+        ("application/x-gzip", zlib.compress(small)),
+    ):
+        rc, out, _ = run_cli(
+            "decode", "--max-size", str(len(small)), stdin=envelope(packed, compression=compression)
+        )
         assert rc == 0 and repr(SAMPLE) in out, out
-        rc, out, _ = run_cli("decode", "--max-size", str(len(small) - 1),
-                             stdin=envelope(packed, compression=compression))
+        rc, out, _ = run_cli(
+            "decode",
+            "--max-size",
+            str(len(small) - 1),
+            stdin=envelope(packed, compression=compression),
+        )
         assert rc == 1 and "--max-size" in out, out
 
 
@@ -350,17 +406,29 @@ def test_decode_refuses_a_compression_it_cannot_bound():
 TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
-@pytest.mark.parametrize("args, message, expected", [
-    ((), envelope(kombu_dash.dumpb([1]), task="x\x1b]0;owned\x07", id="\x1b[2J"),
-     "task=x\\x1b]0;owned\\x07 id=\\x1b[2J"),
-    ((), envelope(b"[1]", content_type="text/\x1b[31mred"), "content-type text/\\x1b[31mred"),
-    (("--json",), kombu_dash.dumpb(["\x1b[2J\u009b31m\u202eevil"]), "\\u009b31m\\u202eevil"),
-    ((), kombu_dash.dumpb(["\x1b[2J\u009b31m\u202eevil"]), "\\x9b31m\\u202eevil"),
-    ((), b'{"~\\u001b[2J": 1}', "\\x1b[2J"),
-], ids=["envelope-headers", "envelope-content-type", "json-output", "repr-output", "error"])
+@pytest.mark.parametrize(
+    "args, message, expected",
+    [
+        (
+            (),
+            envelope(kombu_dash.dumpb([1]), task="x\x1b]0;owned\x07", id="\x1b[2J"),
+            "task=x\\x1b]0;owned\\x07 id=\\x1b[2J",
+        ),
+        ((), envelope(b"[1]", content_type="text/\x1b[31mred"), "content-type text/\\x1b[31mred"),
+        (("--json",), kombu_dash.dumpb(["\x1b[2J\u009b31m\u202eevil"]), "\\u009b31m\\u202eevil"),
+        ((), kombu_dash.dumpb(["\x1b[2J\u009b31m\u202eevil"]), "\\x9b31m\\u202eevil"),
+        ((), b'{"~\\u001b[2J": 1}', "\\x1b[2J"),
+    ],
+    ids=["envelope-headers", "envelope-content-type", "json-output", "repr-output", "error"],
+)
 def test_decode_escapes_control_characters_in_everything_it_prints(args, message, expected):
-    proc = subprocess.run([sys.executable, "-m", "kombu_dash", "decode", *args], cwd=HERE,
-                          input=message, capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "kombu_dash", "decode", *args],
+        cwd=HERE,
+        input=message,
+        capture_output=True,
+        timeout=120,
+    )
     out = (proc.stdout + proc.stderr).decode()
     assert not TERMINAL_CONTROL.search(out), repr(out)
     assert expected in out, out
@@ -387,7 +455,7 @@ class _UnprintableTag(Tag):
 def test_decode_value_whose_repr_raises_is_exit_1_without_traceback(monkeypatch, capsys):
     codec = kombu_dash.Codec()
     codec.register_tag(_UnprintableTag)
-    monkeypatch.setattr(kombu_dash, "default_codec", codec)
+    monkeypatch.setattr(decode, "_codec", lambda: codec)
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'[{"~test.unprintable": 0}]')))
     assert decode.main([]) == 1
     err = capsys.readouterr().err
@@ -422,8 +490,11 @@ def fake_worker(tmp_path):
     def start(queue, mode):
         log = tmp_path / f"fake-{mode}.log"
         with open(log, "wb") as out:
-            proc = subprocess.Popen([sys.executable, str(HERE / "fake_control_worker.py"),
-                                     REDIS_URL, queue, mode], stdout=out, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, str(HERE / "fake_control_worker.py"), REDIS_URL, queue, mode],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         procs.append(proc)
         end = time.monotonic() + 60
         while "ready" not in log.read_text():
@@ -437,16 +508,27 @@ def fake_worker(tmp_path):
         proc.wait(30)
 
 
-@pytest.mark.parametrize("mode, said", [
-    ("not-a-dict",
-     "to `active_queues`: a reply that is not {worker: answer}: ['not', 'a', 'dict']"),
-    ("queues-not-a-list", "to `active_queues` from fake@kd: not a list of queues: 5"),
-    ("conf-not-a-dict", "to `conf` from fake@kd: no accept_content list: 'not a dict'"),
-    ("accept-not-a-list", "to `conf` from fake@kd: no accept_content list: {'accept_content': 5"),
-    ("undecodable",
-     "to `active_queues`: an undecodable reply ('application/x-kombu-dash+json': DecodeError"),
-    ("huge", "to `active_queues`: a reply of 2097167 bytes (limit 1048576)"),
-])
+@pytest.mark.parametrize(
+    "mode, said",
+    [
+        (
+            "not-a-dict",
+            "to `active_queues`: a reply that is not {worker: answer}: ['not', 'a', 'dict']",
+        ),
+        ("queues-not-a-list", "to `active_queues` from fake@kd: not a list of queues: 5"),
+        ("conf-not-a-dict", "to `conf` from fake@kd: no accept_content list: 'not a dict'"),
+        (
+            "accept-not-a-list",
+            "to `conf` from fake@kd: no accept_content list: {'accept_content': 5",
+        ),
+        (
+            "undecodable",
+            "to `active_queues`: an undecodable reply "
+            "('application/x-kombu-dash+json': DecodeError",
+        ),
+        ("huge", "to `active_queues`: a reply of 2097167 bytes (limit 1048576)"),
+    ],
+)
 def test_check_malformed_control_reply_is_a_failed_probe(fake_worker, unique_name, mode, said):
     fake_worker(unique_name, mode)
     rc, out, _ = run_check(unique_name, timeout=10)

@@ -36,12 +36,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from celery import Celery
-    from kombu import Connection
-    from kombu.message import Message
 
 __all__ = [
-    "BACKEND_UNREACHABLE", "BROKER_UNREACHABLE", "NOT_ACCEPTED", "NO_WORKER", "OK",
-    "PROBE_FAILED", "USAGE", "main", "run",
+    "BACKEND_UNREACHABLE",
+    "BROKER_UNREACHABLE",
+    "NOT_ACCEPTED",
+    "NO_WORKER",
+    "OK",
+    "PROBE_FAILED",
+    "USAGE",
+    "main",
+    "run",
 ]
 
 OK = 0
@@ -55,11 +60,11 @@ BACKEND_UNREACHABLE = 6
 EXIT_CODES = {
     OK: "OK: a worker consuming the queue accepts kombu_dash and the probe came back intact",
     PROBE_FAILED: "the probe failed: no correct result came back in time, or a control reply "
-                  "was malformed",
+    "was malformed",
     USAGE: "bad arguments, or the app could not be loaded",
     BROKER_UNREACHABLE: "the broker is unreachable",
     NO_WORKER: "no worker consumes the queue: those that answered consume others, or none "
-               "answered and none took the probe (it expires unrun)",
+    "answered and none took the probe (it expires unrun)",
     NOT_ACCEPTED: "a worker consuming the queue does not accept application/x-kombu-dash+json",
     BACKEND_UNREACHABLE: "the result backend is unreachable",
 }
@@ -80,7 +85,7 @@ def _probe_value() -> dict[str, Any]:
     # Tagged values a plain-json worker could not bring back as themselves.
     import datetime as dt
 
-    from .. import MultiDict
+    from ..standins import MultiDict
 
     return {
         "tuple": (1, "two"),
@@ -98,7 +103,8 @@ def _seconds(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
     if not math.isfinite(value) or value <= 0 or value > 86400:
         raise argparse.ArgumentTypeError(
-            f"must be a number of seconds above 0 and at most 86400, not {text!r}")
+            f"must be a number of seconds above 0 and at most 86400, not {text!r}"
+        )
     return value
 
 
@@ -107,18 +113,31 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m kombu_dash check",
         description="Send a probe task through the kombu_dash serializer and report whether\n"
-                    "the broker, the workers and the result backend are ready for it.\n"
-                    "Steps: broker, backend, workers, probe; each can end the check with\n"
-                    "its exit code. The probe expires unrun if no worker takes it in time.",
+        "the broker, the workers and the result backend are ready for it.\n"
+        "Steps: broker, backend, workers, probe; each can end the check with\n"
+        "its exit code. The probe expires unrun if no worker takes it in time.",
         epilog=f"exit codes:\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("-A", "--app", required=True, metavar="MODULE:APP",
-                   help="the Celery app, as for `celery -A` (module, module:attribute)")
-    p.add_argument("-Q", "--queue", default=None,
-                   help="queue the probe goes to (default: the app's task_default_queue)")
-    p.add_argument("--timeout", type=_seconds, default=15.0,
-                   help="seconds for the whole check, every wait included (default: 15)")
+    p.add_argument(
+        "-A",
+        "--app",
+        required=True,
+        metavar="MODULE:APP",
+        help="the Celery app, as for `celery -A` (module, module:attribute)",
+    )
+    p.add_argument(
+        "-Q",
+        "--queue",
+        default=None,
+        help="queue the probe goes to (default: the app's task_default_queue)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=15.0,
+        help="seconds for the whole check, every wait included (default: 15)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="print only the final line")
     return p
 
@@ -174,7 +193,7 @@ def load_app(name: str) -> Celery:
 
 
 def _accepts(accept: Sequence[str]) -> bool:
-    from .. import CONTENT_TYPE, SERIALIZER
+    from ..serializer import CONTENT_TYPE, SERIALIZER
 
     return any(a in (SERIALIZER, CONTENT_TYPE) for a in accept)
 
@@ -195,7 +214,7 @@ class _Mailbox:
     def __init__(self, app: Celery) -> None:
         from celery.app.control import Control
 
-        from .. import SERIALIZER, register
+        from ..serializer import SERIALIZER, register
 
         register()
         self.app = app
@@ -205,8 +224,13 @@ class _Mailbox:
         self.mailbox = Control(app).mailbox
         self.accept = ["json", SERIALIZER]
 
-    def ask(self, command: str, window: float, destination: Sequence[str] | None = None,
-            **arguments: Any) -> list[tuple[str, Any]]:
+    def ask(
+        self,
+        command: str,
+        window: float,
+        destination: Sequence[str] | None = None,
+        **arguments: Any,
+    ) -> list[tuple[str, Any]]:
         """``[(worker, answer)]`` received within ``window`` seconds (sooner when every
         ``destination`` answered). Raises MalformedReply, or OperationalError."""
         replies: list[tuple[str, Any]] = []
@@ -214,7 +238,7 @@ class _Mailbox:
         end = time.monotonic() + window
         wanted = set(destination or ())
 
-        def on_message(message: Message) -> None:
+        def on_message(message: Any) -> None:  # a kombu Message (unannotated)
             if message.headers.get("ticket") != ticket:
                 return  # an answer to someone else's question
             if len(replies) + len(bad) >= MAX_REPLIES:
@@ -229,17 +253,23 @@ class _Mailbox:
 
         ticket = uuid.uuid4().hex
 
-        def collect(conn: Connection) -> None:
-            from kombu import Consumer
+        def collect(conn: Any) -> None:  # a kombu Connection (unannotated)
+            from kombu.messaging import Consumer
 
+            consumer: Any = Consumer  # unannotated, like the rest of kombu's API
             mailbox = self.mailbox(conn)
             chan = conn.default_channel
             queue = mailbox.reply_queue
-            mailbox._publish(command, arguments, destination=list(destination or ()) or None,
-                             reply_ticket=ticket, channel=chan, timeout=window,
-                             serializer="json")
-            with Consumer(chan, [queue], on_message=on_message, no_ack=True,
-                          accept=self.accept):
+            mailbox._publish(
+                command,
+                arguments,
+                destination=list(destination or ()) or None,
+                reply_ticket=ticket,
+                channel=chan,
+                timeout=window,
+                serializer="json",
+            )
+            with consumer(chan, [queue], on_message=on_message, no_ack=True, accept=self.accept):
                 while (left := end - time.monotonic()) > 0 and not bad:
                     if wanted and wanted <= {host for host, _ in replies}:
                         break
@@ -263,7 +293,7 @@ class _Mailbox:
         return list(replies)
 
 
-def _decode_reply(message: Message, accept: list[str]) -> dict[str, Any]:
+def _decode_reply(message: Any, accept: list[str]) -> dict[str, Any]:
     body = message.body
     if len(body) > MAX_REPLY_BYTES:
         raise MalformedReply(f"a reply of {len(body)} bytes (limit {MAX_REPLY_BYTES})")
@@ -288,10 +318,13 @@ def _short(value: Any, limit: int = 120) -> str:
 
 
 def _queue_names(worker: str, answer: Any) -> list[str]:
-    if not (isinstance(answer, list)
-            and all(isinstance(q, dict) and isinstance(q.get("name"), str) for q in answer)):
-        raise MalformedReply(f"to `active_queues` from {worker}: not a list of queues: "
-                             f"{_short(answer)}")
+    if not (
+        isinstance(answer, list)
+        and all(isinstance(q, dict) and isinstance(q.get("name"), str) for q in answer)
+    ):
+        raise MalformedReply(
+            f"to `active_queues` from {worker}: not a list of queues: {_short(answer)}"
+        )
     return [q["name"] for q in answer]
 
 
@@ -299,10 +332,12 @@ def _conf(worker: str, answer: Any) -> tuple[list[str], str | None]:
     """(accept_content, result_serializer) from a ``conf`` answer."""
     accept = answer.get("accept_content") if isinstance(answer, dict) else None
     result = answer.get("result_serializer") if isinstance(answer, dict) else None
-    if not (isinstance(accept, (list, tuple)) and all(isinstance(a, str) for a in accept)
-            and (result is None or isinstance(result, str))):
-        raise MalformedReply(f"to `conf` from {worker}: no accept_content list: "
-                             f"{_short(answer)}")
+    if not (
+        isinstance(accept, (list, tuple))
+        and all(isinstance(a, str) for a in accept)
+        and (result is None or isinstance(result, str))
+    ):
+        raise MalformedReply(f"to `conf` from {worker}: no accept_content list: {_short(answer)}")
     return list(accept), result
 
 
@@ -318,8 +353,7 @@ def _backend_check(app: Celery, timeout: float) -> str | None:
         if client is not None and callable(getattr(client, "ping", None)):
             _in_thread(client.ping, timeout)  # redis
         else:
-            _in_thread(lambda: backend.get_task_meta(f"kombu-dash-check-{uuid.uuid4()}"),
-                       timeout)
+            _in_thread(lambda: backend.get_task_meta(f"kombu-dash-check-{uuid.uuid4()}"), timeout)
     except Exception as exc:
         return f"{type(exc).__name__}: {exc}"
     return None
@@ -353,9 +387,10 @@ class _Check:
         """3 if the broker cannot be reached."""
         conn = self.app.connection_for_write()
         try:
-            _in_thread(lambda: conn.ensure_connection(max_retries=1,
-                                                      timeout=self.deadline.left()),
-                       self.deadline.left())
+            _in_thread(
+                lambda: conn.ensure_connection(max_retries=1, timeout=self.deadline.left()),
+                self.deadline.left(),
+            )
         except Exception as exc:
             self.say(f"broker unreachable: {conn.as_uri()} ({type(exc).__name__}: {exc})")
             return BROKER_UNREACHABLE
@@ -370,8 +405,11 @@ class _Check:
         if error:
             self.say(f"result backend unreachable: {self.app.backend.as_uri()} ({error})")
             return BACKEND_UNREACHABLE
-        self.say(f"result backend ok: {self.app.backend.as_uri()}" if self.has_backend
-                 else "no result backend configured")
+        self.say(
+            f"result backend ok: {self.app.backend.as_uri()}"
+            if self.has_backend
+            else "no result backend configured"
+        )
         return None
 
     def workers(self) -> int | None:
@@ -379,7 +417,7 @@ class _Check:
         kombu_dash, 1 if a reply is malformed, 3 if the broker went away."""
         from kombu.exceptions import OperationalError
 
-        from .. import CONTENT_TYPE, SERIALIZER
+        from ..serializer import CONTENT_TYPE, SERIALIZER
 
         # Replies are collected for the whole window: a loaded worker answers late. The
         # probe keeps at least half of what is left.
@@ -388,19 +426,30 @@ class _Check:
             mailbox = _Mailbox(self.app)
             queues = {w: _queue_names(w, a) for w, a in mailbox.ask("active_queues", window)}
             self.consuming = sorted(w for w, names in queues.items() if self.queue in names)
-            confs = {w: _conf(w, a) for w, a in mailbox.ask(
-                "conf", window, destination=self.consuming, with_defaults=True)
-            } if self.consuming else {}
+            confs = (
+                {
+                    w: _conf(w, a)
+                    for w, a in mailbox.ask(
+                        "conf", window, destination=self.consuming, with_defaults=True
+                    )
+                }
+                if self.consuming
+                else {}
+            )
         except (OperationalError, OSError) as exc:
             self.say(f"broker unreachable: {type(exc).__name__}: {exc}")
             return BROKER_UNREACHABLE
         except MalformedReply as exc:
-            self.say(f"malformed control reply {exc}: no Celery worker answers that; "
-                     "is something else listening on the control mailbox?")
+            self.say(
+                f"malformed control reply {exc}: no Celery worker answers that; "
+                "is something else listening on the control mailbox?"
+            )
             return PROBE_FAILED
         if queues and not self.consuming:
-            self.say(f"no worker consumes queue {self.queue!r}; workers answering: "
-                     f"{', '.join(sorted(queues))}")
+            self.say(
+                f"no worker consumes queue {self.queue!r}; workers answering: "
+                f"{', '.join(sorted(queues))}"
+            )
             return NO_WORKER
         refusing = []
         for worker in self.consuming:
@@ -409,28 +458,38 @@ class _Check:
                 continue
             accept, result_serializer = confs[worker]
             if _accepts(accept):
-                self.say(f"worker {worker}: accepts {CONTENT_TYPE} (accept_content={accept}, "
-                         f"result_serializer={result_serializer!r})")
+                self.say(
+                    f"worker {worker}: accepts {CONTENT_TYPE} (accept_content={accept}, "
+                    f"result_serializer={result_serializer!r})"
+                )
                 if result_serializer != SERIALIZER:
                     self.json_results[worker] = result_serializer
             else:
                 refusing.append(worker)
-                self.say(f"worker {worker}: does NOT accept {CONTENT_TYPE} "
-                         f"(accept_content={accept}); it would reject kombu_dash tasks and "
-                         "leave them PENDING")
+                self.say(
+                    f"worker {worker}: does NOT accept {CONTENT_TYPE} "
+                    f"(accept_content={accept}); it would reject kombu_dash tasks and "
+                    "leave them PENDING"
+                )
         if refusing:
-            self.say(f"{len(refusing)} of {len(self.consuming)} worker(s) on {self.queue!r} "
-                     "refuse kombu_dash: add it to their accept_content "
-                     "(kombu_dash.configure(app)) before switching producers")
+            self.say(
+                f"{len(refusing)} of {len(self.consuming)} worker(s) on {self.queue!r} "
+                "refuse kombu_dash: add it to their accept_content "
+                "(kombu_dash.configure(app)) before switching producers"
+            )
             return NOT_ACCEPTED
         if self.json_results:
             # Rolling upgrade step 1, or an app that only sends kombu_dash tasks (Dash's
             # CeleryManager stores its outputs itself): the probe checks decoding only.
-            self.say("note: " + ", ".join(f"{w} returns task results as {s!r}"
-                                          for w, s in self.json_results.items())
-                     + ", not kombu_dash: the probe checks decoding only (fine for Dash's "
-                     "CeleryManager, which stores outputs itself; configure(app) makes "
-                     "returned tuples, sets, ... round-trip)")
+            self.say(
+                "note: "
+                + ", ".join(
+                    f"{w} returns task results as {s!r}" for w, s in self.json_results.items()
+                )
+                + ", not kombu_dash: the probe checks decoding only (fine for Dash's "
+                "CeleryManager, which stores outputs itself; configure(app) makes "
+                "returned tuples, sets, ... round-trip)"
+            )
         return None
 
     def probe(self) -> int | None:
@@ -438,23 +497,33 @@ class _Check:
         took it (it then expires unrun, and is revoked)."""
         from kombu.exceptions import OperationalError
 
-        from .. import SERIALIZER
+        from ..serializer import SERIALIZER
 
         if not self.has_backend:
             if self.consuming:
                 self.say("OK (no result backend: the probe's round trip was not run)")
                 return OK
-            self.say(f"no worker consumes queue {self.queue!r} (none answered the control "
-                     "mailbox, and with no result backend no probe was sent)")
+            self.say(
+                f"no worker consumes queue {self.queue!r} (none answered the control "
+                "mailbox, and with no result backend no probe was sent)"
+            )
             return NO_WORKER
         token, sent = f"kombu-dash-probe-{uuid.uuid4().hex}", _probe_value()
         kwargs, expected = ({"index": 0}, token) if self.json_results else ({}, (token, sent))
         wait = self.deadline.left(keep=CLEANUP)
         try:
             # `expires`: a worker that takes it after we gave up discards it unrun.
-            result = _in_thread(lambda: self.app.send_task(
-                PROBE_TASK, args=(token, sent), kwargs=kwargs, queue=self.queue,
-                serializer=SERIALIZER, expires=wait), wait)
+            result = _in_thread(
+                lambda: self.app.send_task(
+                    PROBE_TASK,
+                    args=(token, sent),
+                    kwargs=kwargs,
+                    queue=self.queue,
+                    serializer=SERIALIZER,
+                    expires=wait,
+                ),
+                wait,
+            )
         except OperationalError as exc:
             self.say(f"broker unreachable while sending the probe: {exc}")
             return BROKER_UNREACHABLE
@@ -463,9 +532,13 @@ class _Check:
             return PROBE_FAILED
         try:
             got: Any = _in_thread(
-                lambda: result.get(timeout=self.deadline.left(keep=CLEANUP), propagate=False,
-                                   disable_sync_subtasks=False),
-                self.deadline.left(keep=CLEANUP))
+                lambda: result.get(
+                    timeout=self.deadline.left(keep=CLEANUP),
+                    propagate=False,
+                    disable_sync_subtasks=False,
+                ),
+                self.deadline.left(keep=CLEANUP),
+            )
             state = result.state
         except Exception as exc:
             got, state = exc, "UNKNOWN"
@@ -473,17 +546,21 @@ class _Check:
             self._give_up(result.id)
             why = got if isinstance(got, BaseException) else f"state {state}: {_short(got)}"
             if not self.consuming:
-                self.say(f"no worker took the probe {result.id} on queue {self.queue!r} in "
-                         f"{self.timeout:g}s (and none answered the control mailbox); it "
-                         "expires unrun")
+                self.say(
+                    f"no worker took the probe {result.id} on queue {self.queue!r} in "
+                    f"{self.timeout:g}s (and none answered the control mailbox); it "
+                    "expires unrun"
+                )
                 return NO_WORKER
-            self.say(f"probe {result.id} sent to {self.queue!r} but no correct result came "
-                     f"back: {why}")
+            self.say(
+                f"probe {result.id} sent to {self.queue!r} but no correct result came back: {why}"
+            )
             return PROBE_FAILED
         self._forget(result)
         if not _same(got, expected):
-            self.say(f"probe came back changed: expected {_short(expected, 400)}, "
-                     f"got {_short(got, 400)}")
+            self.say(
+                f"probe came back changed: expected {_short(expected, 400)}, got {_short(got, 400)}"
+            )
             return PROBE_FAILED
         self.say(f"probe {PROBE_TASK} {result.id} came back intact through {SERIALIZER}")
         return None
@@ -495,7 +572,8 @@ class _Check:
             conn = self.app.connection_for_write()
             try:
                 _Mailbox(self.app).mailbox(conn)._broadcast(
-                    "revoke", {"task_id": task_id}, serializer="json")
+                    "revoke", {"task_id": task_id}, serializer="json"
+                )
             finally:
                 conn.release()
 
@@ -513,7 +591,7 @@ class _Check:
 
 def run(app: Celery, queue: str | None, timeout: float, say: Say) -> int:
     """The check, step by step; the first step that finds a problem gives the exit code."""
-    from .. import register
+    from ..serializer import register
 
     register()
     check = _Check(app, queue, timeout, say)

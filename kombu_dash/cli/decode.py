@@ -53,16 +53,23 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m kombu_dash decode",
         description="Decode a kombu_dash message body (or a kombu Redis envelope holding one) "
-                    "and print the value. Control characters in the output are escaped.",
+        "and print the value. Control characters in the output are escaped.",
         epilog="exit codes: 0 decoded; 1 not decodable (the error names the path and tag), "
-               "over --max-size, or not printable; 2 bad arguments or unreadable file",
+        "over --max-size, or not printable; 2 bad arguments or unreadable file",
     )
     p.add_argument("file", nargs="?", default="-", help="file to read (default: stdin)")
-    p.add_argument("--json", action="store_true",
-                   help="print the tagged wire form, pretty-printed, instead of the Python repr")
-    p.add_argument("--max-size", type=_size, default=DEFAULT_MAX_SIZE, metavar="BYTES",
-                   help="refuse a body larger than this once decompressed "
-                        f"(default: {DEFAULT_MAX_SIZE})")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the tagged wire form, pretty-printed, instead of the Python repr",
+    )
+    p.add_argument(
+        "--max-size",
+        type=_size,
+        default=DEFAULT_MAX_SIZE,
+        metavar="BYTES",
+        help=f"refuse a body larger than this once decompressed (default: {DEFAULT_MAX_SIZE})",
+    )
     return p
 
 
@@ -146,19 +153,22 @@ def decompress(raw: bytes, compression: str, limit: int = DEFAULT_MAX_SIZE) -> b
     except ImportError:  # pragma: no cover - kombu is a dependency
         pass
     if compression not in _DECOMPRESS:
-        raise ValueError(f"compression {compression!r} is not one decode can bound "
-                         f"({', '.join(_DECOMPRESS)}): not decompressed")
+        raise ValueError(
+            f"compression {compression!r} is not one decode can bound "
+            f"({', '.join(_DECOMPRESS)}): not decompressed"
+        )
     try:
         return _DECOMPRESS[compression](raw, limit)
     except (zlib.error, OSError, lzma.LZMAError, EOFError) as exc:
         raise ValueError(f"compressed body is corrupt ({compression}): {exc}") from None
 
 
-def unwrap(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, str | None,
-                                                                    dict[str, Any]]:
+def unwrap(
+    data: bytes, max_size: int = DEFAULT_MAX_SIZE
+) -> tuple[bytes, str | None, dict[str, Any]]:
     """``(body, content_type, info)``: the body inside a kombu Redis envelope, or ``data``
     itself (content type None) when it is not one."""
-    from .. import CONTENT_TYPE
+    from ..serializer import CONTENT_TYPE
 
     stripped = data.lstrip()
     if not stripped.startswith(b"{") or b'"properties"' not in data or b'"body"' not in data:
@@ -167,8 +177,12 @@ def unwrap(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, str | 
         env = json.loads(data)
     except ValueError:
         return data, None, {}
-    if not (isinstance(env, dict) and isinstance(env.get("properties"), dict)
-            and isinstance(env.get("body"), str) and len(env) <= 6):
+    if not (
+        isinstance(env, dict)
+        and isinstance(env.get("properties"), dict)
+        and isinstance(env.get("body"), str)
+        and len(env) <= 6
+    ):
         return data, None, {}
     props, headers = env["properties"], env.get("headers") or {}
     if not isinstance(headers, dict):
@@ -192,7 +206,7 @@ def unwrap(data: bytes, max_size: int = DEFAULT_MAX_SIZE) -> tuple[bytes, str | 
 
 
 def _codec() -> Codec:
-    from .. import default_codec
+    from ..default import default_codec
 
     return default_codec
 
@@ -222,13 +236,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _decode(data: bytes, args: argparse.Namespace) -> int:
-    from .. import CONTENT_TYPE, DecodeError
+    from ..errors import DecodeError
+    from ..serializer import CONTENT_TYPE
 
     try:
         body, content_type, info = unwrap(data, args.max_size)
     except TooBig:
-        _say(f"the message body is larger than {args.max_size} bytes once decompressed "
-             "(--max-size): not decoded", sys.stderr)
+        _say(
+            f"the message body is larger than {args.max_size} bytes once decompressed "
+            "(--max-size): not decoded",
+            sys.stderr,
+        )
         return 1
     except ValueError as exc:
         _say(f"cannot unwrap the message envelope: {exc}", sys.stderr)
@@ -237,12 +255,16 @@ def _decode(data: bytes, args: argparse.Namespace) -> int:
         desc = " ".join(f"{k}={v}" for k, v in info.items())
         _say(f"# kombu envelope: content-type {content_type} {desc}".rstrip(), sys.stderr)
         if content_type not in (CONTENT_TYPE, "application/json"):
-            _say(f"content type {content_type!r} is neither kombu_dash nor json: not decoded",
-                 sys.stderr)
+            _say(
+                f"content type {content_type!r} is neither kombu_dash nor json: not decoded",
+                sys.stderr,
+            )
             return 1
     if len(body) > args.max_size:
-        _say(f"the message body is larger than {args.max_size} bytes (--max-size): "
-             "not decoded", sys.stderr)
+        _say(
+            f"the message body is larger than {args.max_size} bytes (--max-size): not decoded",
+            sys.stderr,
+        )
         return 1
     try:
         value = _codec().loads(body)
