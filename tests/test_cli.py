@@ -15,22 +15,24 @@ import redis
 
 import kombu_dash
 from kombu_dash import check
-from tests.procs import HERE, Worker, app_env, free_port
-from tests.reliability_app import make_app
+from tests._celery_support import app_env
+from tests._celery_support import reliability_worker as Worker
+from tests.celery_apps.reliability_app import make_app
+from tests.harness import ROOT, free_port
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
 
 def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = 120):
     start = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "kombu_dash", *args], cwd=HERE, env=env or app_env(),
+    proc = subprocess.run([sys.executable, "-m", "kombu_dash", *args], cwd=ROOT, env=env or app_env(),
                           input=stdin, capture_output=True, timeout=timeout)
     return proc.returncode, proc.stdout.decode() + proc.stderr.decode(), time.monotonic() - start
 
 
 def run_check(queue, timeout=20, **kd):
     kd.setdefault("queue", queue)
-    return run_cli("check", "-A", "reliability_app:app", "--timeout", str(timeout), env=app_env(**kd))
+    return run_cli("check", "-A", "tests.celery_apps.reliability_app:app", "--timeout", str(timeout), env=app_env(**kd))
 
 
 @pytest.fixture
