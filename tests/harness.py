@@ -138,6 +138,7 @@ class CeleryWorker(Proc):
                  broker: str | None = None, on_stop: Callable[[], None] | None = None):
         #: ``broker`` is the test's name for the broker it runs on ("redis", "amqp")
         self.queue, self.hostname, self.broker = queue, name or f"{queue}@%h", broker
+        self.name = self.hostname  # the node name, as `celery inspect` reports it
         self.ready_timeout, self.on_stop = ready_timeout, on_stop
         argv = [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queue, "-n", self.hostname,
                 "-P", pool, "-c", str(concurrency), "-l", "INFO",
