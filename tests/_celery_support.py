@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +17,7 @@ import pytest
 from celery import Celery
 
 from .celery_apps.tasks import define_tasks
+from .harness import CeleryWorker
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
@@ -123,105 +121,34 @@ def delete_queue(broker: str, queue: str) -> None:
         print(f"could not delete queue {queue!r} on {broker}: {exc!r}", file=sys.stderr)
 
 
-def stop_all(*workers: "WorkerProcess") -> None:
-    for worker in workers:  # signal all first: their shutdowns overlap
-        worker.signal_stop()
-    for worker in workers:
-        worker.stop()
+def celery_worker(module: str, broker: str, queue: str, logdir: Path, *, pool: str = "solo",
+                  concurrency: int = 1, extra_args=(), env=None, ready_timeout: float = 90) -> CeleryWorker:
+    """A ``celery worker`` for one of tests.celery_apps on ``broker`` ("redis" or "amqp"),
+    consuming ``queue`` (deleted from the broker when the worker stops)."""
+    return CeleryWorker(
+        module, queue, Path(logdir) / f"{queue}.log", pool=pool, concurrency=concurrency,
+        env=worker_env(broker, queue, **(env or {})), extra_args=extra_args,
+        ready_timeout=ready_timeout, broker=broker, on_stop=lambda: delete_queue(broker, queue),
+    )
 
 
-def wait_for(predicate, timeout: float, interval: float = 0.1, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
+def app_env(**kd) -> dict:
+    """Environment for a process running tests.celery_apps.reliability_app: KD_* settings
+    (``mode``, ``queue``, ``broker``, ``backend``, ``record``, ``visibility``)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env.update({f"KD_{k.upper()}": str(v) for k, v in kd.items()})
+    return env
 
 
-class WorkerProcess:
-    """``python -m celery -A MODULE worker`` as a subprocess, logging to a file.
-
-    Use as a context manager; the worker is ready (consuming) when ``__enter__`` returns.
-    """
-
-    def __init__(self, module: str, broker: str, queue: str, logdir: Path, *, pool: str = "solo",
-                 concurrency: int = 1, extra_args=(), env=None, ready_timeout: float = 90):
-        self.module, self.broker, self.queue = module, broker, queue
-        self.hostname = f"{queue}@%h"
-        self.logfile = Path(logdir) / f"{queue}.log"
-        self.args = [
-            sys.executable, "-m", "celery", "-A", module, "worker",
-            "-P", pool, "-c", str(concurrency), "-Q", queue, "-n", self.hostname,
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-            "-l", "INFO", "-f", str(self.logfile), *extra_args,
-        ]
-        self.env = worker_env(broker, queue, **(env or {}))
-        self.ready_timeout = ready_timeout
-        self.proc = None
-        self.stop_deadline = None
-
-    def log(self) -> str:
-        try:
-            return self.logfile.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def start(self):
-        # a file, not a pipe: a pipe nobody reads could fill up and block the worker
-        self.outfile = open(self.logfile.with_suffix(".out"), "wb")
-        self.proc = subprocess.Popen(
-            self.args, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL,
-            stdout=self.outfile, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-        return self
-
-    def wait_ready(self):
-        def ready():
-            if self.proc.poll() is not None:
-                out = self.logfile.with_suffix(".out").read_text(errors="replace")
-                raise AssertionError(f"worker {self.module} exited {self.proc.returncode}:\n{out}\n{self.log()}")
-            return " ready." in self.log()
-
-        try:
-            wait_for(ready, self.ready_timeout, 0.2, f"worker {self.module} on {self.broker}")
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def signal_stop(self):
-        if self.proc is not None and self.proc.poll() is None and self.stop_deadline is None:
-            self.proc.send_signal(signal.SIGTERM)
-            self.stop_deadline = time.monotonic() + 3.0
-
-    def stop(self):
-        """Warm shutdown, then SIGKILL to the process group this helper started.
-
-        An idle worker on RabbitMQ only notices SIGTERM when its event loop next wakes (up to
-        ~10 s), and nothing here needs a graceful exit: the queue is deleted afterwards.
-        """
-        if self.proc is None or self.outfile.closed:
-            return
-        try:
-            self.signal_stop()
-            if self.proc.poll() is None:
-                try:
-                    self.proc.wait(max(0.0, self.stop_deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                    self.proc.wait(10)
-        finally:
-            self.outfile.close()
-            delete_queue(self.broker, self.queue)
-
-    def __enter__(self):
-        return self.start().wait_ready()
-
-    def __exit__(self, *exc):
-        self.stop()
+def reliability_worker(name: str, queue: str, log: Path, *, concurrency: int = 2,
+                       pool: str = "prefork", **kd) -> CeleryWorker:
+    """A ``celery worker`` on tests.celery_apps.reliability_app (acks late, prefetch one),
+    started; its KD_* settings come from ``kd`` (see :func:`app_env`)."""
+    worker = CeleryWorker("tests.celery_apps.reliability_app", queue, log, pool=pool,
+                          concurrency=concurrency, name=f"{name}@kd", env=app_env(queue=queue, **kd))
+    worker.start()
+    return worker
 
 
 def make_signing_material(directory: Path) -> dict:

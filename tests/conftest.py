@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 
+from .harness import running
+
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
 
@@ -27,26 +29,38 @@ def amqp_url():
     return AMQP_URL
 
 
-def _backport_celery_cancel_for_fix():
-    """Celery < 5.7's Redis result consumer can deadlock when the garbage collector
-    runs ``AsyncResult.__del__`` in the middle of a SUBSCRIBE (celery#10477, fixed
-    upstream by making ``cancel_for`` idempotent, celery PR #10497). Seen here as a
-    chord test hanging on Celery 5.3.6; this is that fix, applied to old Celery only."""
-    try:
-        from celery.backends.redis import ResultConsumer
-    except ImportError:  # pragma: no cover - celery is in the test extra
+@pytest.fixture(scope="module")
+def fleet(request, tmp_path_factory):
+    """Real Celery workers shared by a module's tests: the module's ``fleet_workers(logdir,
+    request)`` names them ({key: CeleryWorker}); all start together, all are ready before the
+    first test, all stop after the last."""
+    workers = request.module.fleet_workers(tmp_path_factory.mktemp("workers"), request)
+    with running(workers):
+        yield workers
+
+
+@pytest.fixture(scope="module")
+def celery_result_consumer_fix():
+    """Celery < 5.7's Redis result consumer can deadlock when the garbage collector runs
+    ``AsyncResult.__del__`` in the middle of a SUBSCRIBE (celery#10477, fixed upstream by
+    making ``cancel_for`` idempotent, celery PR #10497). Seen here as a chord test hanging on
+    Celery 5.3.6. This is that fix, put in place only for the modules that wait on results in
+    this process (``pytestmark = pytest.mark.usefixtures("celery_result_consumer_fix")``), only
+    on a Celery without it, and taken out again after the module."""
+    from celery.backends.redis import ResultConsumer
+
+    if hasattr(ResultConsumer, "_flush_pending_unsubscribe"):
+        yield False  # a Celery with its own fix
         return
-    if hasattr(ResultConsumer, "_flush_pending_unsubscribe") or hasattr(ResultConsumer.cancel_for, "_kd_backport"):
-        return  # a Celery with its own fix
     original = ResultConsumer.cancel_for
 
     def cancel_for(self, task_id):
         if self._get_key_for_task(task_id) not in self.subscribed_to:
-            return  # already unsubscribed: a second UNSUBSCRIBE would re-enter redis-py's lock
+            return None  # already unsubscribed: a second UNSUBSCRIBE re-enters redis-py's lock
         return original(self, task_id)
 
-    cancel_for._kd_backport = True
     ResultConsumer.cancel_for = cancel_for
-
-
-_backport_celery_cancel_for_fix()
+    try:
+        yield True
+    finally:
+        ResultConsumer.cancel_for = original

@@ -16,8 +16,10 @@ from celery import Celery
 
 import kombu_dash
 
-from ._celery_support import BROKER_URLS, BROKERS, WorkerProcess, make_app, stop_all, unique, wait_for
-from .assertions import same
+from ._celery_support import BROKER_URLS, BROKERS, celery_worker, make_app, unique
+from .harness import same, wait_for
+
+pytestmark = pytest.mark.usefixtures("celery_result_consumer_fix")
 
 TIMEOUT = 30
 
@@ -49,24 +51,14 @@ def test_configure_without_json():
     assert "kombu_dash" in app.conf.accept_content
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    """tests.celery_apps.configured_app on both brokers: prefork, one process, prefetch one,
-    so a second task waits in the broker while the first runs."""
-    logdir = tmp_path_factory.mktemp("configured")
-    workers = {
-        broker: WorkerProcess("tests.celery_apps.configured_app", broker, unique(f"configured-{broker}"), logdir,
+def fleet_workers(logdir, request):
+    """For conftest's ``fleet``: configured_app on both brokers, prefork, one process,
+    prefetch one, so a second task waits in the broker while the first runs."""
+    return {
+        broker: celery_worker("tests.celery_apps.configured_app", broker, unique(f"configured-{broker}"), logdir,
                               pool="prefork", concurrency=1, extra_args=("--prefetch-multiplier", "1"))
         for broker in BROKER_URLS
     }
-    try:
-        for worker in workers.values():
-            worker.start()
-        for worker in workers.values():
-            worker.wait_ready()
-        yield workers
-    finally:
-        stop_all(*workers.values())
 
 
 @pytest.fixture(params=BROKERS)
@@ -126,7 +118,7 @@ def test_control_mailbox_ping_revoke_and_terminate(worker):
     wait_for(lambda: running.state == "REVOKED", TIMEOUT, 0.2, "the running task to be terminated")
     # the queued one reaches the worker now and is dropped without running
     wait_for(lambda: queued.state == "REVOKED", TIMEOUT, 0.2, "the queued task to be revoked")
-    assert f"kd.echo[{queued.id}] succeeded" not in worker.log()
+    assert f"kd.echo[{queued.id}] succeeded" not in worker.text()
 
     after = app.tasks["kd.echo"].delay(multi)  # the worker carries on
     _, out = after.get(timeout=TIMEOUT)

@@ -19,31 +19,21 @@ import werkzeug.datastructures as wd
 
 import kombu_dash
 
-from ._celery_support import BROKER_URLS, BROKERS, WorkerProcess, make_app, stop_all, unique, wait_for
-from .assertions import same
+from ._celery_support import BROKER_URLS, BROKERS, celery_worker, make_app, unique
+from .harness import CeleryWorker, same, wait_for
 
-pytestmark = [pytest.mark.broker, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.broker, pytest.mark.timeout(180), pytest.mark.usefixtures("celery_result_consumer_fix")]
 
 TIMEOUT = 30
 APPS = Path(__file__).parent / "celery_apps"
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    """Both worker kinds on both brokers, started together: their start-ups overlap."""
-    logdir = tmp_path_factory.mktemp("workers")
-    workers = {
-        (kind, broker): WorkerProcess(f"tests.celery_apps.{kind}_app", broker, unique(f"{kind}-{broker}"), logdir)
+def fleet_workers(logdir, request):
+    """For conftest's ``fleet``: both worker kinds on both brokers."""
+    return {
+        (kind, broker): celery_worker(f"tests.celery_apps.{kind}_app", broker, unique(f"{kind}-{broker}"), logdir)
         for kind in ("plain", "json_only") for broker in BROKER_URLS
     }
-    try:
-        for worker in workers.values():
-            worker.start()
-        for worker in workers.values():
-            worker.wait_ready()
-        yield workers
-    finally:
-        stop_all(*workers.values())
 
 
 @pytest.fixture(params=BROKERS)
@@ -51,7 +41,7 @@ def workers(request, fleet):
     return {"plain": fleet["plain", request.param], "json_only": fleet["json_only", request.param]}
 
 
-def producer(worker: WorkerProcess):
+def producer(worker: CeleryWorker):
     """The sending side, in this test process: kombu_dash.configure()d, same queue."""
     return make_app(f"kd_producer_{worker.queue}", worker.broker, worker.queue)
 
@@ -117,9 +107,9 @@ def test_worker_without_kombu_dash_in_accept_content_rejects_the_message(workers
     refused = app.send_task("kd.getlist", args=(multi, "tag"))
 
     # the worker says why, in its log, naming the content type
-    wait_for(lambda: refused.id in worker.log() or "ContentDisallowed" in worker.log(), TIMEOUT, 0.2,
+    wait_for(lambda: refused.id in worker.text() or "ContentDisallowed" in worker.text(), TIMEOUT, 0.2,
              "the json-only worker to log the refused message")
-    log = worker.log()
+    log = worker.text()
     assert "ContentDisallowed" in log
     assert "Refusing to deserialize untrusted content of type kombu_dash (application/x-kombu-dash+json)" in log
 
@@ -130,8 +120,8 @@ def test_worker_without_kombu_dash_in_accept_content_rejects_the_message(workers
 
     # the refused task never ran: no result, no "succeeded", and it is not left in the queue
     assert refused.state == "PENDING" and refused.result is None
-    assert f"kd.getlist[{refused.id}] succeeded" not in worker.log()
-    wait_for(lambda: f"kd.echo[{later.id}] succeeded" in worker.log(), TIMEOUT, 0.2, "the log line")
+    assert f"kd.getlist[{refused.id}] succeeded" not in worker.text()
+    wait_for(lambda: f"kd.echo[{later.id}] succeeded" in worker.text(), TIMEOUT, 0.2, "the log line")
     assert queue_length(app, worker.queue) == 0
     time.sleep(1)  # and nothing turns up late
     assert refused.state == "PENDING"

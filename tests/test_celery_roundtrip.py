@@ -17,11 +17,11 @@ import werkzeug.datastructures as wd
 from celery import chain, chord, group
 
 from ._celery_support import BROKERS, in_process_worker, make_app, unique
-from .assertions import same
+from .harness import same
 from .celery_apps.tasks import KDTaskError, type_name
 from .test_roundtrip import ROWS
 
-pytestmark = [pytest.mark.broker, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.broker, pytest.mark.timeout(120), pytest.mark.usefixtures("celery_result_consumer_fix")]
 
 TIMEOUT = 30
 

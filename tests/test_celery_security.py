@@ -20,17 +20,16 @@ from celery.security.serialization import SecureSerializer
 
 import kombu_dash
 
-from ._celery_support import (REDIS_URL, BROKER_URLS, BROKERS, WorkerProcess, app_conf, kombu_registry_restored,
-                              make_app, make_signing_material, stop_all, unique, wait_for)
-from .assertions import same
+from ._celery_support import (REDIS_URL, BROKER_URLS, BROKERS, app_conf, celery_worker, kombu_registry_restored,
+                              make_app, make_signing_material, unique)
+from .harness import same, wait_for
 from .celery_apps.tasks import define_tasks, type_name
 
 pytestmark = [
     pytest.mark.broker,
     pytest.mark.timeout(180),
     # Celery 5.3's certificate check reads cryptography's deprecated naive-datetime property
-    pytest.mark.filterwarnings("ignore:Properties that return a na:cryptography.utils.CryptographyDeprecationWarning"),
-]
+    pytest.mark.filterwarnings("ignore:Properties that return a na:cryptography.utils.CryptographyDeprecationWarning"), pytest.mark.usefixtures("celery_result_consumer_fix")]
 
 TIMEOUT = 30
 
@@ -40,21 +39,13 @@ def signing(tmp_path_factory):
     return make_signing_material(tmp_path_factory.mktemp("signing"))
 
 
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory, signing):
-    logdir = tmp_path_factory.mktemp("signed")
-    workers = {
-        broker: WorkerProcess("tests.celery_apps.signed_app", broker, unique(f"signed-{broker}"), logdir, env=signing)
+def fleet_workers(logdir, request):
+    """For conftest's ``fleet``: signed_app on both brokers, with this module's signing key."""
+    signing = request.getfixturevalue("signing")
+    return {
+        broker: celery_worker("tests.celery_apps.signed_app", broker, unique(f"signed-{broker}"), logdir, env=signing)
         for broker in BROKER_URLS
     }
-    try:
-        for worker in workers.values():
-            worker.start()
-        for worker in workers.values():
-            worker.wait_ready()
-        yield workers
-    finally:
-        stop_all(*workers.values())
 
 
 @pytest.fixture(scope="module")
@@ -118,12 +109,12 @@ def test_unsigned_kombu_dash_message_is_refused(fleet, signed_producers, broker)
     # a producer that does not sign: plain kombu_dash
     unsigned = make_app(f"kd_unsigned_{broker}", broker, worker.queue)
     res = unsigned.tasks["kd.echo"].delay(MULTI)
-    wait_for(lambda: res.id in worker.log() or "ContentDisallowed" in worker.log(), TIMEOUT, 0.2,
+    wait_for(lambda: res.id in worker.text() or "ContentDisallowed" in worker.text(), TIMEOUT, 0.2,
              "the signed worker to refuse the unsigned message")
-    assert "Refusing to deserialize untrusted content of type kombu_dash" in worker.log()
+    assert "Refusing to deserialize untrusted content of type kombu_dash" in worker.text()
     # a signed message after it still runs, the unsigned one never did
     signed = signed_producers[broker]
     _, out = signed.tasks["kd.echo"].delay(MULTI).get(timeout=TIMEOUT)
     same(out, MULTI)
     assert res.state == "PENDING"
-    assert f"kd.echo[{res.id}] succeeded" not in worker.log()
+    assert f"kd.echo[{res.id}] succeeded" not in worker.text()

@@ -28,8 +28,10 @@ import kombu_dash
 from kombu_dash import Tag
 from kombu_dash.cli import check, decode
 from tests.conftest import REDIS_URL
-from tests.procs import HERE, Worker, app_env, free_port
-from tests.reliability_app import make_app
+from tests._celery_support import app_env
+from tests._celery_support import reliability_worker as Worker
+from tests.celery_apps.reliability_app import make_app
+from tests.harness import ROOT, Proc, free_port
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -38,7 +40,7 @@ def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = 120):
     start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "kombu_dash", *args],
-        cwd=HERE,
+        cwd=ROOT,
         env=env or app_env(),
         input=stdin,
         capture_output=True,
@@ -54,7 +56,7 @@ def run_check(queue, timeout=20, *, proc_timeout: float = 120, **kd):
     return run_cli(
         "check",
         "-A",
-        "reliability_app:app",
+        "tests.celery_apps.reliability_app:app",
         "--timeout",
         str(timeout),
         env=app_env(**kd),
@@ -352,7 +354,7 @@ def run_measured(*args, stdin: bytes) -> tuple[int, str, int]:
     """(exit code, output, peak RSS in MiB) of `python -m kombu_dash ARGS`."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "kombu_dash", *args],
-        cwd=HERE,
+        cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -424,7 +426,7 @@ TERMINAL_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u
 def test_decode_escapes_control_characters_in_everything_it_prints(args, message, expected):
     proc = subprocess.run(
         [sys.executable, "-m", "kombu_dash", "decode", *args],
-        cwd=HERE,
+        cwd=ROOT,
         input=message,
         capture_output=True,
         timeout=120,
@@ -467,7 +469,7 @@ def test_decode_value_whose_repr_raises_is_exit_1_without_traceback(monkeypatch,
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0", "-1", "1e9", "soon"])
 def test_check_bad_timeout_is_a_usage_error(value):
-    rc, out, _ = run_cli("check", "-A", "reliability_app:app", f"--timeout={value}")
+    rc, out, _ = run_cli("check", "-A", "tests.celery_apps.reliability_app:app", f"--timeout={value}")
     assert rc == check.USAGE, out
     assert "argument --timeout" in out and "unreachable" not in out and "Traceback" not in out
 
@@ -488,24 +490,15 @@ def fake_worker(tmp_path):
     procs = []
 
     def start(queue, mode):
-        log = tmp_path / f"fake-{mode}.log"
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(
-                [sys.executable, str(HERE / "fake_control_worker.py"), REDIS_URL, queue, mode],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        proc = Proc([sys.executable, str(ROOT / "tests" / "fake_control_worker.py"), REDIS_URL, queue, mode],
+                    tmp_path / f"fake-{mode}.log")
         procs.append(proc)
-        end = time.monotonic() + 60
-        while "ready" not in log.read_text():
-            assert proc.poll() is None and time.monotonic() < end, log.read_text()
-            time.sleep(0.1)
+        proc.wait_for_text("ready", 60)
         return proc
 
     yield start
     for proc in procs:
         proc.kill()
-        proc.wait(30)
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,8 @@ import pytest
 import kombu_dash
 from kombu_dash.diskcache_disk import CorruptEntryError, CorruptEntryWarning, TaggedJSONDisk
 
+from .harness import same
+
 pytestmark = pytest.mark.timeout(180)
 
 
@@ -57,26 +59,11 @@ def _dash_values():
     ]
 
 
-def _same(a, b):
-    import numpy as np
-    from dash._utils import to_json
-
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, np.ndarray):
-        return a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-    if hasattr(a, "to_dict") and hasattr(a, "layout"):  # a plotly figure
-        return a.to_dict() == b.to_dict()
-    if hasattr(a, "to_plotly_json") or (isinstance(a, (list, dict)) and "~dash." in kombu_dash.dumps(a)):
-        return to_json(a) == to_json(b)  # components compare by identity: compare their JSON
-    return a == b
-
-
 @pytest.mark.parametrize("name,value", _dash_values(), ids=[n for n, _ in _dash_values()])
 def test_round_trip_keeps_type(cache, name, value):
     cache.set("k", value)
     out = cache.get("k", default=KeyError)
-    assert _same(value, out), f"{name}: {value!r} != {out!r}"
+    same(out, value)
 
 
 def test_values_are_tagged_json_on_disk_not_pickles(cache):

@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+from .harness import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 MARK = re.compile(r"^\s*\.\. kombu-dash-test:\s*(?P<spec>.*)$")
@@ -129,12 +131,6 @@ def test_every_integration_page_exists_and_has_an_example():
 # -- helpers: a private Redis, workers, servers ------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -175,7 +171,7 @@ def _start(args, cwd: Path, env: dict, log: Path) -> subprocess.Popen:
 def private_redis(tmp_path_factory):
     exe = shutil.which("redis-server")
     assert exe, "redis-server is needed to run the documentation's worker examples (apt: redis-server)"
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("redis") / "redis.log"
     proc = _start([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
                   log.parent, dict(os.environ), log)
@@ -207,7 +203,7 @@ def _worker(module: str, tmp: Path, env: dict) -> subprocess.Popen:
 
 
 def _server(kind: str, module: str, tmp: Path, env: dict) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     if kind == "uvicorn":
         args = [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1", "--port", str(port)]
     elif kind == "flask":

@@ -22,8 +22,9 @@ import redis
 from kombu.exceptions import OperationalError
 
 import kombu_dash
-from tests.procs import OwnRedis, Worker
-from tests.reliability_app import make_app
+from tests._celery_support import reliability_worker as Worker
+from tests.celery_apps.reliability_app import make_app
+from tests.harness import OwnRedis, wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
 
@@ -54,17 +55,6 @@ def pool_children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(x) for x in text.split()]
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.25):
-    end = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > end:
-            pytest.fail(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
 
 
 def collect(app, ids: list[str], timeout: float) -> dict:
@@ -125,13 +115,13 @@ def sigkill_run(tmp_path, name: str, broker: str, results: OwnRedis, may_lose: i
         sent = time.monotonic() - t0
 
         # A pool child dies mid-task: reject_on_worker_lost puts its message back.
-        wait_for(lambda: rec.scard(key) >= N // 5, 120, "a fifth of the tasks")
-        children = pool_children(first.proc.pid)
+        wait_for(lambda: rec.scard(key) >= N // 5, 120, 0.25, "a fifth of the tasks")
+        children = pool_children(first.pid)
         assert children, "no pool children to kill"
         os.kill(children[0], signal.SIGKILL)
-        wait_for(lambda: "signal 9 (SIGKILL)" in first.text(), 60, "the worker noticing its dead child")
+        wait_for(lambda: "signal 9 (SIGKILL)" in first.text(), 60, 0.25, "the worker noticing its dead child")
         # Then the whole worker, main process and pool, with no chance to ack or clean up.
-        wait_for(lambda: rec.scard(key) >= (2 * N) // 5, 120, "two fifths of the tasks")
+        wait_for(lambda: rec.scard(key) >= (2 * N) // 5, 120, 0.25, "two fifths of the tasks")
         done_at_kill = rec.scard(key)
         first.kill()
         t_kill = time.monotonic()
@@ -198,7 +188,7 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
     rec = redis.Redis.from_url(own_redis.url, socket_connect_timeout=2)
     try:
         before = [app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half)]
-        wait_for(lambda: rec.scard(key) >= half // 4, 120, "some tasks done before the outage")
+        wait_for(lambda: rec.scard(key) >= half // 4, 120, 0.25, "some tasks done before the outage")
 
         own_redis.stop()  # mid-run: tasks queued, some running, some results being written
         t0 = time.monotonic()

@@ -20,8 +20,10 @@ from werkzeug.datastructures import Headers as WerkzeugHeaders
 from werkzeug.datastructures import MultiDict as WerkzeugMultiDict
 
 import kombu_dash
-from tests.procs import OwnRedis, Worker
-from tests.reliability_app import make_app
+from tests._celery_support import reliability_worker as Worker
+from tests.celery_apps.reliability_app import make_app
+from tests.harness import OwnRedis
+from tests.harness import is_same as same
 from tests.test_faults import collect, figure
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -67,26 +69,6 @@ def payload(i: int):
     if kind == 8:
         return {"~tuple": "plain dict that looks like a tag", "ok": [{"~set": [i]}]}
     return [{"k": i, "v": [None, True, 1.5, "é€😀"]}, kombu_dash.MultiDict([("a", "1"), ("a", str(i))], last=True)]
-
-
-def same(a, b) -> bool:
-    """Equal and of the same types all the way down (multi-dicts: every pair, in order)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, (StarletteHeaders,)):
-        return a.raw == b.raw
-    if hasattr(a, "multi_items"):
-        return list(a.multi_items()) == list(b.multi_items())
-    if isinstance(a, (WerkzeugMultiDict, WerkzeugHeaders, kombu_dash.MultiDict)):
-        return list(a.items(multi=True)) == list(b.items(multi=True)) if not isinstance(a, WerkzeugHeaders) \
-            else list(a.items()) == list(b.items())
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(same(a[k], b[k]) for k in a)
-    if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(map(same, a, b))
-    if isinstance(a, dt.datetime):
-        return a == b and a.tzinfo == b.tzinfo and a.fold == b.fold
-    return a == b
 
 
 def test_same_is_strict():

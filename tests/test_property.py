@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 import kombu_dash
 from kombu_dash import _json
 
-from .assertions import same
+from .harness import same
 
 TAG_LOOKALIKES = st.sampled_from(["~", "~tuple", "~dict", "~set", "~float", "~nope", "~~", "~starlette.QueryParams"])
 TEXT = st.one_of(st.text(max_size=12), TAG_LOOKALIKES)

@@ -22,7 +22,7 @@ from django.conf import settings
 import kombu_dash
 from kombu_dash import DecodeError, EncodeError, MultiDict
 
-from .assertions import same
+from .harness import same
 
 
 @pytest.fixture(scope="module", autouse=True)

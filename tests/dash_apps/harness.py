@@ -3,15 +3,13 @@ protocol over HTTP (what the renderer does, without a browser)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import requests
+
+from tests.harness import CeleryWorker, Proc, free_port, with_pythonpath
 
 HERE = Path(__file__).resolve().parent
 DASH_VERSION = tuple(int(p) for p in __import__("dash").__version__.split(".")[:3] if p.isdigit())
@@ -23,57 +21,22 @@ ASYNC_CALLBACKS = DASH_VERSION >= (3, 1, 0) and (
 )
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def child_env(**extra) -> dict:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
-    env.update({k: str(v) for k, v in extra.items()})
-    return env
-
-
-class Proc:
-    """A child process whose output goes to a log file we can show on failure."""
-
-    def __init__(self, argv, env, log: Path):
-        self.log = log
-        self._fh = open(log, "wb")
-        self.popen = subprocess.Popen(argv, env=env, stdout=self._fh, stderr=subprocess.STDOUT,
-                                      cwd=str(HERE), start_new_session=True)
-
-    def text(self) -> str:
-        try:
-            return self.log.read_text(errors="replace")[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        if self.popen.poll() is None:
-            try:
-                os.killpg(self.popen.pid, signal.SIGTERM)  # the server and its job children
-                self.popen.wait(10)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.popen.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.popen.wait(10)
-        self._fh.close()
+    return with_pythonpath(None, HERE, **extra)
 
 
 class Server(Proc):
+    """``serve.py MODULE PORT``: the test app on its backend's real HTTP server."""
+
     def __init__(self, module: str, env: dict, log: Path, timeout: float = 60):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        super().__init__([sys.executable, str(HERE / "serve.py"), module, str(self.port)], env, log)
+        super().__init__([sys.executable, str(HERE / "serve.py"), module, str(self.port)], log,
+                         env=env, cwd=HERE)
         deadline = time.monotonic() + timeout
         while True:
-            if self.popen.poll() is not None:
-                raise RuntimeError(f"server exited ({self.popen.returncode}):\n{self.text()}")
+            if self.exited() is not None:
+                raise RuntimeError(f"server exited ({self.exited()}):\n{self.text()[-4000:]}")
             try:
                 if requests.get(self.base + "/", timeout=5).status_code == 200:
                     break
@@ -81,26 +44,18 @@ class Server(Proc):
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"server did not answer within {timeout}s:\n{self.text()}")
+                raise RuntimeError(f"server did not answer within {timeout}s:\n{self.text()[-4000:]}")
             time.sleep(0.3)
 
 
-class Worker(Proc):
-    """``celery -A module:celery_app worker`` on one queue, as the user starts it.
+def Worker(module: str, queue: str, env: dict, log: Path, timeout: float = 90) -> CeleryWorker:
+    """``celery -A module:celery_app worker`` on one queue, as the user starts it, ready.
 
     prefork: Dash's cancel terminates the task's child process, which solo cannot do."""
-
-    def __init__(self, module: str, queue: str, env: dict, log: Path, timeout: float = 90):
-        argv = [sys.executable, "-m", "celery", "-A", f"{module}:celery_app", "worker", "-Q", queue,
-                "-P", "prefork", "-c", "2", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-                "--without-heartbeat", "-n", f"{queue}@%h"]
-        super().__init__(argv, env, log)
-        deadline = time.monotonic() + timeout
-        while "ready." not in self.text():
-            if self.popen.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(f"celery worker did not start:\n{self.text()}")
-            time.sleep(0.3)
+    worker = CeleryWorker(f"{module}:celery_app", queue, log, pool="prefork", concurrency=2,
+                          env=env, cwd=HERE, ready_timeout=timeout)
+    worker.start()
+    return worker.wait_ready()
 
 
 def body(output: str, n_clicks=1, state=None, inputs=None) -> dict:

@@ -3,12 +3,12 @@
 Configured from the environment so each test gives its worker its own broker, queue
 and recording keys:
 
-KD_BROKER, KD_BACKEND   broker and result backend URLs
+KD_BROKER, KD_BACKEND   broker and result backend URLs (default: REDIS_URL)
 KD_QUEUE                the one queue this app's tasks go to
 KD_MODE                 "json" (a worker that never heard of kombu_dash),
                         "both" (accepts json and kombu_dash, still sends json),
                         "kombu_dash" (kombu_dash.configure: sends kombu_dash, accepts both)
-KD_RECORD               Redis URL where ``record`` writes (default: the shared Redis)
+KD_RECORD               Redis URL where ``record`` writes (default: REDIS_URL)
 KD_VISIBILITY           Redis transport visibility_timeout (seconds) for redelivery tests
 
 Producers in the tests build their own app with :func:`make_app` and send by task name.
@@ -51,10 +51,11 @@ def make_app(mode: str = "kombu_dash", broker: str = "redis://localhost:6379/0",
     return app
 
 
+_REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")  # the suite's Redis
 app = make_app(
     os.environ.get("KD_MODE", "kombu_dash"),
-    broker=os.environ.get("KD_BROKER", "redis://localhost:6379/0"),
-    backend=os.environ.get("KD_BACKEND", "redis://localhost:6379/0"),
+    broker=os.environ.get("KD_BROKER", _REDIS_URL),
+    backend=os.environ.get("KD_BACKEND", _REDIS_URL),
     queue=os.environ.get("KD_QUEUE", "kd-reliability"),
     visibility=float(os.environ.get("KD_VISIBILITY", "3600")),
 )
@@ -67,7 +68,7 @@ def recorder():
     if _redis is None:
         import redis
 
-        _redis = redis.Redis.from_url(os.environ.get("KD_RECORD", "redis://localhost:6379/0"))
+        _redis = redis.Redis.from_url(os.environ.get("KD_RECORD", _REDIS_URL))
     return _redis
 
 

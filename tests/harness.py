@@ -1,0 +1,276 @@
+"""The suite's plumbing, once: ports, waiting, child processes, Celery workers, a private
+Redis, and the deep-equality assertion every round-trip test uses.
+
+A child process runs in its own process group with its output in a log file (never a pipe
+nobody reads), so stopping it reaches its children too (a server's job processes, a
+worker's pool) and a failure shows the log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import zoneinfo
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.1,
+             what: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; AssertionError after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def with_pythonpath(env: Mapping[str, str] | None, *dirs: Path | str, **extra: Any) -> dict[str, str]:
+    """``env`` (default: this process's) with ``dirs`` first on PYTHONPATH and ``extra`` set."""
+    out = dict(os.environ if env is None else env)
+    out["PYTHONPATH"] = os.pathsep.join(filter(None, [*map(str, dirs), out.get("PYTHONPATH")]))
+    out.update({k: str(v) for k, v in extra.items()})
+    return out
+
+
+class Proc:
+    """A command in its own process group, its output in ``log``."""
+
+    def __init__(self, argv: Sequence[str], log: Path, *, env: Mapping[str, str] | None = None,
+                 cwd: Path | str | None = None, start: bool = True):
+        self.argv, self.log, self.env, self.cwd = list(argv), Path(log), env, cwd
+        self.popen: subprocess.Popen[bytes] | None = None
+        self._out: Any = None
+        if start:
+            self.start()
+
+    def start(self) -> Proc:
+        self._out = open(self.log, "ab")
+        self.popen = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
+                                      stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    @property
+    def pid(self) -> int:
+        assert self.popen is not None
+        return self.popen.pid
+
+    def text(self) -> str:
+        try:
+            return self.log.read_text(errors="replace")
+        except OSError:
+            return ""
+
+    def exited(self) -> int | None:
+        return None if self.popen is None else self.popen.poll()
+
+    def wait_for_text(self, pattern: str, timeout: float = 90) -> re.Match[str]:
+        """The first match of ``pattern`` in the log; fails if the process exits first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            m = re.search(pattern, self.text())
+            if m:
+                return m
+            if self.exited() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"{pattern!r} not seen in {self.argv[:4]} (exit {self.exited()}):\n"
+                                     f"{self.text()[-3000:]}")
+            time.sleep(0.2)
+
+    def signal(self, sig: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, sig)
+
+    def kill(self) -> None:
+        """SIGKILL to the whole group: a crash, no cleanup."""
+        self.signal(signal.SIGKILL)
+        assert self.popen is not None
+        self.popen.wait(30)
+
+    def stop(self, grace: float = 15) -> None:
+        """SIGTERM to the group, SIGKILL after ``grace`` seconds; safe to call twice."""
+        if self.popen is None:
+            return
+        if self.popen.poll() is None:
+            self.signal(signal.SIGTERM)
+            try:
+                self.popen.wait(grace)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        else:
+            self.signal(signal.SIGKILL)  # orphans of a main process that already died
+        if self._out is not None and not self._out.closed:
+            self._out.close()
+
+    def __enter__(self) -> Proc:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class CeleryWorker(Proc):
+    """``python -m celery -A APP worker`` on one queue, as a user starts it; ``start()``
+    then ``wait_ready()``, or use it as a context manager (ready on entry)."""
+
+    def __init__(self, app: str, queue: str, log: Path, *, pool: str = "solo", concurrency: int = 1,
+                 name: str | None = None, env: Mapping[str, str] | None = None,
+                 cwd: Path | str = ROOT, extra_args: Sequence[str] = (), ready_timeout: float = 90,
+                 broker: str | None = None, on_stop: Callable[[], None] | None = None):
+        #: ``broker`` is the test's name for the broker it runs on ("redis", "amqp")
+        self.queue, self.hostname, self.broker = queue, name or f"{queue}@%h", broker
+        self.name = self.hostname  # the node name, as `celery inspect` reports it
+        self.ready_timeout, self.on_stop = ready_timeout, on_stop
+        argv = [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queue, "-n", self.hostname,
+                "-P", pool, "-c", str(concurrency), "-l", "INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args]
+        super().__init__(argv, log, env=env, cwd=cwd, start=False)
+
+    def wait_ready(self, timeout: float | None = None) -> CeleryWorker:
+        try:
+            self.wait_for_text(r" ready\.", timeout or self.ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, grace: float = 3) -> None:
+        # Nothing here needs a warm shutdown, and an idle worker on RabbitMQ only notices
+        # SIGTERM when its event loop next wakes (up to ~10 s): a short grace, then SIGKILL.
+        already = self._out is None or self._out.closed
+        super().stop(grace)
+        if not already and self.on_stop is not None:
+            self.on_stop()
+
+    def __enter__(self) -> CeleryWorker:
+        if self.popen is None:
+            self.start()
+        return self.wait_ready()
+
+
+@contextlib.contextmanager
+def running(workers: Mapping[Any, CeleryWorker]) -> Iterator[Mapping[Any, CeleryWorker]]:
+    """Start every worker, then wait for each (their start-ups overlap); stop all at the end."""
+    try:
+        for worker in workers.values():
+            worker.start()
+        for worker in workers.values():
+            worker.wait_ready()
+        yield workers
+    finally:
+        for worker in workers.values():  # signal all first: their shutdowns overlap
+            if worker.exited() is None:
+                worker.signal(signal.SIGTERM)
+        for worker in workers.values():
+            worker.stop()
+
+
+class OwnRedis(Proc):
+    """A redis-server on its own port (the shared one is never stopped by a test)."""
+
+    def __init__(self, workdir: Path, port: int | None = None, appendonly: bool = True):
+        self.port = port or free_port()
+        # appendonly: a restart keeps queued and unacked messages, as a production Redis would
+        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "yes" if appendonly else "no", "--appendfsync", "always",
+                "--dir", str(workdir)]
+        super().__init__(argv, Path(workdir) / f"redis-{self.port}.log", start=False)
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> OwnRedis:
+        super().start()
+        import redis
+
+        def answers() -> bool:
+            if self.exited() is not None:
+                raise AssertionError(f"redis-server on port {self.port} exited:\n{self.text()}")
+            client = redis.Redis(port=self.port, socket_connect_timeout=1)
+            try:
+                return bool(client.ping())
+            except redis.ConnectionError:
+                return False
+            finally:
+                client.close()
+
+        wait_for(answers, 20, what=f"redis-server on port {self.port}")
+        return self
+
+
+# -- equality -------------------------------------------------------------------------------
+
+
+def same(out: Any, obj: Any) -> None:
+    """Assert ``out`` equals ``obj`` and has its type, at every depth we can look into:
+    containers item by item, multi-dicts pair by pair, numpy arrays by dtype and shape,
+    plotly figures and Dash components by their JSON, aware datetimes by zone."""
+    assert type(out) is type(obj), f"{type(out)!r} is not {type(obj)!r}"
+    t = type(obj)
+    if t in (list, tuple):
+        assert len(out) == len(obj), f"{len(out)} items, expected {len(obj)}"
+        for a, b in zip(out, obj, strict=True):
+            same(a, b)
+    elif t in (dict, OrderedDict) or (isinstance(obj, dict) and not hasattr(obj, "getlist")):
+        assert list(out) == list(obj), "key order"
+        for k in obj:
+            same(out[k], obj[k])
+    elif t is float and math.isnan(obj):
+        assert math.isnan(out)
+    elif hasattr(obj, "raw") and hasattr(obj, "getlist"):  # starlette Headers: bytes pairs
+        assert out.raw == obj.raw
+    elif hasattr(obj, "multi_items"):  # starlette QueryParams/FormData, kombu_dash stand-ins
+        assert list(out.multi_items()) == list(obj.multi_items())
+        assert out == obj
+    elif t.__module__.startswith("werkzeug") and hasattr(obj, "items"):
+        try:  # MultiDict and its kin; Headers.items() is already every pair
+            assert list(out.items(multi=True)) == list(obj.items(multi=True))
+        except TypeError:
+            assert list(out.items()) == list(obj.items())
+    elif t.__module__.startswith("numpy") and hasattr(obj, "dtype") and hasattr(obj, "shape"):
+        import numpy as np
+
+        assert out.dtype == obj.dtype and out.shape == obj.shape
+        assert np.array_equal(out, obj, equal_nan=obj.dtype.kind in "fc")
+    elif hasattr(obj, "to_plotly_json"):  # a plotly figure or a Dash component
+        from plotly.io.json import to_json_plotly
+
+        assert to_json_plotly(out) == to_json_plotly(obj)
+    else:
+        assert out == obj, f"{out!r} != {obj!r}"
+        if isinstance(obj, dt.datetime) and obj.tzinfo is not None:
+            assert type(out.tzinfo) is type(obj.tzinfo)
+            assert out.utcoffset() == obj.utcoffset()
+            if obj.replace(fold=1 - obj.fold).utcoffset() != obj.utcoffset():  # ambiguous
+                assert out.fold == obj.fold
+            if isinstance(obj.tzinfo, zoneinfo.ZoneInfo):
+                assert out.tzinfo.key == obj.tzinfo.key
+
+
+def is_same(out: Any, obj: Any) -> bool:
+    """:func:`same` as a predicate, for counting mismatches over many results."""
+    try:
+        same(out, obj)
+    except AssertionError:
+        return False
+    return True
