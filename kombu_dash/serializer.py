@@ -8,6 +8,8 @@ importing, and importing kombu or celery here would be circular (kombu issue 473
 
 from __future__ import annotations
 
+import sys
+
 __all__ = ["SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
            "encode", "decode", "ENTRY_POINT"]
 
@@ -17,15 +19,12 @@ CONTENT_ENCODING = "utf-8"
 
 
 def encode(obj) -> bytes:
-    from . import default_codec
-
-    return default_codec.dumpb(obj)
+    # not "from . import default_codec": that runs importlib's Python code on every call
+    return sys.modules["kombu_dash"].default_codec.dumpb(obj)
 
 
 def decode(data):
-    from . import default_codec
-
-    return default_codec.loads(data)
+    return sys.modules["kombu_dash"].default_codec.loads(data)
 
 
 #: What the ``kombu.serializers`` entry point names: (encoder, decoder, type, encoding).
