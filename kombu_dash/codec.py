@@ -271,11 +271,17 @@ class Codec:
             if types == _LIST and _NESTING.isdisjoint(map(type, chain.from_iterable(obj))):
                 return obj  # [[key, value], ...] of scalars: every multi-dict's payload
             for i, v in enumerate(obj):
-                if _holds_nesting(v):
-                    try:
-                        obj[i] = self._dec(v, depth + 1, left)
-                    except KombuDashError as exc:
-                        raise exc._prepend(i) from exc.__cause__
+                # leaf containers are passed without a call
+                tv = type(v)
+                if tv is dict:
+                    if len(v) != 1 and _NESTING.isdisjoint(map(type, v.values())):
+                        continue
+                elif tv is not list or _NESTING.isdisjoint(map(type, v)):
+                    continue
+                try:
+                    obj[i] = self._dec(v, depth + 1, left)
+                except KombuDashError as exc:
+                    raise exc._prepend(i) from exc.__cause__
             return obj
         if len(obj) == 1:
             for key in obj:
@@ -284,11 +290,16 @@ class Codec:
         if _NESTING.isdisjoint(map(type, obj.values())):
             return obj
         for k, v in obj.items():
-            if _holds_nesting(v):
-                try:
-                    obj[k] = self._dec(v, depth + 1, left)
-                except KombuDashError as exc:
-                    raise exc._prepend(k) from exc.__cause__
+            tv = type(v)  # leaf containers are passed without a call
+            if tv is dict:
+                if len(v) != 1 and _NESTING.isdisjoint(map(type, v.values())):
+                    continue
+            elif tv is not list or _NESTING.isdisjoint(map(type, v)):
+                continue
+            try:
+                obj[k] = self._dec(v, depth + 1, left)
+            except KombuDashError as exc:
+                raise exc._prepend(k) from exc.__cause__
         return obj
 
     def _untag(self, key: str, raw, depth, left):
@@ -341,14 +352,6 @@ class _TypedWriter:
     def tagged(self, value: Any) -> tuple[str | None, Any]:
         tag = self.codec._tag_for(type(value))
         return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
-
-
-def _holds_nesting(v: Any) -> bool:
-    """True if ``v`` may be or hold a tag: a dict of one member, or a dict or list
-    holding containers (leaf containers are passed without a call)."""
-    if type(v) is dict:
-        return len(v) == 1 or not _NESTING.isdisjoint(map(type, v.values()))
-    return type(v) is list and not _NESTING.isdisjoint(map(type, v))
 
 
 def _is_leaf(values) -> bool:
