@@ -5,16 +5,18 @@ of dicts and lists holds) and, if nothing in it needs the codec's walk, has the 
 library write it in one call. Its contract, held by tests/test_property.py: the bytes
 are exactly the ones the walk writes, or it declines.
 
-With orjson, values of tagged types do not make it decline. orjson writes the plain
-parts and calls back (``default=``) for each typed value, which the codec writes as
-bytes handed back as an ``orjson.Fragment``; ``OPT_PASSTHROUGH_SUBCLASS`` sends dict and
-list subclasses (AttributeDict, werkzeug's MultiDict) there too. What orjson would
-write differently from the walk is found before or after it runs:
+With orjson, values of tagged types do not make it decline. The scan asks the codec
+for each typed value's tag and payload (through the registry) and scans the payload as
+part of the next level; orjson then writes everything in one call and calls back
+(``default=``) only to be handed ``{"~tag": payload}``. ``OPT_PASSTHROUGH_SUBCLASS``
+sends dict and list subclasses (AttributeDict, werkzeug's MultiDict) there too. What
+orjson would write differently from the walk is found before or after it runs:
 
 * before, by the level scan: types orjson writes natively but the walk tags (tuple,
-  UUID, Enum), ints beyond 64 bits (stdlib: also non-str keys);
+  UUID, Enum), NaN and the infinities (orjson writes ``null``); the stdlib also writes
+  ints beyond 64 bits and int keys (orjson raises on both, and the walk takes over);
 * after, by counting in the output: a plain dict whose first key starts with ``~``
-  (the walk escapes one-key ones) and NaN/infinity (orjson writes ``null``).
+  (the walk escapes one-key ones).
 
 A subtree is scanned once: when the fast path declines, it says how many levels
 below the value it already scanned without finding what stopped it, and the walk
@@ -58,6 +60,8 @@ _STR = frozenset((str,))
 _IN_INT64 = range(INT_MIN, INT_MAX + 1).__contains__  # O(1) for ints, at C speed
 _IS_INT = int.__instancecheck__
 _IS_DICT = dict.__instancecheck__
+_IS_FLOAT = float.__instancecheck__
+_FINITE = math.isfinite
 _NOT_NATIVE: tuple[type, ...] = (tuple, uuid.UUID, enum.Enum)
 
 if _json.orjson is not None:
@@ -90,7 +94,6 @@ class _Scan:
     def __init__(self, typed: TypedWriter | None):
         self.typed = typed
         self.levels: list[list[Any]] = []
-        self.has_float = False
         self.tags = 0  # {"~ written by the callback
         self.payloads: dict[int, tuple[str | None, Any]] = {}  # id(typed value) -> its tag
 
@@ -131,8 +134,9 @@ class _Scan:
                 or (dict in types and not _str_keys(level))
             ):
                 return depth
-            if float in types:
-                self.has_float = True
+            # orjson writes NaN and the infinities as null: the walk tags them
+            if float in types and not all(map(_FINITE, filter(_IS_FLOAT, level))):
+                return depth
             levels.append(level)
             if _CONTAINERS.isdisjoint(types):
                 level = payloads
@@ -154,13 +158,7 @@ class _Scan:
     def output_ok(self, out: bytes) -> bool:
         # A dict whose first key starts with "~" would read back as a tag: the walk
         # escapes it. Only the callback's tags may start so.
-        if b'{"~' in out and out.count(b'{"~') != self.tags:
-            return False
-        # orjson writes NaN and the infinities as null: every null must be a None (the
-        # text "null" inside a string only makes this check decline more often).
-        if self.has_float and b"null" in out:
-            return out.count(b"null") == sum(lv.count(None) for lv in self.levels)
-        return True
+        return b'{"~' not in out or out.count(b'{"~') == self.tags
 
 
 def plain_bytes(obj: Any, limit: int, typed: TypedWriter | None = None) -> bytes | int:
@@ -223,8 +221,6 @@ def _tag_tuples(obj: tuple[Any, ...], scan: _Scan) -> Any:
 
 
 _LEAF_SCALARS = frozenset((str, bool, _NoneType, int, float))
-_IS_FLOAT = float.__instancecheck__
-_FINITE = math.isfinite
 
 
 def _is_leaf(value: Any) -> bool:

@@ -160,3 +160,30 @@ def test_fast_path_writes_the_walks_bytes(backend, value):
             assert codec.dumpb(value) == walk
             fast = plain_bytes(value, codec.max_depth, codec._writer)
             assert type(fast) is int or fast == walk  # declines, or the very same bytes
+
+
+@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="typed values take the fast path with orjson only")
+def test_typed_values_take_the_fast_path():
+    # what README promises: AttributeDicts and multi-dicts are written in one orjson call
+    value = DashAttributeDict(args=sd.QueryParams("a=1&a=2"), grouping=[DashAttributeDict(id="x")])
+    codec = kombu_dash.default_codec
+    fast = plain_bytes(value, codec.max_depth, codec._writer)
+    assert fast == _json.dumpb(codec._enc(value, 1, math.inf))
+
+
+def test_celery_body_is_read_without_the_walk():
+    body = ((1, "two", None), {"x": [1.5]}, {"callbacks": None, "chain": None})
+    wire = kombu_dash.dumpb(body)
+    walk = Codec._dec
+
+    def no_walk(self, obj, depth, left):
+        assert left[0] <= 0, "walked"  # at 0 tags left, _dec returns its input at once
+        return walk(self, obj, depth, left)
+
+    with mock.patch.object(Codec, "_dec", no_walk):
+        same(kombu_dash.loads(wire), body)
+        with pytest.raises(AssertionError, match="walked"):  # the check itself can fail
+            kombu_dash.loads(kombu_dash.dumpb(((1,), {"t": (2,)}, {})))
+    # another tag anywhere, or a string starting with "~", and the walk runs as usual
+    for other in (((1,), {"t": (2,)}, {}), ((1,), {"s": "~x"}, {})):
+        same(kombu_dash.loads(kombu_dash.dumpb(other)), other)
