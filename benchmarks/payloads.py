@@ -212,15 +212,16 @@ def build(quick: bool = False) -> list[tuple[Payload, object]]:
         (Payload("containers", "100 multi-dicts + headers", containers, True), cont),
         (Payload("containers_plain", "100 multi-dicts + headers, plain twin", None, False, "containers"),
          to_plain(cont)),
-        (Payload("requests_300", "100 MultiDicts + 100 Headers + 100 QueryParams", requests_300, True),
-         reqs),
-        (Payload("requests_300_plain", "100 MultiDicts + 100 Headers + 100 QueryParams, plain twin", None,
-                 False, "requests_300"), to_plain(reqs)),
+        (Payload("requests_300", "100 MultiDicts + 100 Headers + 100 QueryParams",
+                 requests_300, True), reqs),
+        (Payload("requests_300_plain", "100 MultiDicts + 100 Headers + 100 QueryParams, plain twin",
+                 None, False, "requests_300"), to_plain(reqs)),
         (Payload("table_10k", f"{small:,}-row table", None, False), table(small)),
         (Payload("table_100k", f"{big:,}-row table", None, False), table(big)),
     ]
 
 
-PAYLOADS = ["celery_small", "celery_small_plain", "dash_context", "dash_context_plain", "celery_body", "celery_body_plain",
+PAYLOADS = ["celery_small", "celery_small_plain", "dash_context", "dash_context_plain",
+            "celery_body", "celery_body_plain",
             "containers", "containers_plain", "requests_300", "requests_300_plain", "table_10k",
             "table_100k"]

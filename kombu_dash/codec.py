@@ -160,9 +160,13 @@ class Codec:
         if t is str or t is bool or obj is None:
             return obj
         if t is int:
-            return obj if INT_MIN <= obj <= INT_MAX else self._tagged(self._special("int"), obj, depth, scan_at)
+            if INT_MIN <= obj <= INT_MAX:
+                return obj
+            return self._tagged(self._special("int"), obj, depth, scan_at)
         if t is float:
-            return obj if obj - obj == 0.0 else self._tagged(self._special("float"), obj, depth, scan_at)
+            if obj - obj == 0.0:  # finite
+                return obj
+            return self._tagged(self._special("float"), obj, depth, scan_at)
         if depth > self.max_depth:
             raise EncodeError(f"nesting deeper than max_depth={self.max_depth} (a circular reference?)")
         if t is dict and (not _STR.issuperset(map(type, obj))  # keys JSON objects cannot hold

@@ -120,7 +120,8 @@ def _stdlib_json():
 
 
 # Both backends where orjson is installed; the no-orjson nox row has only the stdlib.
-BACKENDS = [pytest.param(contextlib.nullcontext, id="orjson"), pytest.param(_stdlib_json, id="stdlib")]
+BACKENDS = [pytest.param(contextlib.nullcontext, id="orjson"),
+            pytest.param(_stdlib_json, id="stdlib")]
 if not _json.HAVE_ORJSON:
     BACKENDS = [pytest.param(contextlib.nullcontext, id="stdlib")]
 
@@ -162,7 +163,7 @@ def test_fast_path_writes_the_walks_bytes(backend, value):
             assert type(fast) is int or fast == walk  # declines, or the very same bytes
 
 
-@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="typed values take the fast path with orjson only")
+@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="with orjson only: the stdlib writes dict subclasses")
 def test_typed_values_take_the_fast_path():
     # what README promises: AttributeDicts and multi-dicts are written in one orjson call
     value = DashAttributeDict(args=sd.QueryParams("a=1&a=2"), grouping=[DashAttributeDict(id="x")])
