@@ -31,10 +31,23 @@ ROOT = Path(__file__).resolve().parent.parent
 MANAGERS = ("dash", "kombu_dash")
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port; from KD_BENCH_PORTS ("first-last") if set (shared machines), else any."""
+    first, _, last = os.environ.get("KD_BENCH_PORTS", "0-0").partition("-")
+    for port in range(int(first), int(last) + 1):
+        if port and port in _HANDED_OUT:  # handed out, its server maybe not listening yet
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _HANDED_OUT.add(s.getsockname()[1])
+            return s.getsockname()[1]
+    raise RuntimeError(f"no free port in KD_BENCH_PORTS={first}-{last}")
 
 
 class Stack:

@@ -130,6 +130,30 @@ def celery_body(ctx):
     return ((key, key + "-progress", [3], ctx), {}, embed)
 
 
+def celery_small():
+    """The most common Celery message: the body of ``add.delay(1, 2)``."""
+    embed = {"callbacks": None, "errbacks": None, "chain": None, "chord": None}
+    return ((1, 2), {}, embed)
+
+
+def requests_300():
+    """100 werkzeug MultiDicts, 100 Headers (werkzeug and starlette) and 100 starlette
+    QueryParams, about 55 KB."""
+    from starlette.datastructures import Headers as SHeaders, QueryParams
+    from werkzeug.datastructures import Headers as WHeaders, MultiDict
+
+    rng = random.Random(12)
+    out = []
+    for i in range(100):
+        pairs = [(f"k{j % 4}", f"value-{i}-{j}-{rng.randrange(1000)}") for j in range(8)]
+        hdrs = [("content-type", "text/html; charset=utf-8"), ("set-cookie", f"a={i}"),
+                ("set-cookie", f"b={i}"), ("x-request-id", f"{rng.getrandbits(64):016x}")]
+        h = WHeaders(hdrs) if i % 2 else SHeaders(raw=[(k.encode("latin-1"), v.encode("latin-1"))
+                                                       for k, v in hdrs])
+        out.append({"id": i, "form": MultiDict(pairs), "headers": h, "query": QueryParams(pairs[:5])})
+    return {"requests": out}
+
+
 def to_plain(value):
     """The same information in plain JSON types."""
     from starlette.datastructures import Headers as SHeaders
@@ -174,7 +198,12 @@ def build(quick: bool = False) -> list[tuple[Payload, object]]:
     small, big = (10_000, 100_000) if not quick else (200, 1_000)
     ctx = dash_context()
     cont = containers()
+    reqs = requests_300()
+    small_body = celery_small()
     return [
+        (Payload("celery_small", "Celery body of add(1, 2)", celery_small, True), small_body),
+        (Payload("celery_small_plain", "Celery body of add(1, 2), plain twin", None, False,
+                 "celery_small"), to_plain(small_body)),
         (Payload("dash_context", "Dash context (QueryParams, AttributeDicts)", dash_context, True), ctx),
         (Payload("dash_context_plain", "Dash context, plain twin", None, False, "dash_context"), to_plain(ctx)),
         (Payload("celery_body", "Celery body (Dash context)", None, True), celery_body(ctx)),
@@ -183,10 +212,16 @@ def build(quick: bool = False) -> list[tuple[Payload, object]]:
         (Payload("containers", "100 multi-dicts + headers", containers, True), cont),
         (Payload("containers_plain", "100 multi-dicts + headers, plain twin", None, False, "containers"),
          to_plain(cont)),
+        (Payload("requests_300", "100 MultiDicts + 100 Headers + 100 QueryParams",
+                 requests_300, True), reqs),
+        (Payload("requests_300_plain", "100 MultiDicts + 100 Headers + 100 QueryParams, plain twin",
+                 None, False, "requests_300"), to_plain(reqs)),
         (Payload("table_10k", f"{small:,}-row table", None, False), table(small)),
         (Payload("table_100k", f"{big:,}-row table", None, False), table(big)),
     ]
 
 
-PAYLOADS = ["dash_context", "dash_context_plain", "celery_body", "celery_body_plain",
-            "containers", "containers_plain", "table_10k", "table_100k"]
+PAYLOADS = ["celery_small", "celery_small_plain", "dash_context", "dash_context_plain",
+            "celery_body", "celery_body_plain",
+            "containers", "containers_plain", "requests_300", "requests_300_plain", "table_10k",
+            "table_100k"]

@@ -15,19 +15,18 @@ only: nothing named in a message is imported, called or looked up.
 
 from __future__ import annotations
 
-import functools
-import gc
 import sys
+from itertools import chain
 from typing import Any, Iterable
 
 from . import _json
+from ._fastpath import orjson_defers, plain_bytes
 from .errors import DecodeError, EncodeError, KombuDashError
-from .tags import BUILTIN_TAGS, INT_MAX, INT_MIN, DictTag, FloatTag, Tag
+from .tags import BUILTIN_TAGS, INT_MAX, INT_MIN, Tag
 
 __all__ = ["Codec"]
 
 _NoneType = type(None)
-_PLAIN = frozenset((str, int, float, bool, _NoneType, list, dict))
 _NESTING = frozenset((dict, list))
 _JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer",
                float: "a number", bool: "a boolean", _NoneType: "null"}
@@ -65,6 +64,7 @@ class Codec:
         self._by_class: dict[type, Tag] = {}
         self._pending: list[tuple[str, str, Tag]] = []  # "module:QualName" not yet importable
         self._dispatch: dict[type, Any] = {}  # class -> Tag | _Refused | None, along the MRO
+        self._writer = _TypedWriter(self)
         for tag in (*BUILTIN_TAGS, *tags):
             self.register_tag(tag)
 
@@ -91,6 +91,7 @@ class Codec:
             else:
                 self._by_class[cls] = instance
         self._dispatch.clear()
+        self._writer = _TypedWriter(self)
         return tag
 
     def tags(self) -> dict[str, Tag]:
@@ -136,102 +137,69 @@ class Codec:
 
     def dumpb(self, obj: Any, /) -> bytes:
         """Encode to UTF-8 JSON bytes (what the kombu serializer sends)."""
-        out = self._plain_bytes(obj, self.max_depth)
-        if out is not None:
+        out = plain_bytes(obj, self.max_depth, self._writer)
+        if type(out) is bytes:
             return out
         try:
-            wire = self._enc(obj, 1)
+            wire = self._enc(obj, 1, 1 + out)
         except RecursionError as exc:
             raise EncodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
         return _json.dumpb(wire)
-
-    def _plain_bytes(self, obj, limit: int):
-        """The JSON library's bytes for ``obj`` if it is plain JSON data that the walk
-        would leave unchanged, else None."""
-        plain = self._plain_levels(obj, limit)
-        if plain is None:
-            return None
-        try:
-            out = _json.dumpb(obj)
-        except EncodeError:  # ints beyond 64 bits, non-str keys: orjson refuses both
-            return None
-        return out if _plain_output_ok(*plain, out) else None
 
     def dumps(self, obj: Any, /) -> str:
         """Encode to a JSON ``str``."""
         return self.dumpb(obj).decode("utf-8")
 
-    def _plain_levels(self, obj, limit: int):
-        """``(levels, has_float)`` if ``obj`` is plain JSON data that the JSON library
-        writes exactly as the walk would, else None. A level lists what sits at one depth."""
-        levels = []
-        has_float = False
-        level = [obj]
-        while level:
-            if len(levels) >= limit:
-                return None  # deep or circular: the walk says where
-            types = set(map(type, level))
-            if not types <= _PLAIN:
-                return None
-            if not _json.HAVE_ORJSON and not _stdlib_safe(level, types):
-                return None
-            has_float = has_float or float in types
-            levels.append(level)
-            # a dict's referents are its values (and its keys, unless all are exact str)
-            level = gc.get_referents(*level)
-        return levels, has_float
+    def _enc(self, obj: Any, depth: int, scan_at: int) -> Any:
+        """``obj`` as plain JSON data; unchanged containers are returned as they are.
 
-    def _enc(self, obj, depth):
-        """``obj`` as plain JSON data; unchanged containers are returned as they are."""
+        With orjson, a container at ``depth >= scan_at`` (below what the fast path
+        already scanned) is first offered to the fast path, and comes back as a Fragment.
+        """
         t = type(obj)
         if t is str or t is bool or obj is None:
             return obj
         if t is int:
-            return obj if INT_MIN <= obj <= INT_MAX else {"~int": str(obj)}
+            if INT_MIN <= obj <= INT_MAX:
+                return obj
+            return self._tagged(self._special("int"), obj, depth, scan_at)
         if t is float:
-            return obj if obj - obj == 0.0 else {"~float": _FLOAT_TAG.to_json(obj)}
+            if obj - obj == 0.0:  # finite
+                return obj
+            return self._tagged(self._special("float"), obj, depth, scan_at)
         if depth > self.max_depth:
             raise EncodeError(f"nesting deeper than max_depth={self.max_depth} (a circular reference?)")
-        if t is list:
-            if _is_leaf(obj):
-                return obj
-            # Near the root (Celery's (args, kwargs, embed) tuples), a plain subtree is
-            # written by orjson in one go and embedded as is; deeper down, trying costs more
-            # than it saves.
-            if depth <= _FRAGMENT_DEPTH and _json.Fragment is not None:
-                done = self._plain_bytes(obj, self.max_depth - depth)
-                if done is not None:
+        if t is dict and (not _STR.issuperset(map(type, obj))  # keys JSON objects cannot hold
+                          or (len(obj) == 1 and next(iter(obj))[:1] == "~")):  # would read as a tag
+            return self._tagged(self._special("dict"), obj, depth, scan_at)
+        if t is list or t is dict:
+            if depth >= scan_at and _json.Fragment is not None:
+                done = plain_bytes(obj, self.max_depth - depth + 1, self._writer)
+                if type(done) is bytes:
                     return _json.Fragment(done)
-            out = []
-            append = out.append
+                scan_at = depth + done
+            elif _is_leaf(obj if t is list else obj.values()):
+                return obj
+            if t is dict:
+                out = {}
+                for k, v in obj.items():
+                    try:
+                        out[k] = self._enc(v, depth + 1, scan_at)
+                    except KombuDashError as exc:
+                        raise exc._prepend(k) from exc.__cause__
+                return out
+            items: list[Any] = []
+            append = items.append
             try:
                 for v in obj:
                     # inner lists of strings (multi-dict pairs) need no call
                     if type(v) is list and _TEXT.issuperset(map(type, v)):
                         append(v)
                     else:
-                        append(self._enc(v, depth + 1))
+                        append(self._enc(v, depth + 1, scan_at))
             except KombuDashError as exc:
-                raise exc._prepend(len(out)) from exc.__cause__  # len(out) is the failing index
-            return out
-        if t is dict:
-            if not _STR.issuperset(map(type, obj)):
-                return self._tagged(_DICT_TAG, obj, depth)  # keys JSON objects cannot hold
-            if len(obj) == 1 and next(iter(obj))[:1] == "~":  # would read back as a tag: escape
-                return self._tagged(_DICT_TAG, obj, depth)
-            if _is_leaf(obj.values()):
-                return obj
-            if depth <= _FRAGMENT_DEPTH and _json.Fragment is not None:
-                done = self._plain_bytes(obj, self.max_depth - depth)
-                if done is not None:
-                    return _json.Fragment(done)
-            out = {}
-            for k, v in obj.items():
-                try:
-                    out[k] = self._enc(v, depth + 1)
-                except KombuDashError as exc:
-                    raise exc._prepend(k) from exc.__cause__
-            return out
+                raise exc._prepend(len(items)) from exc.__cause__  # the failing index
+            return items
         tag = self._tag_for(t)
         if type(tag) is _Refused:
             raise EncodeError(
@@ -243,9 +211,14 @@ class Codec:
                 f"cannot encode {_class_path(t)}: no kombu_dash tag for this type "
                 "(see 'Adding a type' in the README)"
             )
-        return self._tagged(tag, obj, depth)
+        return self._tagged(tag, obj, depth, scan_at)
 
-    def _tagged(self, tag: Tag, obj, depth):
+    def _special(self, key: str) -> Tag:
+        # ~int, ~float and ~dict are chosen by value, not by class, but written by the
+        # registered tag like any other (register_tag can replace them).
+        return self._by_key[key]
+
+    def _tagged(self, tag: Tag, obj: Any, depth: int, scan_at: int) -> Any:
         try:
             payload = tag.to_json(obj)
         except KombuDashError as exc:
@@ -254,9 +227,10 @@ class Codec:
         except Exception as exc:
             raise EncodeError(f"~{tag.key} cannot write this {type(obj).__qualname__}: {exc}", tag=tag.key) from exc
         try:
+            # the fast path scans a payload as one level below its value, as written
             if tag.plain:
-                return self._enc(payload, depth)
-            return {"~" + tag.key_for(obj): self._enc(payload, depth + 1)}
+                return self._enc(payload, depth, scan_at)
+            return {"~" + tag.key_for(obj): self._enc(payload, depth + 1, scan_at)}
         except KombuDashError as exc:
             if tag.pair_payload and len(exc.path) >= 2 and exc.path[1] == 1:
                 # [[key, value], ...]: point at the key, not at the pair's position
@@ -273,8 +247,16 @@ class Codec:
             raise DecodeError(f"expected str, bytes, bytearray or memoryview, got {type(data).__name__}")
         obj = _json.loadb(data, self.max_depth)  # strict, and no deeper than max_depth
         if (type(obj) is dict or type(obj) is list) and _may_hold_tag(data):
+            bound = _tag_bound(data)
+            if bound == 2 and len(obj) == 1 and data[:22] in _CELERY_BODY:
+                body = obj["~tuple"]
+                if len(body[0]) == 1:
+                    # Celery's (args, kwargs, embed) with no other tag: no walk needed
+                    done = [0]
+                    body[0] = self._untag("~tuple", body[0]["~tuple"], 2, done)
+                    return self._untag("~tuple", body, 1, done)
             try:
-                return self._dec(obj, 1, [_tag_bound(data)])
+                return self._dec(obj, 1, [bound])
             except RecursionError as exc:
                 raise DecodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
         return obj
@@ -287,14 +269,23 @@ class Codec:
         if depth > self.max_depth:
             raise DecodeError(f"nesting deeper than max_depth={self.max_depth}")
         if type(obj) is list:
-            if _NESTING.isdisjoint(map(type, obj)):  # nothing below can be a tag
+            types = set(map(type, obj))
+            if _NESTING.isdisjoint(types):  # nothing below can be a tag
                 return obj
+            if types == _LIST and _NESTING.isdisjoint(map(type, chain.from_iterable(obj))):
+                return obj  # [[key, value], ...] of scalars: every multi-dict's payload
             for i, v in enumerate(obj):
-                if type(v) is dict or (type(v) is list and not _NESTING.isdisjoint(map(type, v))):
-                    try:
-                        obj[i] = self._dec(v, depth + 1, left)
-                    except KombuDashError as exc:
-                        raise exc._prepend(i) from exc.__cause__
+                # leaf containers are passed without a call
+                tv = type(v)
+                if tv is dict:
+                    if len(v) != 1 and _NESTING.isdisjoint(map(type, v.values())):
+                        continue
+                elif tv is not list or _NESTING.isdisjoint(map(type, v)):
+                    continue
+                try:
+                    obj[i] = self._dec(v, depth + 1, left)
+                except KombuDashError as exc:
+                    raise exc._prepend(i) from exc.__cause__
             return obj
         if len(obj) == 1:
             for key in obj:
@@ -303,11 +294,16 @@ class Codec:
         if _NESTING.isdisjoint(map(type, obj.values())):
             return obj
         for k, v in obj.items():
-            if type(v) is dict or type(v) is list:
-                try:
-                    obj[k] = self._dec(v, depth + 1, left)
-                except KombuDashError as exc:
-                    raise exc._prepend(k) from exc.__cause__
+            tv = type(v)  # leaf containers are passed without a call
+            if tv is dict:
+                if len(v) != 1 and _NESTING.isdisjoint(map(type, v.values())):
+                    continue
+            elif tv is not list or _NESTING.isdisjoint(map(type, v)):
+                continue
+            try:
+                obj[k] = self._dec(v, depth + 1, left)
+            except KombuDashError as exc:
+                raise exc._prepend(k) from exc.__cause__
         return obj
 
     def _untag(self, key: str, raw, depth, left):
@@ -330,15 +326,36 @@ class Codec:
             raise DecodeError(f"bad {key} payload: {exc}", tag=tag.key) from exc
 
 
-_DICT_TAG = DictTag()
-_FRAGMENT_DEPTH = 4
 _STR = frozenset((str,))
+_LIST = {list}
+_CELERY_BODY = ('{"~tuple":[{"~tuple":[', b'{"~tuple":[{"~tuple":[')
 _TEXT = frozenset((str, bool, _NoneType))
-_IN_INT64 = range(INT_MIN, INT_MAX + 1).__contains__
-_IS_INT = int.__instancecheck__
-_IS_DICT = dict.__instancecheck__
-_KEY_TYPES = functools.partial(map, type)
 _LEAF_SCALARS = frozenset((str, bool, _NoneType, int, float))
+
+
+class _TypedWriter:
+    """The fast path's hook into the registry: which classes orjson may hand back to
+    us, and the walk's own bytes for one such value (see _fastpath.TypedWriter)."""
+
+    def __init__(self, codec: Codec):
+        self.codec = codec
+        self.deferred: set[type] = set()
+        self.not_deferred: set[type] = set()
+
+    def learn(self, classes: set[type]) -> bool:
+        if not self.not_deferred.isdisjoint(classes):
+            return False
+        for cls in classes - self.deferred:
+            tag = self.codec._tag_for(cls)
+            if tag is None or type(tag) is _Refused or not orjson_defers(cls):
+                self.not_deferred.add(cls)
+                return False
+            self.deferred.add(cls)
+        return True
+
+    def tagged(self, value: Any) -> tuple[str | None, Any]:
+        tag = self.codec._tag_for(type(value))
+        return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
 
 
 def _is_leaf(values) -> bool:
@@ -352,7 +369,6 @@ def _is_leaf(values) -> bool:
             if (tv is int and not INT_MIN <= v <= INT_MAX) or (tv is float and v - v != 0.0):
                 return False
     return True
-_FLOAT_TAG = FloatTag()
 
 
 def _tag_bound(data) -> float:
@@ -368,23 +384,3 @@ def _may_hold_tag(data) -> bool:
     if type(data) is str:
         return ("~" in data and '"~' in data) or ("\\" in data and ('"\\u007e' in data or '"\\u007E' in data))
     return (b"~" in data and b'"~' in data) or (b"\\" in data and (b'"\\u007e' in data or b'"\\u007E' in data))
-
-
-def _plain_output_ok(levels, has_float, out: bytes) -> bool:
-    # A dict whose first key starts with "~" would read back as a tag: the walk escapes it.
-    if b"~" in out and b'{"~' in out:
-        return False
-    # orjson writes NaN and the infinities as null: every null must be a None.
-    if has_float and b"null" in out:
-        return out.count(b"null") == sum(lv.count(None) for lv in levels)
-    return True
-
-
-def _stdlib_safe(level, types) -> bool:
-    """Without orjson the stdlib writes int keys as strings and big ints as numbers.
-    Checked at C speed: ``range.__contains__`` is O(1) for ints."""
-    if int in types and not all(map(_IN_INT64, filter(_IS_INT, level))):
-        return False
-    if dict in types and not all(map(_STR.issuperset, map(_KEY_TYPES, filter(_IS_DICT, level)))):
-        return False
-    return True

@@ -77,8 +77,13 @@ class Tag:
         return f"<{type(self).__name__} ~{self.key}>"
 
 
+_LISTS, _TWO = frozenset((list,)), frozenset((2,))
+
+
 def pairs(payload) -> list:
     """Validate a ``[[key, value], ...]`` payload, the wire form of every multi-dict."""
+    if _LISTS.issuperset(map(type, payload)) and _TWO.issuperset(map(len, payload)):
+        return payload  # checked at C speed; the loop below only says what is wrong
     for item in payload:
         if type(item) is not list or len(item) != 2:
             raise ValueError(f"expected [key, value] pairs, got {type(item).__name__} {item!r:.60}")
@@ -87,7 +92,7 @@ def pairs(payload) -> list:
 
 def pair_list(items) -> list:
     # Lists, not tuples: a tuple in a payload would itself be tagged.
-    return [[k, v] for k, v in items]
+    return list(map(list, items))  # items are (key, value) pairs
 
 
 # -- containers JSON flattens or refuses ------------------------------------------

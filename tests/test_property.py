@@ -1,12 +1,16 @@
 """Property: any nesting of every supported type, tag look-alikes included, round-trips
-to the same types and values, and the bytes are the same with and without orjson."""
+to the same types and values; the bytes are the same with and without orjson; and the
+encoder's fast path (kombu_dash/_fastpath.py) writes exactly the walk's bytes."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import math
 from unittest import mock
+
+import pytest
 
 import starlette.datastructures as sd
 import werkzeug.datastructures as wd
@@ -15,7 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kombu_dash
-from kombu_dash import _json
+from kombu_dash import Codec, EncodeError, _json
+from kombu_dash._fastpath import plain_bytes
+from kombu_dash.frameworks import FRAMEWORK_TAGS
 
 from .harness import same
 
@@ -104,3 +110,81 @@ def test_decimal_exponents_survive():
         value = decimal.Decimal(text)
         out = kombu_dash.loads(kombu_dash.dumps(value))
         assert out.as_tuple() == value.as_tuple()  # digits and exponent, not just the value
+
+
+# -- the fast path writes the walk's bytes ------------------------------------------------
+
+def _stdlib_json():
+    return mock.patch.multiple(_json, HAVE_ORJSON=False, Fragment=None, dumpb=_json.stdlib_dumpb,
+                               loadb=_json.stdlib_loadb)
+
+
+# Both backends where orjson is installed; the no-orjson nox row has only the stdlib.
+BACKENDS = [pytest.param(contextlib.nullcontext, id="orjson"),
+            pytest.param(_stdlib_json, id="stdlib")]
+if not _json.HAVE_ORJSON:
+    BACKENDS = [pytest.param(contextlib.nullcontext, id="stdlib")]
+
+# What the fast path must get right or decline: plain data next to tuples, big ints,
+# non-finite floats, "~" keys, typed values (AttributeDict, multi-dicts), at any depth.
+EDGY_SCALARS = st.one_of(
+    TEXT, st.integers(min_value=-(2**70), max_value=2**70), st.booleans(), st.none(),
+    st.floats(), st.sampled_from([2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1]),
+)
+EDGY = st.recursive(st.one_of(EDGY_SCALARS, SCALARS), containers, max_leaves=30)
+# Celery's message body (args, kwargs, embed), which the fast path tags itself
+BODIES = st.tuples(st.lists(EDGY, max_size=4).map(tuple), st.dictionaries(TEXT, EDGY, max_size=3),
+                   st.dictionaries(TEXT, EDGY, max_size=3))
+SHALLOW = Codec(FRAMEWORK_TAGS, max_depth=4)  # declines and errors for depth too
+
+
+def _walk_bytes(codec, value):
+    """What the walk alone writes: ``scan_at`` beyond reach turns the fast path off."""
+    try:
+        return codec._enc(value, 1, math.inf)
+    except EncodeError as exc:
+        return exc
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=st.one_of(EDGY, BODIES))
+def test_fast_path_writes_the_walks_bytes(backend, value):
+    with backend():
+        for codec in (kombu_dash.default_codec, SHALLOW):
+            wire = _walk_bytes(codec, value)
+            if isinstance(wire, EncodeError):
+                with pytest.raises(EncodeError):
+                    codec.dumpb(value)
+                continue
+            walk = _json.dumpb(wire)
+            assert codec.dumpb(value) == walk
+            fast = plain_bytes(value, codec.max_depth, codec._writer)
+            assert type(fast) is int or fast == walk  # declines, or the very same bytes
+
+
+@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="with orjson only: the stdlib writes dict subclasses")
+def test_typed_values_take_the_fast_path():
+    # what README promises: AttributeDicts and multi-dicts are written in one orjson call
+    value = DashAttributeDict(args=sd.QueryParams("a=1&a=2"), grouping=[DashAttributeDict(id="x")])
+    codec = kombu_dash.default_codec
+    fast = plain_bytes(value, codec.max_depth, codec._writer)
+    assert fast == _json.dumpb(codec._enc(value, 1, math.inf))
+
+
+def test_celery_body_is_read_without_the_walk():
+    body = ((1, "two", None), {"x": [1.5]}, {"callbacks": None, "chain": None})
+    wire = kombu_dash.dumpb(body)
+    walk = Codec._dec
+
+    def no_walk(self, obj, depth, left):
+        assert left[0] <= 0, "walked"  # at 0 tags left, _dec returns its input at once
+        return walk(self, obj, depth, left)
+
+    with mock.patch.object(Codec, "_dec", no_walk):
+        same(kombu_dash.loads(wire), body)
+        with pytest.raises(AssertionError, match="walked"):  # the check itself can fail
+            kombu_dash.loads(kombu_dash.dumpb(((1,), {"t": (2,)}, {})))
+    # another tag anywhere, or a string starting with "~", and the walk runs as usual
+    for other in (((1,), {"t": (2,)}, {}), ((1,), {"s": "~x"}, {})):
+        same(kombu_dash.loads(kombu_dash.dumpb(other)), other)
