@@ -1,411 +1,291 @@
-"""``python -m kombu_dash demo``: a background callback sees the request a synchronous one sees.
+"""The demo's Dash app: the page, its callbacks, and the comparison table.
 
-One click on *Run* fires two callbacks for the same inputs: a synchronous one and a
-background one (progress bar, cancel button, ``running`` states). Each describes its
-``dash.callback_context`` with :func:`describe_context`; the page shows the two
-descriptions side by side and marks every row where they differ.
-
-Managers:
-
-* default: ``kombu_dash.DiskcacheManager`` on a ``diskcache.Cache`` stored with
-  ``kombu_dash.TaggedJSONDisk`` (no server to install);
-* ``REDIS_URL`` set: ``kombu_dash.CeleryManager`` on Redis; start its worker with
-  ``celery -A kombu_dash.demo:celery_app worker`` (the command is printed);
-* ``--dash-managers``: Dash's own managers, to see what they lose.
-
-Why the page forwards its query string: a browser's callback requests only carry Dash's
-own keys (``endId``, ``cacheKey``, ``job``, ``oldJob``, ``cancelJob``). The page template
-adds the page URL's query (``?tag=a&tag=b``) to each ``_dash-update-component`` request,
-so ``ctx.args`` holds repeated keys just as it does for any other HTTP client.
+One click on *Run* fires three callbacks with the same inputs: a synchronous one, a
+background one on kombu_dash's manager (progress bar, cancel button, ``running``
+states) and a background one on Dash's own manager. Each describes its
+``dash.callback_context`` with :func:`~kombu_dash.cli.demo.report.describe_context`;
+the table shows the three descriptions side by side and marks every background cell
+that differs from the synchronous one.
 """
 
 from __future__ import annotations
 
-import argparse
-import datetime
-import decimal
-import os
-import sys
-import tempfile
+import re
 import time
+from importlib.resources import files
+from typing import Any
 
-BACKENDS = ("fastapi", "flask", "quart")
-DEFAULT_PORT = 8050
-#: The query the printed URL carries: a repeated key.
-DEMO_QUERY = "tag=a&tag=b"
-#: Environment: Celery queue (tests use a unique one), backend the worker builds the app with.
-QUEUE_ENV = "KOMBU_DASH_DEMO_QUEUE"
-BACKEND_ENV = "KOMBU_DASH_DEMO_BACKEND"
-DEFAULT_QUEUE = "kombu-dash-demo"
-#: How long the background callback works: STEPS steps of STEP_SECONDS.
-STEPS = 12
-STEP_SECONDS = 0.25
+from dash import Dash, Input, Output, State, callback_context, dcc, html
 
-#: One value for the process: custom_data computed in the web process shows the web
-#: process's start time in both panels, proving the worker got it from the request.
-STARTED = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+from .managers import Managers
+from .report import describe_context, register_hook
+from .settings import (
+    COOKIE_NAME,
+    COOKIE_VALUE,
+    DASH_KEYS,
+    DEMO_QUERY,
+    NO_WORKER_SECONDS,
+    STEP_SECONDS,
+    STEPS,
+)
 
-# Dash's keys in a callback request; a page query must not override them.
-_DASH_KEYS = ("endId", "cacheKey", "job", "oldJob", "cancelJob")
+#: A view as the stores hold it: ``{"run": click count, "rows": Rows}``. A view whose run
+#: is None (an error reported while polling, when Dash sends no input values) belongs to
+#: the current run.
+View = dict[str, Any]
 
-INDEX_STRING = """<!DOCTYPE html>
-<html>
-    <head>
-        {%metas%}
-        <title>{%title%}</title>
-        {%favicon%}
-        {%css%}
-        <script>
-        // Forward this page's query (e.g. ?tag=a&tag=b) to Dash's callback requests so
-        // ctx.args holds it; a browser otherwise sends only Dash's own keys there.
-        (function () {
-            var page = new URLSearchParams(window.location.search);
-            %(dash_keys)s.forEach(function (k) { page.delete(k); });
-            var extra = page.toString();
-            var fetch0 = window.fetch;
-            window.fetch = function (input, init) {
-                if (extra && typeof input === "string"
-                        && input.indexOf("_dash-update-component") !== -1) {
-                    input += (input.indexOf("?") === -1 ? "?" : "&") + extra;
-                }
-                return fetch0.call(this, input, init);
-            };
-        })();
-        </script>
-    </head>
-    <body>
-        {%app_entry%}
-        <footer>
-            {%config%}
-            {%scripts%}
-            {%renderer%}
-        </footer>
-    </body>
-</html>
-""".replace("%(dash_keys)s", "[" + ", ".join(f'"{k}"' for k in _DASH_KEYS) + "]")
+#: The background columns: (store id, heading, manager attribute on Managers).
+COLUMNS = (
+    ("background-view", "kombu_dash's manager", "kombu_dash"),
+    ("dash-view", "Dash's own manager", "dash"),
+)
+
+_DASH_PREFIX = "An error occurred inside a background callback: "
 
 
-# --- what each callback reports -------------------------------------------------------
+def index_string() -> str:
+    """The page template (index.html) with the styles (styles.css) and constants filled in."""
+    here = files(__package__ or "kombu_dash.cli.demo")
+    keys = "[" + ", ".join(f'"{k}"' for k in DASH_KEYS) + "]"
+    return (here.joinpath("index.html").read_text(encoding="utf-8")
+            .replace("@@STYLES@@", here.joinpath("styles.css").read_text(encoding="utf-8"))
+            .replace("@@DASH_KEYS@@", keys)
+            .replace("@@COOKIE_NAME@@", COOKIE_NAME)
+            .replace("@@COOKIE_VALUE@@", COOKIE_VALUE))
 
 
-def type_name(value) -> str:
-    cls = type(value)
-    return cls.__qualname__ if cls.__module__ == "builtins" else f"{cls.__module__}.{cls.__qualname__}"
+# --- the comparison table ------------------------------------------------------------------
+
+_DOT = re.compile(r"(?<=[A-Za-z_])\.(?=[A-Za-z_])")
 
 
-def show(value) -> str:
-    """repr with sets sorted: a set's order differs between processes."""
-    if isinstance(value, (set, frozenset)):
-        inner = ", ".join(sorted(map(repr, value)))
-        return f"{{{inner}}}" if isinstance(value, set) else f"frozenset({{{inner}}})"
-    return repr(value)
+def breakable(text: str) -> Any:
+    """``text`` with a line-break opportunity after each dot between names, so
+    ``werkzeug.datastructures.structures.ImmutableMultiDict`` wraps at its dots."""
+    parts = _DOT.split(text)
+    if len(parts) == 1:
+        return text
+    children: list[Any] = []
+    for part in parts[:-1]:
+        children += [part + ".", html.Wbr()]
+    return [*children, parts[-1]]
 
 
-def _attempt(expr):
-    try:
-        return show(expr())
-    except Exception as exc:  # the row shows what the user's code would hit
-        return f"{type(exc).__name__}: {exc}"
+def _state(view: View | None, run: int | None, cancelled: int | None) -> str:
+    """One background column: "idle", "done", "running" or "cancelled"."""
+    if run is None:
+        return "idle" if view is None else "done"
+    if view is not None and view.get("run") in (run, None):
+        return "done"
+    return "cancelled" if cancelled == run else "running"
 
 
-def _multi_keys(args):
-    # Each framework names its "all pairs" view differently; a plain dict has one per key.
-    if hasattr(args, "multi_items"):
-        pairs = args.multi_items()
-    elif hasattr(args, "items") and hasattr(args, "getlist"):
-        pairs = args.items(multi=True)
+def comparison(sync: View | None, background: list[View | None], cancelled: int | None,
+               managers: list[str]) -> tuple[Any, str]:
+    """The table (expression, synchronous, one column per background manager) and the
+    verdict line above it."""
+    run = sync["run"] if sync else None
+    sync_rows = dict(map(tuple, sync["rows"])) if sync else {}
+    order = list(sync_rows)
+    for view in background:
+        order += [expr for expr, _ in (view or {}).get("rows", []) if expr not in order]
+    states = [_state(view, run, cancelled) for view in background]
+
+    head = [html.Th(["What the callback reads"]),
+            html.Th(["Synchronous callback",
+                     html.Span(f"run {run}" if run else "not run yet", className="kd-state")])]
+    verdicts = []
+    columns: list[list[Any]] = []
+    for (_, title, _), manager, view, state in zip(COLUMNS, managers, background, states):
+        seen = dict(map(tuple, (view or {}).get("rows", [])))
+        differ = sum(seen.get(expr) != sync_rows.get(expr) for expr in order)
+        if state == "done" and sync:
+            text = (f"✔ same as synchronous (all {len(order)} rows)" if not differ
+                    else f"✘ {differ} of {len(order)} rows differ")
+        else:
+            text = {"idle": "not run yet", "running": "running…", "cancelled": "⏹ cancelled",
+                    "done": "done"}[state]
+        if state in ("running", "cancelled") and view is not None:
+            text += f" (grey: run {view.get('run')})"
+        verdicts.append(f"{title}: {text}")
+        head.append(html.Th([title, html.Small(manager), html.Span(text, className="kd-state")]))
+        cells = []
+        for expr in order:
+            if state != "done" or not sync:
+                mark = "kd-stale"
+            else:
+                mark = "kd-same" if seen.get(expr) == sync_rows.get(expr) else "kd-differs"
+            cells.append(html.Td(breakable(seen.get(expr, "—")), className=mark))
+        columns.append(cells)
+
+    body = [html.Tr([html.Td(expr), html.Td(breakable(sync_rows.get(expr, "—"))),
+                     *(cells[i] for cells in columns)])
+            for i, expr in enumerate(order)]
+    if not body:
+        body = [html.Tr([html.Td("(not run yet: click Run)", colSpan=2 + len(COLUMNS))])]
+    table = html.Table(
+        [html.Colgroup([html.Col(className="kd-expr"), *(html.Col() for _ in range(3))]),
+         html.Thead(html.Tr(head)), html.Tbody(body)],
+        id="comparison", className="kd-table")
+    if run is None:
+        verdict = ""
     else:
-        pairs = args.items()
-    return " ".join(k for k, _ in pairs)
+        stopped = "⏹ Cancelled: the background jobs were stopped. " if (
+            "cancelled" in states) else ""
+        verdict = f"{stopped}Run {run} · " + " · ".join(verdicts)
+    return table, verdict
 
 
-def describe_context(ctx) -> list:
-    """Rows ``[expression, what this callback saw]`` for the panels."""
-    rows = [
-        ["type(ctx.args)", type_name(ctx.args)],
-        ['ctx.args.getlist("tag")', _attempt(lambda: ctx.args.getlist("tag"))],
-        ['ctx.args["tag"]', _attempt(lambda: ctx.args["tag"])],
-        ["keys of ctx.args", _attempt(lambda: _multi_keys(ctx.args))],
-        ['ctx.args_grouping["clicks"].value', _attempt(lambda: ctx.args_grouping["clicks"].value)],
-        ['ctx.args_grouping["search"].value', _attempt(lambda: ctx.args_grouping["search"].value)],
-        ["ctx.triggered_id", _attempt(lambda: ctx.triggered_id)],
-    ]
-    for key, value in sorted(ctx.custom_data.get("demo", {}).items()):
-        rows.append([f'ctx.custom_data["demo"]["{key}"]', f"{type_name(value)}: {show(value)}"])
-    return rows
+# --- the app ---------------------------------------------------------------------------------
 
 
-def demo_custom_data(g):
-    """``dash.hooks.custom_data("demo")``: values plain JSON cannot carry."""
-    args = getattr(g, "args", None)
-    tags = args.getlist("tag") if hasattr(args, "getlist") else []
-    return {
-        "started": STARTED,
-        "tags": set(tags),
-        "pair": (len(tags), "tags"),
-        "price": decimal.Decimal("19.99"),
-    }
-
-
-_hook_registered = False
-
-
-def _register_hook():
-    # dash.hooks are process-wide and read when a Dash app is created: register once.
-    global _hook_registered
-    if not _hook_registered:
-        import dash
-
-        dash.hooks.custom_data("demo")(demo_custom_data)
-        _hook_registered = True
-
-
-# --- managers ---------------------------------------------------------------------------
-
-
-def manager_classes(dash_managers: bool = False):
-    """(CeleryManager, DiskcacheManager): kombu_dash's, or Dash's own to compare."""
-    if dash_managers:
-        from dash import CeleryManager, DiskcacheManager
-    else:
-        # The public names a user imports (loaded lazily by kombu_dash.__getattr__).
-        from kombu_dash import CeleryManager, DiskcacheManager
-    return CeleryManager, DiskcacheManager
-
-
-def make_celery_app(redis_url: str):
-    from celery import Celery
-
-    app = Celery("kombu_dash.demo", broker=redis_url, backend=redis_url)
-    app.conf.task_default_queue = os.environ.get(QUEUE_ENV, DEFAULT_QUEUE)
-    app.conf.broker_connection_retry_on_startup = True
+def build_app(backend: str, managers: Managers, *, label: str = "",
+              worker_command: str | None = None) -> Dash:
+    """The demo's Dash app on ``backend``; ``worker_command`` (Celery mode) is what the
+    page shows when no worker takes the job."""
+    register_hook()
+    app = Dash(__name__, backend=backend, background_callback_manager=managers.kombu_dash,
+               title="kombu_dash demo")
+    app.index_string = index_string()
+    names = [f"kombu_dash.{managers.kind}", f"dash.{managers.kind}"]
+    table, _ = comparison(None, [None, None], None, names)
+    app.layout = html.Div(className="kd-page", children=[
+        dcc.Location(id="url"),
+        html.P(id="hint", className="kd-hint", children=[
+            "Click Run: one click runs the same callback three ways (synchronously, in the "
+            "background on kombu_dash's manager, in the background on Dash's own manager) "
+            "and the table shows what each one saw of the request."]),
+        html.P(id="setup", className="kd-setup",
+               children=label or f"kombu_dash demo · backend {backend} · {managers.where}"),
+        html.P(className="kd-query", children=[
+            "The page's query (", html.Code(id="page-query"), ") is forwarded to each "
+            "callback request, so ", html.Code("ctx.args"), " holds repeated keys. Try ",
+            html.A("?" + DEMO_QUERY, href="?" + DEMO_QUERY), "."]),
+        html.Div(className="kd-controls", children=[
+            html.Button("Run", id="run", n_clicks=0),
+            html.Button("Cancel", id="cancel", n_clicks=0, disabled=True),
+            html.Progress(id="progress", value="0", max=str(STEPS), className="kd-progress"),
+            html.Span(id="progress-text"),
+            html.Span(id="status", className="kd-status"),
+        ]),
+        html.Div(id="no-worker", className="kd-notice"),
+        html.H3(id="verdict", className="kd-verdict"),
+        html.Div(table, id="table"),
+        html.P(id="notes", className="kd-notes", children=[
+            "Green: the background callback saw what the synchronous one saw; red: it saw "
+            "something else; grey: an earlier run. In ", html.Code("keys of ctx.args"), ", ",
+            html.Code("endId"), " is Dash's own key: the renderer adds it to every callback "
+            "request (a token for this page load, which Dash uses to sign the background "
+            "job's handles); ", html.Code("tag tag"), " is this page's query, forwarded."]),
+        dcc.Store(id="sync-view"),
+        dcc.Store(id="background-view"),
+        dcc.Store(id="dash-view"),
+        dcc.Store(id="cancelled-run"),
+        dcc.Interval(id="watch", interval=1000, disabled=True),
+    ])
+    _callbacks(app, managers, names, worker_command)
     return app
 
 
-def make_diskcache_manager(directory: str, dash_managers: bool = False):
-    import diskcache
-
-    _, DiskcacheManager = manager_classes(dash_managers)
-    if dash_managers:
-        return DiskcacheManager(diskcache.Cache(directory))
-    from kombu_dash import TaggedJSONDisk
-
-    return DiskcacheManager(diskcache.Cache(directory, disk=TaggedJSONDisk))
+def _view_from_error(err: Exception) -> View:
+    """on_error: a background job's error (or a task Dash could not send) as a row."""
+    first = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return {"run": None, "rows": [["(the background job)", first.removeprefix(_DASH_PREFIX)]]}
 
 
-_celery = {}
-
-
-def celery_setup(dash_managers: bool = False):
-    """(celery_app, manager) on ``REDIS_URL``, made once per process."""
-    if "app" not in _celery:
-        url = os.environ.get("REDIS_URL")
-        if not url:
-            raise RuntimeError("REDIS_URL is not set: the Celery demo needs a Redis URL")
-        CeleryManager, _ = manager_classes(dash_managers)
-        app = make_celery_app(url)
-        _celery.update(app=app, manager=CeleryManager(app))
-    return _celery["app"], _celery["manager"]
-
-
-def __getattr__(name):
-    # `celery -A kombu_dash.demo:celery_app worker` lands here: the worker needs the
-    # demo's callbacks defined so Dash registers them as tasks on this Celery app.
-    if name == "celery_app":
-        app, manager = celery_setup()
-        if "dash" not in _celery:
-            _celery["dash"] = build_app(os.environ.get(BACKEND_ENV, "flask"), manager)
-        return app
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def worker_command() -> str:
-    env = [f"REDIS_URL={os.environ['REDIS_URL']}"]
-    if os.environ.get(QUEUE_ENV):
-        env.append(f"{QUEUE_ENV}={os.environ[QUEUE_ENV]}")
-    return " ".join(env) + " celery -A kombu_dash.demo:celery_app worker --loglevel=INFO"
-
-
-# --- the Dash app -----------------------------------------------------------------------
-
-_CELL = {"border": "1px solid #ccc", "padding": "4px 8px", "fontFamily": "monospace",
-         "fontSize": "13px", "textAlign": "left", "verticalAlign": "top"}
-_DIFFER = {"background": "#fdd"}
-_SAME = {"background": "#dfd"}
-
-
-def _table(rows, other, table_id):
-    from dash import html
-
-    body = []
-    for i, (expr, seen) in enumerate(rows or []):
-        mark = {}
-        if other is not None:
-            mark = _SAME if i < len(other) and other[i] == [expr, seen] else _DIFFER
-        body.append(html.Tr([html.Td(expr, style=_CELL), html.Td(seen, style={**_CELL, **mark})]))
-    if not body:
-        body = [html.Tr(html.Td("(not run yet)", style=_CELL))]
-    return html.Table(html.Tbody(body), id=table_id, style={"borderCollapse": "collapse", "width": "100%"})
-
-
-def build_app(backend: str, manager, *, label: str = ""):
-    """The demo's Dash app on ``backend`` with ``manager`` running the background callback."""
-    _register_hook()
-    from dash import Dash, Input, Output, State, callback_context, dcc, html
-
-    app = Dash(__name__, backend=backend, background_callback_manager=manager,
-               title="kombu_dash demo")
-    app.index_string = INDEX_STRING
-    panel = {"flex": "1", "minWidth": "0"}
-    app.layout = html.Div(style={"fontFamily": "sans-serif", "margin": "20px", "maxWidth": "1200px"}, children=[
-        dcc.Location(id="url"),
-        html.H2("kombu_dash demo: a background callback sees what a synchronous one sees"),
-        html.P(id="setup", children=label or f"backend {backend}, manager {type_name(manager)}"),
-        html.P(["The page's query (", html.Code(id="page-query"), ") is forwarded to each callback "
-                "request, so ", html.Code("ctx.args"), " holds repeated keys. Try ",
-                html.A("?tag=a&tag=b", href="?" + DEMO_QUERY), "."]),
-        html.Div(style={"display": "flex", "gap": "12px", "alignItems": "center"}, children=[
-            html.Button("Run", id="run", n_clicks=0),
-            html.Button("Cancel", id="cancel", n_clicks=0, disabled=True),
-            html.Progress(id="progress", value="0", max=str(STEPS), style={"width": "300px"}),
-            html.Span(id="progress-text"),
-            html.Span(id="status"),
-        ]),
-        html.H3(id="verdict"),
-        html.Div(style={"display": "flex", "gap": "20px"}, children=[
-            html.Div(style=panel, children=[html.H3("Synchronous callback"),
-                                                  html.Div(_table(None, None, "sync-table"), id="sync-panel")]),
-            html.Div(style=panel, children=[html.H3("Background callback"),
-                                                  html.Div(_table(None, None, "background-table"), id="background-panel")]),
-        ]),
-        dcc.Store(id="sync-view"),
-        dcc.Store(id="background-view"),
-    ])
-
+def _callbacks(app: Dash, managers: Managers, names: list[str],
+               worker_command: str | None) -> None:
     inputs = dict(clicks=Input("run", "n_clicks"), search=State("url", "search"))
 
     @app.callback(Output("page-query", "children"), Input("url", "search"))
-    def page_query(search):
+    def page_query(search: str | None) -> str:
         return search or "(none)"
 
     @app.callback(Output("sync-view", "data"), inputs=inputs, prevent_initial_call=True)
-    def synchronous(clicks, search):
-        return describe_context(callback_context)
+    def synchronous(clicks: int, search: str | None) -> View:
+        return {"run": clicks, "rows": describe_context(callback_context)}
+
+    running = [
+        (Output("run", "disabled"), True, False),
+        (Output("cancel", "disabled"), False, True),
+        (Output("status", "children"), "running in the background…", ""),
+    ]
+    if worker_command:  # Celery: watch for a worker taking the job
+        running += [(Output("watch", "disabled"), False, True),
+                    (Output("watch", "n_intervals"), 0, 0)]
 
     @app.callback(
         Output("background-view", "data"),
         inputs=inputs,
         background=True,
+        manager=managers.kombu_dash,
         progress=[Output("progress", "value"), Output("progress-text", "children")],
         progress_default=["0", ""],
-        running=[
-            (Output("run", "disabled"), True, False),
-            (Output("cancel", "disabled"), False, True),
-            (Output("status", "children"), "running in the background…", ""),
-        ],
+        running=running,
         cancel=[Input("cancel", "n_clicks")],
         interval=250,
+        on_error=_view_from_error,
         prevent_initial_call=True,
     )
-    def background(set_progress, clicks, search):
+    def background(set_progress: Any, clicks: int, search: str | None) -> View:
         seen = describe_context(callback_context)
+        set_progress(("0", f"0/{STEPS} steps"))  # the first sign that a worker took the job
         for step in range(1, STEPS + 1):
             time.sleep(STEP_SECONDS)
             # A Dash component in progress: stored through the manager's cache too.
             set_progress((str(step), html.Span([html.B(f"{step}/{STEPS}"), " steps"])))
-        return seen
+        return {"run": clicks, "rows": seen}
 
-    panels = [Output("sync-panel", "children", allow_duplicate=True),
-              Output("background-panel", "children", allow_duplicate=True),
-              Output("verdict", "children", allow_duplicate=True)]
+    @app.callback(
+        Output("dash-view", "data"),
+        inputs=inputs,
+        background=True,
+        manager=managers.dash,
+        cancel=[Input("cancel", "n_clicks")],
+        interval=250,
+        on_error=_view_from_error,
+        prevent_initial_call=True,
+    )
+    def background_on_dash_manager(clicks: int, search: str | None) -> View:
+        seen = describe_context(callback_context)
+        time.sleep(STEPS * STEP_SECONDS)  # the same work as the other background callback
+        return {"run": clicks, "rows": seen}
 
-    # Two render callbacks: one waiting on both stores would hold the synchronous panel
-    # back until the background job ends (the renderer waits for pending inputs).
-    @app.callback(*panels, Input("sync-view", "data"), State("background-view", "data"),
-                  prevent_initial_call=True)
-    def show_sync(sync, bg):
-        return _table(sync, None, "sync-table"), _table(bg, None, "background-table"), ""
+    @app.callback(Output("cancelled-run", "data"), Input("cancel", "n_clicks"),
+                  State("run", "n_clicks"), prevent_initial_call=True)
+    def cancelled(_: int, clicks: int) -> int:
+        return clicks
 
-    @app.callback(*panels, Input("background-view", "data"), State("sync-view", "data"),
-                  prevent_initial_call=True)
-    def compare(bg, sync):
-        verdict = ("✔ Both callbacks saw the same request" if sync == bg
-                   else "✘ The background callback saw something else (red rows)")
-        return _table(sync, bg, "sync-table"), _table(bg, sync, "background-table"), verdict
+    # One render callback per store: a callback with two pending inputs would hold the
+    # synchronous column back until the background jobs end (the renderer waits).
+    outputs = [Output("table", "children", allow_duplicate=True),
+               Output("verdict", "children", allow_duplicate=True),
+               Output("no-worker", "children", allow_duplicate=True)]
+    stores = ["sync-view", "background-view", "dash-view", "cancelled-run"]
 
-    return app
+    def render(sync: View | None, kd: View | None, own: View | None,
+               cancelled_run: int | None) -> tuple[Any, str, list[Any]]:
+        table, verdict = comparison(sync, [kd, own], cancelled_run, names)
+        return table, verdict, []
 
+    for trigger in stores:
+        _render_on(app, trigger, stores, outputs, render)
 
-def serve(app, backend: str, host: str, port: int) -> None:
-    """Serve ``app.server`` the way a user deploys it: uvicorn (ASGI) or werkzeug (WSGI)."""
-    if backend == "flask":
-        from werkzeug.serving import run_simple
-
-        run_simple(host, port, app.server, threaded=True)
-    else:
-        import uvicorn
-
-        uvicorn.run(app.server, host=host, port=port, log_level="warning")
-
-
-# What each mode imports, and the pip line that provides it.
-_NEEDS = {
-    "fastapi": (("fastapi", "uvicorn"), '"dash[fastapi]"'),
-    "quart": (("quart", "uvicorn"), '"dash[quart]" uvicorn'),
-    "flask": (("flask",), "dash"),
-    "diskcache": (("diskcache", "multiprocess", "psutil"), '"dash[diskcache]"'),
-    "celery": (("celery", "redis"), '"celery[redis]"'),
-}
-
-
-def missing(modes) -> list:
-    """pip arguments for the modes whose modules are not importable."""
-    import importlib.util
-
-    lines = [] if importlib.util.find_spec("dash") else ["dash"]
-    for mode in modes:
-        modules, pip = _NEEDS[mode]
-        if not all(importlib.util.find_spec(m) for m in modules):
-            lines.append(pip)
-    return lines
+    if worker_command:
+        @app.callback(Output("no-worker", "children", allow_duplicate=True),
+                      Input("watch", "n_intervals"), State("progress-text", "children"),
+                      prevent_initial_call=True)
+        def no_worker(ticks: int | None, progress_text: Any) -> list[Any]:
+            if progress_text or (ticks or 0) < NO_WORKER_SECONDS:
+                return []
+            return [f"No worker has taken the job after {ticks} s. Start one with:",
+                    html.Code(worker_command)]
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m kombu_dash demo",
-        description="A Dash app whose background callback sees the request a synchronous one sees. "
-                    "Set REDIS_URL to run the background callback on Celery instead of diskcache.")
-    parser.add_argument("--backend", choices=BACKENDS, default="fastapi", help="Dash backend (default fastapi)")
-    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    parser.add_argument("--dash-managers", action="store_true",
-                        help="use Dash's own managers instead of kombu_dash's, to see what they lose")
-    opts = parser.parse_args(sys.argv[1:] if argv is None else argv)
-    needed = missing([opts.backend, "celery" if os.environ.get("REDIS_URL") else "diskcache"])
-    if needed:
-        print(f"The demo needs more packages: pip install {' '.join(needed)}\n"
-              '(or: pip install "kombu_dash[demo]")', file=sys.stderr)
-        return 2
+def _render_on(app: Dash, trigger: str, stores: list[str], outputs: list[Output],
+               render: Any) -> None:
+    args = [Input(s, "data") if s == trigger else State(s, "data") for s in stores]
 
-    with tempfile.TemporaryDirectory(prefix="kombu-dash-demo-", ignore_cleanup_errors=True) as tmp:
-        return _run(opts, tmp)
-
-
-def _run(opts, tmp: str) -> int:
-    if os.environ.get("REDIS_URL"):
-        _, manager = celery_setup(opts.dash_managers)
-        label = f"Celery on {os.environ['REDIS_URL']}"
-        print(f"Background callbacks run on Celery ({os.environ['REDIS_URL']}). Start the worker with:\n"
-              f"    {worker_command()}", flush=True)
-        if opts.dash_managers:
-            print("Note: Dash's own CeleryManager cannot send this demo's task (kombu's json refuses "
-                  "the set in custom_data): the background panel will stay empty.", flush=True)
-    else:
-        manager = make_diskcache_manager(tmp, opts.dash_managers)
-        label = f"diskcache in {tmp}"
-    label = f"backend {opts.backend} · {type_name(manager)} · {label}"
-    app = build_app(opts.backend, manager, label=label)
-    shown_host = "127.0.0.1" if opts.host in ("0.0.0.0", "::") else opts.host
-    print(f"{label}\nOpen http://{shown_host}:{opts.port}/?{DEMO_QUERY}", flush=True)
-    serve(app, opts.backend, opts.host, opts.port)
-    return 0
+    @app.callback(*outputs, *args, prevent_initial_call=True)
+    def rerender(*values: Any) -> Any:
+        return render(*values)
