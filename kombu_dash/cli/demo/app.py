@@ -86,9 +86,13 @@ def comparison(sync: View | None, background: list[View | None], cancelled: int 
     verdict line above it."""
     run = sync["run"] if sync else None
     sync_rows = dict(map(tuple, sync["rows"])) if sync else {}
-    order = list(sync_rows)
+    # Rows only a background column has (a job's error) go first, where they are seen.
+    extra: list[str] = []
     for view in background:
-        order += [expr for expr, _ in (view or {}).get("rows", []) if expr not in order]
+        extra += [expr for expr, _ in (view or {}).get("rows", [])
+                  if expr not in sync_rows and expr not in extra]
+    order = extra + list(sync_rows)
+    counted = list(sync_rows) or order
     states = [_state(view, run, cancelled) for view in background]
 
     head = [html.Th(["What the callback reads"]),
@@ -98,17 +102,18 @@ def comparison(sync: View | None, background: list[View | None], cancelled: int 
     columns: list[list[Any]] = []
     for (_, title, _), manager, view, state in zip(COLUMNS, managers, background, states):
         seen = dict(map(tuple, (view or {}).get("rows", [])))
-        differ = sum(seen.get(expr) != sync_rows.get(expr) for expr in order)
+        differ = sum(seen.get(expr) != sync_rows.get(expr) for expr in counted)
         if state == "done" and sync:
-            text = (f"✔ same as synchronous (all {len(order)} rows)" if not differ
-                    else f"✘ {differ} of {len(order)} rows differ")
+            text = (f"✔ same as synchronous (all {len(counted)} rows)" if not differ
+                    else f"✘ {differ} of {len(counted)} rows differ")
         else:
-            text = {"idle": "not run yet", "running": "running…", "cancelled": "⏹ cancelled",
+            text = {"idle": "not run yet", "running": "running…", "cancelled": "cancelled",
                     "done": "done"}[state]
         if state in ("running", "cancelled") and view is not None:
             text += f" (grey: run {view.get('run')})"
         verdicts.append(f"{title}: {text}")
-        head.append(html.Th([title, html.Small(manager), html.Span(text, className="kd-state")]))
+        head.append(html.Th([title, html.Small(manager),
+                             html.Span(text, className=f"kd-state kd-{state}")]))
         cells = []
         for expr in order:
             if state != "done" or not sync:
@@ -130,7 +135,7 @@ def comparison(sync: View | None, background: list[View | None], cancelled: int 
     if run is None:
         verdict = ""
     else:
-        stopped = "⏹ Cancelled: the background jobs were stopped. " if (
+        stopped = "Cancelled: the background jobs were stopped. " if (
             "cancelled" in states) else ""
         verdict = f"{stopped}Run {run} · " + " · ".join(verdicts)
     return table, verdict

@@ -16,7 +16,7 @@ DEFAULT_QUEUE = "kombu-dash-demo"
 WORKER_TARGET = "kombu_dash.demo:celery_app"
 
 #: How long each background callback works: STEPS steps of STEP_SECONDS.
-STEPS = 12
+STEPS = 20
 STEP_SECONDS = 0.25
 #: Celery mode: seconds without a first progress report before the page says that no
 #: worker has taken the job.
