@@ -285,7 +285,8 @@ def test_celery_page_says_no_worker_took_the_job_then_runs(browser, tmp_path, ar
         waiting = page.shot(artifacts / "demo-celery-no-worker.png")
 
         # Start the worker the page names; the notice goes and the job runs.
-        argv = [sys.executable, "-m", "celery", *re.sub(r"^(\S+=\S+ )+celery ", "", command).split()]
+        celery_args = re.sub(r"^(\S+=\S+ )+celery ", "", command).split()
+        argv = [sys.executable, "-m", "celery", *celery_args]
         worker = Proc(argv, env, tmp_path / "worker.log")
         wait_until("the notice to go", lambda: page.text("no-worker") == "", timeout=90)
         wait_until("the result", lambda: "kombu_dash's manager: ✔" in page.text("verdict"),

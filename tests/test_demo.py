@@ -19,6 +19,7 @@ import zipfile
 from importlib.metadata import version
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 
@@ -282,8 +283,13 @@ def test_stopping_removes_the_temporary_directory(tmp_path, backend, sig):
         assert cache.name.startswith("kombu-dash-demo-") and cache.is_dir()
         started = post(base, callback_body("background-view.data"), PAGE_QUERY)
         assert started.status_code == 200, started.text
+        demo_process = psutil.Process(proc.popen.pid)
+        jobs = demo_process.children(recursive=True)
+        assert jobs, "no background job process to stop"
         os.kill(proc.popen.pid, sig)  # the demo alone, not its process group
         assert proc.popen.wait(30) == 0, proc.text()
+        # Its job processes ended with it (not left running, orphaned, in the removed dir).
+        assert not [j.pid for j in jobs if j.is_running() and j.status() != psutil.STATUS_ZOMBIE]
     finally:
         proc.stop()
     assert not cache.exists(), sorted(p.name for p in cache.rglob("*"))
