@@ -78,10 +78,10 @@ def wait_http(base: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if requests.get(base + "/_dash-layout", timeout=5).status_code == 200:
+            if requests.get(base + "/_dash-layout", timeout=30).status_code == 200:
                 return
-        except requests.ConnectionError:
-            pass
+        except (requests.ConnectionError, requests.Timeout):
+            pass  # not listening yet, or a first request slowed by imports on a busy machine
         if time.monotonic() > deadline:
             raise AssertionError(f"{base} did not answer within {timeout}s")
         time.sleep(0.3)
