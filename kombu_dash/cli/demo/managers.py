@@ -72,7 +72,17 @@ def make_celery_app(url: str, main: str = "kombu_dash.demo") -> Celery:
     """A plain Celery app (json by default, nothing configured) on ``url``."""
     from celery import Celery
 
-    app = Celery(main, broker=url, backend=url)
+    class OwnTasks(Celery):  # type: ignore[misc]
+        """Tasks stay on the app that declares them. Celery's default (shared=True) adds
+        every decorated task to every app in the process, and both managers declare the
+        same ``background_callback_<key>`` names: each app would keep whichever came
+        first, and Dash's own manager could end up sending kombu_dash's task."""
+
+        def task(self, *args: Any, **opts: Any) -> Any:
+            opts.setdefault("shared", False)
+            return super().task(*args, **opts)
+
+    app: Celery = OwnTasks(main, broker=url, backend=url)
     app.conf.task_default_queue = os.environ.get(QUEUE_ENV, DEFAULT_QUEUE)
     app.conf.broker_connection_retry_on_startup = True
     return app
