@@ -1,32 +1,55 @@
 """The demo in a real browser: headless Chromium (Debian packages chromium and
-chromium-driver) clicks Run, sees progress and the running states, then the two panels
-agreeing; a second run is cancelled from the page.
+chromium-driver) at 1280 px on each backend: the hint, Run, progress and running states,
+the three columns (synchronous, kombu_dash's manager, Dash's own) with every differing
+cell marked, a layout that holds the longest class names, and Cancel's visible state.
+In Celery mode the page says when no worker has taken the job, and how to start one.
 
 Nothing downloads a browser: the binary and the driver are /usr/bin/chromium and
 /usr/bin/chromedriver (override with CHROMIUM and CHROMEDRIVER).
+
+Screenshots (demo-<backend>.png, demo-<backend>-cancelled.png, demo-celery-*.png) are
+kept in $KOMBU_DASH_ARTIFACTS, by default <pytest's base temp dir>/artifacts; the path
+is printed.
 """
 
 from __future__ import annotations
 
+import base64
 import os
+import re
 import shutil
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
-from kombu_dash import demo
+from kombu_dash.cli.demo import settings
 
-from .test_demo import start_demo
+from .test_demo import Proc, embedded_env, start_demo
 
-# slow: needs Debian's chromium and chromium-driver (not in the quick tier)
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--window-size=1300,900"]
+         "--hide-scrollbars"]
+#: The width the layout must hold at (issue 13), and a height that shows the whole table.
+WIDTH, HEIGHT = 1280, 1150
+LONGEST = "werkzeug.datastructures.structures.ImmutableMultiDict"
+ARGS_TYPE = {"fastapi": "starlette.datastructures.QueryParams", "flask": LONGEST,
+             "quart": LONGEST}
+
+
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory) -> Path:
+    """Where the screenshots are kept: $KOMBU_DASH_ARTIFACTS or <basetemp>/artifacts."""
+    where = Path(os.environ.get("KOMBU_DASH_ARTIFACTS")
+                 or tmp_path_factory.getbasetemp() / "artifacts")
+    where.mkdir(parents=True, exist_ok=True)
+    return where
 
 
 @pytest.fixture
@@ -34,7 +57,8 @@ def browser(monkeypatch):
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         # CI installs the Debian packages; there a missing browser is a failure, not a skip.
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} missing (apt-get install chromium chromium-driver)")
+            pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} missing "
+                        "(apt-get install chromium chromium-driver)")
         pytest.skip("chromium/chromium-driver not installed here (CI installs them)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -43,9 +67,12 @@ def browser(monkeypatch):
     profile = tempfile.mkdtemp(prefix="kd-chromium-")
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in FLAGS + [f"--user-data-dir={profile}"]:
+    for flag in [*FLAGS, f"--window-size={WIDTH},{HEIGHT}", f"--user-data-dir={profile}"]:
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
+    # The viewport itself is WIDTH px wide, whatever the window decorations take.
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
     try:
         yield driver
     finally:
@@ -53,76 +80,227 @@ def browser(monkeypatch):
         shutil.rmtree(profile, ignore_errors=True)
 
 
-def wait_until(what, predicate, timeout=60, every=0.1):
+def children(proc) -> str:
+    import psutil
+    lines = []
+    for c in psutil.Process(proc.popen.pid).children(recursive=True):
+        try:
+            wchan = open(f"/proc/{c.pid}/wchan").read()
+            lines.append(f"child {c.pid} {c.status()} {wchan} threads={c.num_threads()}")
+        except Exception as exc:
+            lines.append(f"child {c.pid}: {exc}")
+    return "\n".join(lines) or "no children"
+
+
+def wait_until(what, predicate, timeout=60, every=0.1, why=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
         time.sleep(every)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what}" + (f": {why()}" if why else ""))
 
 
-def table(driver, table_id):
-    from selenium.webdriver.common.by import By
+class Page:
+    def __init__(self, driver):
+        from selenium.webdriver.common.by import By
 
-    return [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
-            for tr in driver.find_elements(By.CSS_SELECTOR, f"#{table_id} tr")]
+        self.driver, self.by = driver, By
+
+    def __call__(self, element_id: str):
+        return self.driver.find_element(self.by.ID, element_id)
+
+    def text(self, element_id: str) -> str:
+        return self(element_id).text
+
+    def table(self) -> dict[str, list[tuple[str, str]]]:
+        """expression -> [(text, class)] for the synchronous and both background cells,
+        read in one script so a re-render cannot leave half a table."""
+        rows = self.driver.execute_script(
+            "return [...document.querySelectorAll('#comparison tbody tr')].map(tr =>"
+            " [...tr.children].map(td => [td.innerText, td.className]))")
+        return {r[0][0]: [tuple(c) for c in r[1:]] for r in rows if len(r) == 4}
+
+    def headings(self) -> list[str]:
+        return self.driver.execute_script(
+            "return [...document.querySelectorAll('#comparison th')].map(th => th.innerText)")
+
+    def shot(self, path: Path) -> Path:
+        """A PNG of the page down to the end of its content (WIDTH px wide)."""
+        bottom = self.driver.execute_script(
+            "return Math.ceil(document.querySelector('.kd-page').getBoundingClientRect().bottom)")
+        png = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png",
+            "clip": {"x": 0, "y": 0, "width": WIDTH, "height": bottom + 16, "scale": 1}})
+        path.write_bytes(base64.b64decode(png["data"]))
+        return path
 
 
-def test_demo_in_chromium_progress_result_and_cancel(browser, tmp_path):
-    from selenium.webdriver.common.by import By
+# Everything that would mean the layout does not hold: the page scrolls sideways, a cell's
+# content overflows it, a cell reaches past the viewport, two cells of a row overlap.
+LAYOUT_PROBLEMS = """
+const vw = window.innerWidth, problems = [];
+if (document.documentElement.scrollWidth > vw)
+    problems.push("page is " + document.documentElement.scrollWidth + " px wide");
+for (const cell of document.querySelectorAll("#comparison th, #comparison td")) {
+    const r = cell.getBoundingClientRect();
+    if (cell.scrollWidth > cell.clientWidth + 1)
+        problems.push("overflows its cell: " + cell.innerText);
+    if (r.right > vw + 0.5) problems.push("past the viewport: " + cell.innerText);
+}
+for (const tr of document.querySelectorAll("#comparison tr")) {
+    const r = [...tr.children].map(c => c.getBoundingClientRect());
+    for (let i = 1; i < r.length; i++)
+        if (r[i].left < r[i - 1].right - 1) problems.push("overlap in: " + tr.innerText);
+}
+return [vw, problems];
+"""
 
-    env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}  # embedded diskcache mode
-    proc, base = start_demo(tmp_path, env=env)
+
+def assert_layout_holds(driver):
+    width, problems = driver.execute_script(LAYOUT_PROBLEMS)
+    assert width == WIDTH
+    assert problems == []
+
+
+def open_demo(driver, base) -> Page:
+    page = Page(driver)
+    driver.get(f"{base}/?{settings.DEMO_QUERY}")
+    wait_until("the page", lambda: driver.find_elements(page.by.ID, "run"))
+    wait_until("the page query", lambda: page.text("page-query") == "?tag=a&tag=b")
+    return page
+
+
+@pytest.mark.parametrize("backend", ["fastapi", "flask", "quart"])
+def test_demo_page_at_1280px(browser, tmp_path, artifacts, capsys, backend):
+    proc, base = start_demo(tmp_path, "--backend", backend, env=embedded_env())
     try:
-        browser.get(f"{base}/?{demo.DEMO_QUERY}")
-        by_id = lambda name: browser.find_element(By.ID, name)  # noqa: E731
-        wait_until("the page", lambda: browser.find_elements(By.ID, "run"))
-        wait_until("the page query", lambda: by_id("page-query").text == "?tag=a&tag=b")
+        page = open_demo(browser, base)
+        first_line = browser.execute_script("return document.body.innerText").strip()
+        assert first_line.splitlines()[0].startswith("Click Run: one click runs the same callback")
+        assert page.text("verdict") == ""
 
-        by_id("run").click()
-        wait_until("running states", lambda: not by_id("run").is_enabled() and by_id("cancel").is_enabled()
-                   and by_id("status").text == "running in the background…", timeout=30)
+        page("run").click()
+        wait_until("running states", lambda: not page("run").is_enabled()
+                   and page("cancel").is_enabled()
+                   and page.text("status") == "running in the background…", timeout=30)
         seen = set()
-        wait_until("progress", lambda: seen.add(by_id("progress").get_attribute("value"))
+        wait_until("progress", lambda: seen.add(page("progress").get_attribute("value"))
                    or seen - {"0", None}, timeout=30)
-        browser.save_screenshot(str(tmp_path / "demo-running.png"))
-        # The synchronous panel is filled while the background job still runs.
-        wait_until("the synchronous panel", lambda: dict(map(tuple, table(browser, "sync-table")))
-                   .get('ctx.args.getlist("tag")') == "['a', 'b']", timeout=10)
-        assert by_id("cancel").is_enabled(), "the job ended before the synchronous panel showed"
-        wait_until("the result", lambda: by_id("verdict").text, timeout=60)
-        assert by_id("verdict").text == "✔ Both callbacks saw the same request"
-        wait_until("running states off", lambda: by_id("run").is_enabled() and not by_id("cancel").is_enabled())
-        browser.save_screenshot(str(tmp_path / "demo.png"))
+        # The synchronous column is filled while the background jobs still run.
+        wait_until("the synchronous column",
+                   lambda: page.table().get('ctx.args.getlist("tag")', [("",)])[0][0]
+                   == "['a', 'b']", timeout=10)
+        assert page("cancel").is_enabled(), "the job ended before the synchronous column showed"
+        assert "running…" in page.text("verdict")
 
-        sync, background = table(browser, "sync-table"), table(browser, "background-table")
-        assert sync == background
-        rows = dict(map(tuple, background))
-        assert rows["type(ctx.args)"] == "starlette.datastructures.QueryParams"
-        assert rows['ctx.args.getlist("tag")'] == "['a', 'b']"
-        # The forwarded page query rides along with Dash's own keys (endId from dash 4.4).
-        assert rows["keys of ctx.args"].strip("'").split()[-2:] == ["tag", "tag"]
-        assert rows['ctx.args_grouping["clicks"].value'] == "1"
-        assert rows['ctx.custom_data["demo"]["tags"]'] == "set: {'a', 'b'}"
-        green = [td.value_of_css_property("background-color")
-                 for td in browser.find_elements(By.CSS_SELECTOR, "#background-table td:nth-child(2)")]
-        assert green and set(green) == {"rgba(221, 255, 221, 1)"}, green
+        wait_until("both background columns", lambda: "running" not in page.text("verdict")
+                   and "Dash's own manager: " in page.text("verdict"), timeout=60,
+                   why=lambda: f"verdict {page.text('verdict')!r}\n{proc.text()[-3000:]}\n"
+                   + children(proc))
+        wait_until("running states off", lambda: page("run").is_enabled()
+                   and not page("cancel").is_enabled())
+        verdict = page.text("verdict")
+        assert "kombu_dash's manager: ✔ same as synchronous" in verdict, verdict
+        rows = page.table()
+        # kombu_dash's column: every cell equal to the synchronous one, every cell green.
+        assert all(kd == (sync[0], "kd-same") for sync, kd, _ in rows.values()), rows
+        assert rows["type(ctx.args)"][1][0] == ARGS_TYPE[backend]
+        assert rows['ctx.args.getlist("tag")'][1][0] == "['a', 'b']"
+        assert rows["keys of ctx.args"][1][0].strip("'").split()[-2:] == ["tag", "tag"]
+        assert rows["type(ctx.headers)"][1][0] == "dict"
+        assert rows['ctx.headers["host"] (any case)'][1][0] == repr(base.split("//")[1])
+        assert rows[f'ctx.cookies["{settings.COOKIE_NAME}"]'][1][0] == repr(settings.COOKIE_VALUE)
+        assert rows['ctx.custom_data["demo"]["tags"]'][1][0] == "set: {'a', 'b'}"
+        # Dash's own column: red exactly where it differs.
+        for sync, _, own in rows.values():
+            assert own[1] == ("kd-same" if own[0] == sync[0] else "kd-differs")
+        if backend == "fastapi":  # Dash turns QueryParams into a dict; werkzeug's is one
+            assert rows["type(ctx.args)"][2] == ("dict", "kd-differs")
+            assert "Dash's own manager: ✘ 3 of" in verdict, verdict
+        else:
+            assert "Dash's own manager: ✔ same as synchronous" in verdict, verdict
+        # endId is explained on the page.
+        assert "endId is Dash's own key" in page.text("notes")
+        # The layout holds at 1280 px, the longest class name whole in its cell.
+        assert_layout_holds(browser)
+        if backend != "fastapi":
+            whole = browser.execute_script(
+                "return [...document.querySelectorAll('#comparison td')]"
+                ".filter(td => td.innerText.replace(/\\s/g, '') === arguments[0]).length", LONGEST)
+            assert whole == 3  # synchronous, kombu_dash's, Dash's own
+        shot = page.shot(artifacts / f"demo-{backend}.png")
 
-        # Second run, cancelled: the worker stops, the page leaves its running state early
-        # and the background panel keeps the first run's view (clicks 1) while sync shows 2.
-        by_id("run").click()
-        wait_until("running again", lambda: by_id("cancel").is_enabled(), timeout=30)
-        started = time.monotonic()
-        by_id("cancel").click()
-        wait_until("cancel to end the run", lambda: by_id("run").is_enabled() and by_id("status").text == "",
-                   timeout=demo.STEPS * demo.STEP_SECONDS)
-        assert time.monotonic() - started < demo.STEPS * demo.STEP_SECONDS
-        wait_until("the sync panel to show the second click",
-                   lambda: dict(map(tuple, table(browser, "sync-table")))
-                   .get('ctx.args_grouping["clicks"].value') == "2")
-        assert dict(map(tuple, table(browser, "background-table")))['ctx.args_grouping["clicks"].value'] == "1"
-        browser.save_screenshot(str(tmp_path / "demo-cancelled.png"))
+        # Run 2, cancelled: a visible cancelled state; the background columns keep run 1, grey.
+        page("run").click()
+        wait_until("running again", lambda: page("cancel").is_enabled(), timeout=30)
+        # Progress arrives through polls, so the page holds the job's handle: Cancel has a
+        # job to cancel (clicked before the dispatch answers, it would cancel nothing).
+        wait_until("run 2's progress", lambda: page.text("progress-text"), timeout=30)
+        page("cancel").click()
+        # Run comes back only when Dash's poll finds the job gone without a result: the
+        # job was stopped (a job left running would deliver run 2 and show as done).
+        wait_until("cancel to end the run", lambda: page("run").is_enabled(), timeout=30,
+                   why=lambda: f"verdict {page.text('verdict')!r}, status {page.text('status')!r}")
+        wait_until("the cancelled state", lambda: page.text("verdict").startswith("Cancelled"))
+        verdict = page.text("verdict")
+        assert "Run 2" in verdict and "kombu_dash's manager: cancelled (grey: run 1)" in verdict
+        assert "Dash's own manager: cancelled (grey: run 1)" in verdict
+        headings = page.headings()
+        assert any("cancelled" in h for h in headings), headings
+        rows = page.table()
+        assert rows['ctx.args_grouping["clicks"].value'][0][0] == "2"
+        assert rows['ctx.args_grouping["clicks"].value'][1] == ("1", "kd-stale")
+        assert page.text("status") == ""
+        assert_layout_holds(browser)
+        cancelled = page.shot(artifacts / f"demo-{backend}-cancelled.png")
     finally:
         proc.stop()
+    with capsys.disabled():
+        print(f"\nscreenshots: {shot} {cancelled}")
+
+
+@pytest.mark.broker
+def test_celery_page_says_no_worker_took_the_job_then_runs(browser, tmp_path, artifacts, capsys,
+                                                           redis_url, unique_name):
+    env = dict(os.environ, REDIS_URL=redis_url, KOMBU_DASH_DEMO_QUEUE=unique_name)
+    proc, base = start_demo(tmp_path, "--backend", "fastapi", env=env)
+    worker = None
+    try:
+        page = open_demo(browser, base)
+        page("run").click()
+        wait_until("running states", lambda: page("cancel").is_enabled(), timeout=30)
+        # Dash's own CeleryManager cannot send the task: its column says why, at once.
+        wait_until("Dash's own column", lambda: "Dash's own manager: ✘" in page.text("verdict"),
+                   timeout=15)
+        notice = wait_until("the no-worker notice", lambda: page.text("no-worker"),
+                            timeout=settings.NO_WORKER_SECONDS + 10)
+        assert notice.startswith("No worker has taken the job after ")
+        command = page("no-worker").find_element(page.by.TAG_NAME, "code").text
+        assert command == (f"REDIS_URL={redis_url} KOMBU_DASH_DEMO_QUEUE={unique_name} "
+                           "celery -A kombu_dash.demo:celery_app worker --loglevel=INFO")
+        assert command in proc.text()  # the terminal says the same
+        assert_layout_holds(browser)
+        waiting = page.shot(artifacts / "demo-celery-no-worker.png")
+
+        # Start the worker the page names; the notice goes and the job runs.
+        celery_args = re.sub(r"^(\S+=\S+ )+celery ", "", command).split()
+        argv = [sys.executable, "-m", "celery", *celery_args]
+        worker = Proc(argv, tmp_path / "worker.log", env=env)
+        wait_until("the notice to go", lambda: page.text("no-worker") == "", timeout=90)
+        wait_until("the result", lambda: "kombu_dash's manager: ✔" in page.text("verdict"),
+                   timeout=60)
+        rows = page.table()
+        assert all(kd == (sync[0], "kd-same") for sync, kd, _ in rows.values()), rows
+        assert rows["(the background job)"][2] == (
+            "the task was not sent: kombu.exceptions.EncodeError: "
+            "Object of type set is not JSON serializable", "kd-differs")
+        assert_layout_holds(browser)
+        done = page.shot(artifacts / "demo-celery.png")
+    finally:
+        if worker is not None:
+            worker.stop()
+        proc.stop()
+    with capsys.disabled():
+        print(f"\nscreenshots: {waiting} {done}")
