@@ -226,7 +226,7 @@ def test_deprecated_dtype_alias_is_a_decode_error_under_w_error():
     ("int64", ["123"], "not str"),         # became 123
     ("int8", [300], "outside"),
     ("float32", [0.1], "cannot hold exactly"),
-    ("Int64", [1.5], "int"),
+    ("Int64", [1.0], "int"),               # became 1
     ("boolean", [0], "bool"),
     ("string", [5], "not int"),            # became "5"
     ("datetime64[ns]", [1.5], "int"),
@@ -236,9 +236,10 @@ def test_column_values_have_exactly_their_dtype_s_json_type(dtype, values, match
 
 
 def test_category_codes_are_integers_in_range():
-    cat = {"dtype": "category", "categories": {"dtype": "object", "values": ["a"]}, "ordered": False}
-    refused(series(dict(cat, codes=[True])), "codes")
-    refused(series(dict(cat, codes=[1])), "codes")
+    cat = {"dtype": "category", "categories": {"dtype": "object", "values": ["a", "b"]},
+           "ordered": False}
+    refused(series(dict(cat, codes=[True])), "codes")  # became "b"
+    refused(series(dict(cat, codes=[2])), "codes")
 
 
 def test_string_arrays_hold_strings_only():
