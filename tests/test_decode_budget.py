@@ -158,6 +158,11 @@ def test_itemsize_is_bounded_even_for_an_empty_array(descr):
     refused(json.dumps(payload), "NUMPY_MAX_ITEMSIZE")
 
 
+def test_dimensions_are_bounded():
+    payload = {"~numpy.ndarray": {"dtype": "<f8", "shape": [1] * 33, "data": "AAAAAAAAAAA="}}
+    refused(json.dumps(payload), "at most 32")
+
+
 def test_raw_bool_bytes_are_zero_or_one():
     # numpy holds byte 2 as a bool that is neither True nor False in comparisons
     refused('{"~numpy.ndarray": {"dtype": "|b1", "shape": [2], "data": "AQI="}}', "bool")
@@ -230,6 +235,7 @@ def test_deprecated_dtype_alias_is_a_decode_error_under_w_error():
     ("boolean", [0], "bool"),
     ("string", [5], "not int"),            # became "5"
     ("datetime64[ns]", [1.5], "int"),
+    ("int64", [None], "not null"),         # null only where the dtype has NA
 ], ids=lambda v: str(v).replace(" ", ""))
 def test_column_values_have_exactly_their_dtype_s_json_type(dtype, values, match):
     refused(series({"dtype": dtype, "values": values}), match)
