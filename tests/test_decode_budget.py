@@ -228,7 +228,9 @@ def test_signalling_nan_is_not_written():
 
 
 def test_float16_index_is_a_decode_error():
-    # pandas raises NotImplementedError for it
+    # pandas raises NotImplementedError for it, as an index and as categories
+    cat = {"dtype": "category", "categories": {"dtype": "float16", "values": []}, "ordered": False}
+    refused(series(dict(cat, codes=[])), "float16")
     refused(
         series(
             {"dtype": "int64", "values": [1]},

@@ -195,7 +195,7 @@ def column_from_json(payload: Any, key: str = "pandas.Series") -> Any:
         ordered, codes = payload["ordered"], payload["codes"]
         if type(ordered) is not bool or type(codes) is not list:
             raise ValueError("category needs ordered (bool) and codes (list)")
-        categories = column_from_json(payload["categories"], key)
+        categories = _index_values(pd, np, column_from_json(payload["categories"], key))
         if not set(map(type, codes)) <= {int} or (
             codes and not -1 <= min(codes) <= max(codes) < len(categories)
         ):
