@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from functools import lru_cache
+from typing import Any, ClassVar
 
 from ..standins import MultiDict
 from ..tags import Tag, pair_list, pairs
@@ -12,13 +13,15 @@ __all__ = ["load_class", "FrameworkTag", "PairsTag", "DictPayloadTag"]
 
 
 @lru_cache(maxsize=None)
-def load_class(module: str, name: str):
-    """The class ``module.name`` if its library is installed here, else None.
+def load_class(module: str, name: str = "") -> Any:
+    """The object ``module.name`` (the module itself when ``name`` is empty) if its
+    library is installed here, else None. The one lazy import of the frameworks.
 
     Only called with names written in this package, never with text from a message.
     """
     try:
-        return getattr(importlib.import_module(module), name)
+        mod = importlib.import_module(module)
+        return getattr(mod, name) if name else mod
     except (ImportError, AttributeError):
         return None
 
