@@ -322,12 +322,20 @@ class Codec:
                 tag=tag.key,
             )
         try:
+            if tag.costly:  # a fixed cost each (a figure): `left` gets one entry per object
+                left.append(tag)
+                if len(left) > tag.costly + 1:
+                    raise DecodeError(f"more than {tag.costly} figures or other costly "
+                                      "objects in one message", tag=tag.key)
             return tag.to_python(payload)
-        except KombuDashError as exc:
+        except DecodeError as exc:
             exc.tag = exc.tag or tag.key
             raise
         except _PAYLOAD_ERRORS as exc:
             raise DecodeError(f"bad {key} payload: {exc}", tag=tag.key) from exc
+        except Exception as exc:  # any other library error, or a warning under -W error
+            raise DecodeError(f"bad {key} payload: {type(exc).__name__}: {str(exc)[:300]}",
+                              tag=tag.key) from exc
 
 
 _DICT_TAG = DictTag()

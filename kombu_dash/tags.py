@@ -62,6 +62,9 @@ class Tag:
     plain: ClassVar[bool] = False
     #: the payload is ``[[key, value], ...]``: error paths then name the key
     pair_payload: ClassVar[bool] = False
+    #: a fixed cost per value, not proportional to its payload (a plotly figure): when
+    #: set, a message holding more than this many such values is a DecodeError
+    costly: ClassVar[int] = 0
 
     def key_for(self, value: Any) -> str:
         """The wire key for this value; stand-ins use it to keep their origin's tag."""
