@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..tags import Tag
-from ._base import load_class
+from typing import Any
+
+from ._base import FrameworkTag, StandInDict, writable
 
 
 def _name(key) -> str:
@@ -52,22 +53,54 @@ def _check_figure(payload) -> None:
         _check_keys(f"frames[{i}].layout", frame.get("layout", {}), go.Layout._valid_props, layout_re)
 
 
-class FigureTag(Tag):
-    """The figure's own dict form (data, layout, frames); rebuilt with ``go.Figure``."""
+class FigureStandIn(StandInDict):
+    """A ``~plotly.Figure`` decoded where plotly is missing: its dict form (data,
+    layout, frames), written back as the same figure."""
+
+    __slots__ = ()
+
+
+#: figures per message: each costs about 0.2 ms however small its payload
+MAX_FIGURES = 1000
+
+
+class FigureTag(FrameworkTag):
+    """The figure's own dict form (data, layout, frames); rebuilt with ``go.Figure``.
+
+    Built without plotly's default template: a figure's ``to_dict()`` already holds the
+    template it had (so the round trip is exact either way), and applying the default
+    to a payload without one cost ~1 ms and 40 KB per figure."""
 
     key = "plotly.Figure"
-    types = ("plotly.graph_objs._figure:Figure",)
+    module, name = "plotly.graph_objs", "Figure"
+    stand_in = FigureStandIn
     payload = dict
+    costly = MAX_FIGURES
 
-    def to_json(self, value):
+    def write(self, value: Any) -> Any:
         return value.to_dict()
 
-    def to_python(self, payload):
-        cls = load_class("plotly.graph_objs", "Figure")
+    def to_python(self, payload: Any) -> Any:
+        _check_keys("figure", payload, {"data", "layout", "frames"})
+        writable(payload, "~plotly.Figure")
+        cls = self.load()
         if cls is None:
-            return payload
+            return FigureStandIn(payload)
         _check_figure(payload)
-        return cls(payload, _validate=False)
+        fig = cls.__new__(cls)
+        # An instance attribute shadows the method for this one construction only:
+        # no global template switch, so other threads' figures are untouched.
+        fig._initialize_layout_template = _no_template
+        try:
+            cls.__init__(fig, payload.get("data"), payload.get("layout"), payload.get("frames"),
+                         _validate=False)
+        finally:
+            del fig._initialize_layout_template
+        return fig
+
+
+def _no_template() -> None:
+    return None
 
 
 TAGS = (FigureTag,)
