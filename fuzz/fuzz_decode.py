@@ -6,17 +6,25 @@ we know how, otherwise a payload of the tag's declared shape) plus hostile ones;
 input is a seed put through a few mutations, at the byte level (flips, splices, deep
 nesting, truncation, invalid UTF-8) or at the JSON level (tag names swapped, including
 names of modules, builtins and dunders; payload shapes changed; huge numbers;
-duplicate keys; NaN/Infinity literals).
+duplicate keys; NaN/Infinity literals). A share of the inputs (``--structured``) comes
+from per-tag generators that know each tag's wire form and fill it with what is costly
+(fuzz/fuzz_generators.py: dtype grammar, exponents, ranges, shapes, encodings, counts).
+
+Each input is decoded in a forked child under an address-space limit and a CPU limit
+(fuzz/fuzz_sandbox.py), then printed and re-encoded. Failures are counted by kind:
+escaping exceptions (anything but DecodeError), too slow (over --max-seconds of CPU, or
+killed by RLIMIT_CPU), too big (an allocation over --memory-mb), breaks on use (the
+decoded value's repr or re-encoding raised) and crashed (the child died otherwise).
 
 Run it (outside CI)::
 
-    python fuzz/fuzz_decode.py -n 1000000            # deterministic, seed 0
-    python fuzz/fuzz_decode.py -n 1000000 --seed 7 --jobs 2
+    python fuzz/fuzz_decode.py -n 1000000 --jobs 2    # deterministic, seeds 0 and 1
+    python fuzz/fuzz_decode.py -n 20000 --only numpy-pandas     # only those generators
     python fuzz/fuzz_decode.py --atheris              # coverage-guided, needs `pip install atheris`
 
 Each run prints inputs tried, outcomes, the slowest input, and every failure (the input
 is written under fuzz/crashes/ so it can be replayed with ``--replay FILE``). Exit status
-is 1 if any input raised something other than DecodeError or took over --max-seconds.
+is 1 if any input failed.
 """
 
 from __future__ import annotations
@@ -30,10 +38,12 @@ import os
 import random
 import sys
 import time
-import traceback
 import uuid
 from collections import OrderedDict
 from pathlib import Path
+
+import fuzz_generators as generators
+import fuzz_sandbox as sandbox
 
 import kombu_dash
 from kombu_dash import DecodeError, EncodeError
@@ -313,58 +323,80 @@ def check_one(data: bytes, codec=None):
     return None
 
 
+FAILURE_KINDS = sandbox.FAILURES
+
+
 def run(n: int, seed: int = 0, max_seconds: float = 1.0, report=print, stop_after: int = 20,
-        crash_dir: Path | None = None) -> dict:
+        crash_dir: Path | None = None, *, structured: float = 0.3, only: tuple[str, ...] | None = None,
+        isolate: bool = True, memory_mb: int = 256, use: bool = True) -> dict:
+    """Decode ``n`` inputs; each failure kind (see fuzz/fuzz_sandbox.py) is counted and kept.
+
+    ``structured`` is the share of inputs made by the per-tag generators (fuzz/fuzz_generators.py;
+    ``only`` limits them to some tag keys, and then every input is generated); ``isolate``
+    runs each input in a forked child under ``memory_mb`` of address space and a CPU limit.
+    """
     rng = random.Random(seed)
     corpus = seeds()
     keys = tag_keys()
     mut = Mutator(rng, corpus, keys)
-    stats = {"inputs": 0, "decoded": 0, "decode_errors": 0, "failures": [], "slow": [],
-             "slowest": (0.0, b""), "seconds": 0.0, "seeds": len(corpus)}
+    stats = {"inputs": 0, "decoded": 0, "decode_errors": 0, "structured": 0, "slowest": (0.0, b""),
+             "seconds": 0.0, "seeds": len(corpus), **{kind: [] for kind in FAILURE_KINDS}}
     codec = kombu_dash.default_codec
-    for data in corpus:  # first use imports the tags' libraries: not the input's cost
+    for data in corpus:  # first use imports the tags' libraries: not the input's cost (nor the child's)
         check_one(data, codec)
+    box = sandbox.Sandbox(codec, max_seconds=max_seconds, memory_mb=memory_mb, use=use) if isolate else None
     start = time.perf_counter()
-    for i in range(n):
-        base = corpus[i] if i < len(corpus) else rng.choice(corpus)
-        data = base if i < len(corpus) else mut.mutate(base)
-        t0 = time.process_time()  # CPU time: a loaded machine must not make an input "slow"
-        try:
-            codec.loads(data)
-            stats["decoded"] += 1
-            # grow the corpus with inputs that still decode: deeper mutations from there
-            if i >= len(corpus) and len(corpus) < 5000 and rng.random() < 0.05 and len(data) < 20_000:
-                corpus.append(data)
-        except DecodeError:
-            stats["decode_errors"] += 1
-        except Exception as exc:
-            stats["failures"].append((data, exc, traceback.format_exc()))
+    n_seeds = 0 if only else len(corpus)
+    try:
+        for i in range(n):
+            if i < n_seeds:
+                data = corpus[i]
+            elif only or rng.random() < structured:
+                data = generators.generate(rng, keys, only)
+                stats["structured"] += 1
+                if rng.random() < 0.2:
+                    data = mut.mutate(data)
+            else:
+                data = mut.mutate(rng.choice(corpus))
+            result = box.run(data) if box else sandbox.decode_once(codec, data, max_seconds, use)
+            outcome, took = result["outcome"], result["seconds"]
+            stats["inputs"] += 1
+            if took > stats["slowest"][0]:
+                stats["slowest"] = (took, data)
+            if outcome == "decoded":
+                stats["decoded"] += 1
+                # grow the corpus with inputs that still decode: deeper mutations from there
+                if i >= n_seeds and len(corpus) < 5000 and rng.random() < 0.05 and len(data) < 20_000:
+                    corpus.append(data)
+                continue
+            if outcome == "decode_error":
+                stats["decode_errors"] += 1
+                continue
+            stats[outcome].append((data, result["detail"], result.get("where", "")))
             if crash_dir is not None:
                 crash_dir.mkdir(parents=True, exist_ok=True)
-                (crash_dir / f"crash-{seed}-{i}.bin").write_bytes(data)
-            report(f"FAIL input #{i}: {type(exc).__name__}: {str(exc)[:200]}\n  input: {data[:300]!r}")
-            if len(stats["failures"]) >= stop_after:
+                (crash_dir / f"{outcome}-{seed}-{i}.bin").write_bytes(data)
+            report(f"{outcome.upper()} input #{i}: {result['detail'][:200]}\n  input: {data[:300]!r}")
+            if sum(len(stats[k]) for k in FAILURE_KINDS) >= stop_after:
                 break
-        took = time.process_time() - t0
-        if took > stats["slowest"][0]:
-            stats["slowest"] = (took, data)
-        if took > max_seconds:
-            stats["slow"].append((took, data))
-            if crash_dir is not None:
-                crash_dir.mkdir(parents=True, exist_ok=True)
-                (crash_dir / f"slow-{seed}-{i}.bin").write_bytes(data)
-            report(f"SLOW input #{i}: {took:.2f}s, {len(data)} bytes: {data[:200]!r}")
-        stats["inputs"] += 1
+    finally:
+        if box is not None:
+            stats["children"] = box.children
+            box.close()
     stats["seconds"] = time.perf_counter() - start
+    # compatibility: "failures" are the escaping exceptions, "slow" the inputs over budget
+    stats["failures"], stats["slow"] = stats["escaped"], stats["too_slow"]
     return stats
+
+
+def failure_counts(stats: dict) -> str:
+    return "  ".join(f"{kind.replace('_', ' ')}: {len(stats[kind])}" for kind in FAILURE_KINDS)
 
 
 def _job(args):
-    n, seed, max_seconds, crash_dir, stop_after = args
-    stats = run(n, seed, max_seconds, crash_dir=crash_dir, stop_after=stop_after, report=lambda _: None)
-    stats["failures"] = [(d, f"{type(e).__name__}: {str(e)[:300]}", "\n".join(line[:200] for line in tb.splitlines()[-30:]))
-                          for d, e, tb in stats["failures"]]
-    return stats
+    n, seed, max_seconds, crash_dir, stop_after, options = args
+    return run(n, seed, max_seconds, crash_dir=crash_dir, stop_after=stop_after, report=lambda _: None,
+               **options)
 
 
 def _atheris_main(argv):
@@ -393,7 +425,14 @@ def main(argv=None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=1, help="processes (each gets seed+k)")
     p.add_argument("--max-seconds", type=float, default=1.0,
-                   help="an input taking more CPU seconds than this is a failure")
+                   help="an input taking more CPU seconds than this is a failure (too slow)")
+    p.add_argument("--memory-mb", type=int, default=256,
+                   help="address space an input may add before its allocation fails (too big)")
+    p.add_argument("--structured", type=float, default=0.3,
+                   help="share of inputs made by the per-tag generators (fuzz/fuzz_generators.py)")
+    p.add_argument("--only", default="", help="comma-separated tag keys: generate only for these "
+                   "('numpy-pandas' for numpy, pandas and decimal)")
+    p.add_argument("--no-isolate", action="store_true", help="decode in this process (no limits)")
     p.add_argument("--stop-after", type=int, default=1000, help="stop a job after this many failures")
     p.add_argument("--replay", metavar="FILE", help="decode one saved input and show what it raises")
     p.add_argument("--atheris", action="store_true", help="coverage-guided fuzzing with atheris (libFuzzer)")
@@ -413,32 +452,39 @@ def main(argv=None) -> int:
         check_one(data)
         print(f"first decode {first:.3f}s (imports included), second {time.process_time() - t0:.3f} CPU s")
         return 0
+    only = None
+    if args.only:
+        only = tuple(k for part in args.only.split(",")
+                     for k in (generators.NUMPY_PANDAS if part == "numpy-pandas" else (part,)))
+    options = {"structured": args.structured, "only": only, "isolate": not args.no_isolate,
+               "memory_mb": args.memory_mb}
     crash_dir = Path(__file__).parent / "crashes"
+    jobs = [(-(-args.inputs // args.jobs), args.seed + k, args.max_seconds, crash_dir, args.stop_after, options)
+            for k in range(args.jobs)]
     if args.jobs > 1:
         import multiprocessing
 
-        per = -(-args.inputs // args.jobs)
-        with multiprocessing.Pool(args.jobs) as pool:
-            parts = pool.map(_job, [(per, args.seed + k, args.max_seconds, crash_dir, args.stop_after)
-                                      for k in range(args.jobs)])
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            parts = pool.map(_job, jobs)
     else:
-        parts = [_job((args.inputs, args.seed, args.max_seconds, crash_dir, args.stop_after))]
-    total = {k: sum(p[k] for p in parts) for k in ("inputs", "decoded", "decode_errors", "seconds")}
-    failures = [f for p in parts for f in p["failures"]]
-    slow = [s for p in parts for s in p["slow"]]
+        parts = [_job(jobs[0])]
+    total = {k: sum(p[k] for p in parts) for k in ("inputs", "decoded", "decode_errors", "structured", "seconds")}
+    merged = {kind: [f for p in parts for f in p[kind]] for kind in FAILURE_KINDS}
     slowest = max((p["slowest"] for p in parts), key=lambda s: s[0])
-    print(f"inputs: {total['inputs']:,}  decoded: {total['decoded']:,}  DecodeError: {total['decode_errors']:,}  "
-          f"other exceptions: {len(failures)}  slower than {args.max_seconds}s: {len(slow)}")
+    print(f"inputs: {total['inputs']:,} ({total['structured']:,} from the per-tag generators)  "
+          f"decoded: {total['decoded']:,}  DecodeError: {total['decode_errors']:,}")
+    print(f"failures -- {failure_counts(merged)}  (budget: {args.max_seconds} CPU s, "
+          f"{args.memory_mb} MB of address space per input)")
     print(f"seeds: {parts[0]['seeds']} (tags: {len(tag_keys())})  seconds (summed over jobs): {total['seconds']:.1f}  "
           f"slowest input: {slowest[0] * 1000:.1f} ms ({len(slowest[1])} bytes: {slowest[1][:80]!r})")
     kinds = {}
-    for data, exc, tb in failures:
-        where = [line for line in tb.splitlines() if line.strip().startswith("File ")]
-        kinds.setdefault((exc.split(":")[0], where[-1].strip() if where else ""), (data, exc))
-    print(f"distinct failures (exception type, innermost frame): {len(kinds)}")
-    for (name, where), (data, exc) in kinds.items():
-        print(f"--- {exc[:200]}\n    at {where}\n    input: {data[:200]!r}")
-    return 1 if failures or slow else 0
+    for kind in FAILURE_KINDS:
+        for data, detail, where in merged[kind]:
+            kinds.setdefault((kind, detail.split(":")[0][:60], where), (data, detail))
+    print(f"distinct failures (kind, first words, innermost frame): {len(kinds)}")
+    for (kind, _, where), (data, detail) in kinds.items():
+        print(f"--- {kind}: {detail[:200]}\n    at {where}\n    input: {data[:200]!r}")
+    return 1 if any(merged.values()) else 0
 
 
 if __name__ == "__main__":

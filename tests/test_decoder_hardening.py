@@ -391,3 +391,9 @@ def test_every_listed_query_dict_encoding_is_a_text_codec_and_unlisted_ones_are_
             print("EncodeError", "cp037" in str(exc))
     """)
     assert out == "EncodeError True"
+
+
+def test_starlette_url_that_cannot_be_parsed_is_refused_at_decode():
+    # found by the structured fuzzer: it decoded, then repr() and .path raised ValueError
+    with pytest.raises(DecodeError, match="starlette.URL"):
+        kombu_dash.loads('{"~starlette.URL": "http://[::1"}')

@@ -89,7 +89,11 @@ class URLTag(FrameworkTag):
 
     def to_python(self, payload: Any) -> Any:
         cls = self.load()
-        return URLStandIn(payload) if cls is None else cls(payload)
+        if cls is None:
+            return URLStandIn(payload)
+        url = cls(payload)
+        url.components  # parsed now, not on first use: "http://[::1" is refused here
+        return url
 
 
 TAGS = (QueryParamsTag, ImmutableMultiDictTag, MultiDictTag, FormDataTag, HeadersTag,
