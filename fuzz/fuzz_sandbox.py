@@ -32,7 +32,7 @@ def _send(fd: int, obj: Any) -> None:
     data = pickle.dumps(obj)
     view = memoryview(_LEN.pack(len(data)) + data)
     while view:
-        view = view[os.write(fd, view):]
+        view = view[os.write(fd, view) :]
 
 
 def _recv(fd: int) -> Any:
@@ -83,16 +83,22 @@ def decode_once(codec: Any, data: bytes, max_seconds: float, use: bool) -> dict[
     except MemoryError as exc:
         result = {"outcome": "too_big", "detail": f"MemoryError at {_where(exc)}"}
     except Exception as exc:
-        result = {"outcome": "escaped", "detail": f"{type(exc).__name__}: {str(exc)[:200]}",
-                  "where": _where(exc)}
+        result = {
+            "outcome": "escaped",
+            "detail": f"{type(exc).__name__}: {str(exc)[:200]}",
+            "where": _where(exc),
+        }
     else:
         if use:  # what a task does with what it got: print it, send it on
             try:
                 repr(value)
                 codec.dumpb(value)
             except Exception as exc:
-                result = {"outcome": "breaks_on_use", "detail": f"{type(exc).__name__}: {str(exc)[:200]}",
-                          "where": _where(exc)}
+                result = {
+                    "outcome": "breaks_on_use",
+                    "detail": f"{type(exc).__name__}: {str(exc)[:200]}",
+                    "where": _where(exc),
+                }
     result["seconds"] = time.process_time() - t0
     if result["seconds"] > max_seconds and result["outcome"] not in FAILURES:
         result["outcome"] = "too_slow"
@@ -103,7 +109,9 @@ def decode_once(codec: Any, data: bytes, max_seconds: float, use: bool) -> dict[
 class Sandbox:
     """One forked child at a time; a new one after each that dies."""
 
-    def __init__(self, codec: Any, *, max_seconds: float = 1.0, memory_mb: int = 256, use: bool = True):
+    def __init__(
+        self, codec: Any, *, max_seconds: float = 1.0, memory_mb: int = 256, use: bool = True
+    ):
         self.codec, self.max_seconds, self.memory = codec, max_seconds, memory_mb << 20
         self.use = use
         # RLIMIT_CPU counts whole seconds: the kill comes 1-2 s past the measured budget
@@ -158,14 +166,21 @@ class Sandbox:
             if not ready:
                 os.kill(self.pid, signal.SIGKILL)  # our own child, by its pid
                 self._reap()
-                return {"outcome": "too_slow", "detail": f"no answer in {self.wall_seconds:.0f} s (blocked)",
-                        "seconds": time.monotonic() - t0}
+                return {
+                    "outcome": "too_slow",
+                    "detail": f"no answer in {self.wall_seconds:.0f} s (blocked)",
+                    "seconds": time.monotonic() - t0,
+                }
             return _recv(self.rfd)
         except (EOFError, BrokenPipeError, OSError):
             status = self._reap()
             took = time.monotonic() - t0
             if status == -signal.SIGXCPU:
-                return {"outcome": "too_slow", "detail": f"killed by RLIMIT_CPU after {took:.1f} s", "seconds": took}
+                return {
+                    "outcome": "too_slow",
+                    "detail": f"killed by RLIMIT_CPU after {took:.1f} s",
+                    "seconds": took,
+                }
             if status == -signal.SIGKILL:  # the kernel's OOM killer
                 return {"outcome": "too_big", "detail": "killed (SIGKILL)", "seconds": took}
             return {"outcome": "crashed", "detail": f"child exit status {status}", "seconds": took}

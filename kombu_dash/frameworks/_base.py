@@ -11,8 +11,14 @@ from ..multidict import MultiDict
 from ..tags import INT_MAX, INT_MIN, Tag, pair_list, pairs
 
 __all__ = [
-    "load_class", "FrameworkTag", "PairsTag", "DictPayloadTag", "StandInDict", "StandInStr",
-    "str_pairs", "writable",
+    "load_class",
+    "FrameworkTag",
+    "PairsTag",
+    "DictPayloadTag",
+    "StandInDict",
+    "StandInStr",
+    "str_pairs",
+    "writable",
 ]
 
 
@@ -97,7 +103,7 @@ class PairsTag(FrameworkTag):
 
     #: ``[]`` gives the last value for a key (starlette, Django) instead of the first
     last = False
-    fallback = MultiDict
+    fallback: ClassVar[type[MultiDict]] = MultiDict
     pair_payload = True
     #: the library turns keys and values into ``str``: refuse anything else instead
     strings = False
@@ -154,20 +160,25 @@ def writable(value: Any, where: str) -> None:
     inside a figure or a component's props): it would decode, then break on use.
 
     Containers and scalars as JSON has them (integers within 64 bits), plus what
-    plotly's encoder converts: tuples, dates and times, Decimal, numpy arrays and scalars (object arrays element by
-    element), Dash components (checked when they were decoded) and plotly figures."""
+    plotly's encoder converts: tuples, dates and times, Decimal, numpy arrays and
+    scalars (object arrays element by element), Dash components (checked when they
+    were decoded) and plotly figures."""
     todo = [value]
     while todo:
         v = todo.pop()
         t = type(v)
         if t in _JSON_SCALARS:
             if t is int and not INT_MIN <= v <= INT_MAX:  # orjson, Dash's default engine
-                raise DecodeError(f"{where} holds an integer beyond 64 bits, which Dash cannot write")
+                raise DecodeError(
+                    f"{where} holds an integer beyond 64 bits, which Dash cannot write"
+                )
             continue
         if t is dict:
             for k in v:
                 if type(k) not in _JSON_SCALARS:
-                    raise DecodeError(f"{where} holds a {_qual(type(k))} key, which Dash cannot write")
+                    raise DecodeError(
+                        f"{where} holds a {_qual(type(k))} key, which Dash cannot write"
+                    )
             todo.extend(v.values())
         elif t is list or t is tuple:
             todo.extend(v)

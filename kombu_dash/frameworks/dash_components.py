@@ -43,15 +43,26 @@ class ComponentTag(Tag):
 
     def to_json(self, value: Any) -> Any:
         as_json = value.to_plotly_json()
-        return {"namespace": as_json["namespace"], "type": as_json["type"], "props": as_json["props"]}
+        return {
+            "namespace": as_json["namespace"],
+            "type": as_json["type"],
+            "props": as_json["props"],
+        }
 
     def to_python(self, payload: Any) -> Any:
         ns, typ, props = payload.get("namespace"), payload.get("type"), payload.get("props")
-        if not isinstance(ns, str) or not isinstance(typ, str) or type(props) is not dict or len(payload) != 3:
+        if (
+            not isinstance(ns, str)
+            or not isinstance(typ, str)
+            or type(props) is not dict
+            or len(payload) != 3
+        ):
             raise ValueError('expected {"namespace": str, "type": str, "props": {...}}')
         cls = self._lookup(ns, typ)
         if cls is None:
-            raise DecodeError(f"no Dash component {ns}.{typ} is loaded in this process", tag=self.key)
+            raise DecodeError(
+                f"no Dash component {ns}.{typ} is loaded in this process", tag=self.key
+            )
         for prop in props:
             # the constructor checks names (its error is a TypeError); `_explicit_args` is
             # the one name it takes besides the props, and raises a bare Exception for

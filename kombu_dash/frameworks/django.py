@@ -63,13 +63,16 @@ def _django_pairs(value: Any) -> tuple[list[Any], list[Any]]:
     return pair_list(items), empty
 
 
-def _split(payload: list[Any], allowed: frozenset[str] = _OPTIONS
-           ) -> tuple[dict[str, Any] | None, list[tuple[Any, Any]]]:
+def _split(
+    payload: list[Any], allowed: frozenset[str] = _OPTIONS
+) -> tuple[dict[str, Any] | None, list[tuple[Any, Any]]]:
     """``(options or None, pairs)`` from a payload with or without its options object."""
     if payload and type(payload[0]) is dict:
         options, rest = payload[0], payload[1:]
         if set(options) - allowed:
-            raise ValueError(f"unknown options {sorted(set(options) - allowed)}; expected {sorted(allowed)}")
+            raise ValueError(
+                f"unknown options {sorted(set(options) - allowed)}; expected {sorted(allowed)}"
+            )
     else:
         options, rest = None, payload
     return options, [tuple(p) for p in pairs(rest)]
@@ -90,8 +93,13 @@ class MultiValueDictStandIn(MultiDict):
 
     __slots__ = ("options",)
 
-    def __init__(self, items: Any = (), *, options: dict[str, Any] | None = None,
-                 origin: str = "django.MultiValueDict") -> None:
+    def __init__(
+        self,
+        items: Any = (),
+        *,
+        options: dict[str, Any] | None = None,
+        origin: str = "django.MultiValueDict",
+    ) -> None:
         super().__init__(items, last=True, origin=origin)
         self.options = options
 
@@ -106,7 +114,6 @@ class MultiValueDictStandIn(MultiDict):
             return self.options == other.options and self.origin == other.origin
         return same
 
-    __hash__ = None  # type: ignore[assignment]
 
 
 class QueryDictStandIn(MultiValueDictStandIn):
@@ -128,8 +135,6 @@ class QueryDictStandIn(MultiValueDictStandIn):
 
 
 class _DjangoTag(FrameworkTag):
-    stand_in: Any
-
     def stand_in_payload(self, value: Any) -> Any:
         items = pair_list(value.items(multi=True))
         return items if value.options is None else [value.options, *items]
@@ -160,8 +165,10 @@ class QueryDictTag(_DjangoTag):
 
     def write(self, value: Any) -> Any:
         if not known_encoding(value.encoding):
-            raise EncodeError(f"QueryDict encoding {value.encoding!r:.40} is not one kombu_dash "
-                              "carries (kombu_dash.frameworks.django.ENCODINGS)")
+            raise EncodeError(
+                f"QueryDict encoding {value.encoding!r:.40} is not one kombu_dash "
+                "carries (kombu_dash.frameworks.django.ENCODINGS)"
+            )
         items, empty = _django_pairs(value)
         options = {"mutable": bool(value._mutable), "encoding": value.encoding}
         if empty:
@@ -206,7 +213,9 @@ def _settings_ready() -> bool:
     except ImproperlyConfigured:
         return False
     except ImportError as exc:  # DJANGO_SETTINGS_MODULE names a module this process lacks
-        raise DecodeError(f"~django.QueryDict: Django settings cannot be loaded here: {exc}") from exc
+        raise DecodeError(
+            f"~django.QueryDict: Django settings cannot be loaded here: {exc}"
+        ) from exc
     return True
 
 

@@ -7,11 +7,11 @@ from typing import Any
 from ._base import FrameworkTag, StandInDict, writable
 
 
-def _name(key) -> str:
+def _name(key: object) -> str:
     return repr(key[:40] + "...") if isinstance(key, str) and len(key) > 40 else repr(key)
 
 
-def _check_keys(where: str, obj, allowed, extra=None) -> None:
+def _check_keys(where: str, obj: Any, allowed: Any, extra: Any = None) -> None:
     if type(obj) is not dict:
         raise ValueError(f"{where} must be an object, got {type(obj).__name__}")
     for key in obj:
@@ -19,7 +19,7 @@ def _check_keys(where: str, obj, allowed, extra=None) -> None:
             raise ValueError(f"{where} has no property {_name(key)}")
 
 
-def _check_traces(where: str, traces) -> None:
+def _check_traces(where: str, traces: Any) -> None:
     import plotly.graph_objects as go
     from plotly.validator_cache import ValidatorCache
 
@@ -33,7 +33,7 @@ def _check_traces(where: str, traces) -> None:
         _check_keys(f"{where}[{i}] ({kind})", trace, getattr(go, classes[kind])._valid_props)
 
 
-def _check_figure(payload) -> None:
+def _check_figure(payload: Any) -> None:
     """Only known property names reach plotly: its error for an unknown name costs about
     0.35 ms of CPU per character (a long name in a message would hold a worker for minutes).
     Below the first level plotly is not asked to validate (``_validate=False``), so deeper
@@ -50,7 +50,9 @@ def _check_figure(payload) -> None:
     for i, frame in enumerate(frames):
         _check_keys(f"frames[{i}]", frame, go.Frame._valid_props)
         _check_traces(f"frames[{i}].data", frame.get("data", []))
-        _check_keys(f"frames[{i}].layout", frame.get("layout", {}), go.Layout._valid_props, layout_re)
+        _check_keys(
+            f"frames[{i}].layout", frame.get("layout", {}), go.Layout._valid_props, layout_re
+        )
 
 
 class FigureStandIn(StandInDict):
@@ -92,8 +94,13 @@ class FigureTag(FrameworkTag):
         # no global template switch, so other threads' figures are untouched.
         fig._initialize_layout_template = _no_template
         try:
-            cls.__init__(fig, payload.get("data"), payload.get("layout"), payload.get("frames"),
-                         _validate=False)
+            cls.__init__(
+                fig,
+                payload.get("data"),
+                payload.get("layout"),
+                payload.get("frames"),
+                _validate=False,
+            )
         finally:
             del fig._initialize_layout_template
         return fig

@@ -96,5 +96,12 @@ class URLTag(FrameworkTag):
         return url
 
 
-TAGS = (QueryParamsTag, ImmutableMultiDictTag, MultiDictTag, FormDataTag, HeadersTag,
-        MutableHeadersTag, URLTag)
+TAGS = (
+    QueryParamsTag,
+    ImmutableMultiDictTag,
+    MultiDictTag,
+    FormDataTag,
+    HeadersTag,
+    MutableHeadersTag,
+    URLTag,
+)
