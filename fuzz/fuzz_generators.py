@@ -230,11 +230,25 @@ def descr(rng: random.Random, depth: int = 0) -> Any:
 def gen_ndarray(rng: random.Random) -> Any:
     shape = rng.choice(SHAPES)
     d = rng.choice([descr(rng), "|O", [["a", "|O", rng.choice(SUBSHAPES)]], "<f8", "<U1", "<f2"])
-    if d == "|O" or rng.random() < 0.2:
-        data: Any = [hostile_scalar(rng) for _ in range(rng.choice([0, 1, 2, 20]))]
+    count = _product(shape)
+    if "O" in json.dumps(d) and rng.random() < 0.7:
+        # object dtypes carry a list of prod(shape) values: get past that check
+        n = count if 0 <= count <= 50 else rng.choice([0, 1, 20])
+        data: Any = [hostile_scalar(rng) for _ in range(n)]
+    elif rng.random() < 0.2:
+        data = [hostile_scalar(rng) for _ in range(rng.choice([0, 1, 2, 20]))]
     else:
         data = b64(rng.choice([0, 1, 4, 8, 80, 4096]), rng)
     return tag("numpy.ndarray", {"dtype": d, "shape": shape, "data": data})
+
+
+def _product(shape: list[Any]) -> int:
+    out = 1
+    for n in shape:
+        if type(n) is not int:
+            return -1
+        out *= n
+    return out
 
 
 def gen_scalar(rng: random.Random) -> Any:
@@ -529,8 +543,9 @@ def generate(rng: random.Random, keys: list[str], only: tuple[str, ...] | None =
     names = [k for k in GENERATORS if k in keys and (only is None or k in only)]
     value = GENERATORS[rng.choice(names)](rng)
     r = rng.random()
-    if r < 0.15:  # counts: many of one costly object in a message
-        value = [value] * rng.choice([10, 100, 1001, 4500])
+    if r < 0.15:  # counts: many of one costly object in a message of at most ~1 MB
+        one = len(json.dumps(value, allow_nan=False))
+        value = [value] * min(rng.choice([10, 100, 1001, 4500]), max(1, 1_000_000 // one))
     elif r < 0.35:  # where Celery puts it: (args, kwargs, embed)
         value = [[value], {"k": value}, {"callbacks": None}]
     return json.dumps(value, allow_nan=False).encode("utf-8", "surrogatepass")

@@ -69,6 +69,12 @@ def _where(exc: BaseException) -> str:
     return f"{frames[-1].filename}:{frames[-1].lineno} {frames[-1].name}" if frames else ""
 
 
+def budget(data: bytes, max_seconds: float) -> float:
+    """CPU seconds an input may take: ``max_seconds`` per MB, at least ``max_seconds``
+    (the decoder's promise is linear time: 1 MB well under a second)."""
+    return max_seconds * max(1.0, len(data) / 1e6)
+
+
 def decode_once(codec: Any, data: bytes, max_seconds: float, use: bool) -> dict[str, Any]:
     """Decode ``data`` here (in the child) and classify the outcome."""
     from kombu_dash import DecodeError
@@ -100,7 +106,7 @@ def decode_once(codec: Any, data: bytes, max_seconds: float, use: bool) -> dict[
                     "where": _where(exc),
                 }
     result["seconds"] = time.process_time() - t0
-    if result["seconds"] > max_seconds and result["outcome"] not in FAILURES:
+    if result["seconds"] > budget(data, max_seconds) and result["outcome"] not in FAILURES:
         result["outcome"] = "too_slow"
         result["detail"] = f"{result['seconds']:.2f} CPU s"
     return result
@@ -114,10 +120,6 @@ class Sandbox:
     ):
         self.codec, self.max_seconds, self.memory = codec, max_seconds, memory_mb << 20
         self.use = use
-        # RLIMIT_CPU counts whole seconds: the kill comes 1-2 s past the measured budget
-        self.cpu_budget = max(1, int(max_seconds + 0.999)) + 1
-        #: a child neither answering nor burning CPU (blocked) is killed after this long
-        self.wall_seconds = 10.0 * self.cpu_budget
         self.pid = 0
         self.children = 0
 
@@ -147,7 +149,8 @@ class Sandbox:
             except EOFError:
                 return
             used = resource.getrusage(resource.RUSAGE_SELF)
-            soft = int(used.ru_utime + used.ru_stime) + self.cpu_budget
+            # RLIMIT_CPU counts whole seconds: the kill comes 1-2 s past the budget
+            soft = int(used.ru_utime + used.ru_stime + budget(data, self.max_seconds)) + 2
             resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
             resource.setrlimit(resource.RLIMIT_AS, (_vm_bytes() + self.memory, as_hard))
             try:
@@ -162,13 +165,15 @@ class Sandbox:
         t0 = time.monotonic()
         try:
             _send(self.wfd, data)
-            ready, _, _ = select.select([self.rfd], [], [], self.wall_seconds)
+            # a child neither answering nor burning CPU (blocked) is killed after this long
+            wall = 10.0 * (budget(data, self.max_seconds) + 2)
+            ready, _, _ = select.select([self.rfd], [], [], wall)
             if not ready:
                 os.kill(self.pid, signal.SIGKILL)  # our own child, by its pid
                 self._reap()
                 return {
                     "outcome": "too_slow",
-                    "detail": f"no answer in {self.wall_seconds:.0f} s (blocked)",
+                    "detail": f"no answer in {wall:.0f} s (blocked)",
                     "seconds": time.monotonic() - t0,
                 }
             return _recv(self.rfd)

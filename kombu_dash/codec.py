@@ -322,9 +322,11 @@ class Codec:
                 tag=tag.key,
             )
         try:
-            if tag.costly:  # a fixed cost each (a figure): `left` gets one entry per object
-                left.append(tag)
-                if len(left) > tag.costly + 1:
+            if tag.costly:  # a fixed cost per object (a figure): counted in left[1]
+                if len(left) == 1:
+                    left.append(0)
+                left[1] += tag.cost(payload)
+                if left[1] > tag.costly:
                     raise DecodeError(f"more than {tag.costly} figures or other costly "
                                       "objects in one message", tag=tag.key)
             return tag.to_python(payload)

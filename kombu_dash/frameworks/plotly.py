@@ -62,7 +62,7 @@ class FigureStandIn(StandInDict):
     __slots__ = ()
 
 
-#: figures per message: each costs about 0.2 ms however small its payload
+#: figures (and their frames) per message: each costs ~0.2 ms however small its payload
 MAX_FIGURES = 1000
 
 
@@ -81,6 +81,11 @@ class FigureTag(FrameworkTag):
 
     def write(self, value: Any) -> Any:
         return value.to_dict()
+
+    def cost(self, payload: Any) -> int:
+        # each frame costs as much as a figure (its own Layout): ~0.13 ms for 12 bytes
+        frames = payload.get("frames")
+        return 1 + (len(frames) if type(frames) is list else 0)
 
     def to_python(self, payload: Any) -> Any:
         _check_keys("figure", payload, {"data", "layout", "frames"})

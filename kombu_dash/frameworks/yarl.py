@@ -25,8 +25,12 @@ class URLTag(FrameworkTag):
 
     def to_python(self, payload: Any) -> Any:
         cls = self.load()
+        if cls is None:
+            return URLStandIn(payload)
         # str(URL) is already percent-encoded: encoded=True keeps it byte for byte.
-        return URLStandIn(payload) if cls is None else cls(payload, encoded=True)
+        url = cls(payload, encoded=True)
+        url.port  # yarl splits the host and port lazily: "x:99999999999" is refused here
+        return url
 
 
 TAGS = (URLTag,)
