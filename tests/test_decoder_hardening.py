@@ -414,3 +414,25 @@ def test_figure_frames_count_against_the_costly_budget():
     with pytest.raises(DecodeError, match="more than 1000 figures"):
         kombu_dash.loads("[" + ",".join([one] * 1000) + "]")
     assert time.process_time() - started < 1.0
+
+
+def test_each_framework_tag_names_its_class_once_and_decodes_to_what_it_encodes():
+    # issue 11 item 3: the class a tag writes and the class it rebuilds come from one
+    # (module, name) pair, so they cannot drift apart
+    import importlib
+
+    from kombu_dash.frameworks import FRAMEWORK_TAGS
+    from kombu_dash.frameworks._base import FrameworkTag
+
+    checked = 0
+    for tag_cls in FRAMEWORK_TAGS:
+        if not issubclass(tag_cls, FrameworkTag):
+            continue
+        tag = tag_cls()
+        assert tag.types[0] == f"{tag.module}:{tag.name}", tag
+        module, _, qualname = tag.types[0].partition(":")
+        expected = getattr(importlib.import_module(module), qualname)
+        assert tag.load() is expected, tag
+        assert kombu_dash.default_codec._tag_for(expected).key == tag.key, tag
+        checked += 1
+    assert checked >= 20

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import DecodeError
-from ..tags import Tag
 from ._base import FrameworkTag, StandInDict, load_class, writable
 
 _BASE = "dash.development.base_component"
@@ -30,11 +29,11 @@ def _component_classes():
     return found
 
 
-class ComponentTag(Tag):
+class ComponentTag(FrameworkTag):
     """``{"namespace": ..., "type": ..., "props": {...}}`` as in Dash's own JSON."""
 
     key = "dash.Component"
-    types = (f"{_BASE}:Component",)
+    module, name = _BASE, "Component"
     subclasses = True  # every component class is a subclass; each comes back as itself
     payload = dict
 
@@ -73,7 +72,7 @@ class ComponentTag(Tag):
 
     def _lookup(self, ns: str, typ: str) -> Any:
         cls = self._classes.get((ns, typ))
-        if cls is None and load_class(_BASE, "Component") is not None:
+        if cls is None and self.load() is not None:
             self._classes = _component_classes()  # a component library loaded since
             cls = self._classes.get((ns, typ))
         return cls
