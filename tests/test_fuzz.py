@@ -49,6 +49,18 @@ def test_fuzz_ci_run_finds_no_escaping_slow_or_big_input():
     assert stats["structured"] > CI_INPUTS // 5
 
 
+def test_fuzz_under_warnings_as_errors_finds_nothing():
+    # as under `python -W error`: a library's warning becomes an exception, which must
+    # come out of loads as a DecodeError (the forked children inherit the filter)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        stats = fuzz_decode.run(3_000, seed=3, max_seconds=1.0, report=lambda _: None, structured=0.5)
+    assert stats["inputs"] == 3_000
+    assert not any(stats[kind] for kind in fuzz_decode.FAILURE_KINDS), _summary(stats)
+
+
 class _Costly(kombu_dash.Tag):
     """A tag that misbehaves the way a library can: loops in C, or allocates a lot."""
 
