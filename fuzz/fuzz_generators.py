@@ -543,9 +543,9 @@ def generate(rng: random.Random, keys: list[str], only: tuple[str, ...] | None =
     names = [k for k in GENERATORS if k in keys and (only is None or k in only)]
     value = GENERATORS[rng.choice(names)](rng)
     r = rng.random()
-    if r < 0.15:  # counts: many of one costly object in a message of at most ~1 MB
+    if r < 0.15:  # counts: many of one costly object in a message of at most ~250 KB
         one = len(json.dumps(value, allow_nan=False))
-        value = [value] * min(rng.choice([10, 100, 1001, 4500]), max(1, 1_000_000 // one))
+        value = [value] * min(rng.choice([10, 100, 1001, 4500]), max(1, 250_000 // one))
     elif r < 0.35:  # where Celery puts it: (args, kwargs, embed)
         value = [[value], {"k": value}, {"callbacks": None}]
     return json.dumps(value, allow_nan=False).encode("utf-8", "surrogatepass")
