@@ -173,14 +173,14 @@ def writable(value: Any, where: str) -> None:
                     f"{where} holds an integer beyond 64 bits, which Dash cannot write"
                 )
             continue
-        if t is dict:
+        if isinstance(v, dict):  # subclasses too: json writes them as objects
             for k in v:
                 if type(k) not in _JSON_SCALARS:
                     raise DecodeError(
                         f"{where} holds a {_qual(type(k))} key, which Dash cannot write"
                     )
             todo.extend(v.values())
-        elif t is list or t is tuple:
+        elif isinstance(v, (list, tuple)):
             todo.extend(v)
         elif _other_writable(v, t):
             continue
