@@ -8,9 +8,9 @@ functions); web frameworks are imported only when their values are decoded.
 from __future__ import annotations
 
 from .codec import Codec
+from .default import default_codec
 from .errors import DecodeError, EncodeError, KombuDashError
-from .frameworks import FRAMEWORK_TAGS
-from .multidict import AttributeDict, Headers, MultiDict
+from .standins import AttributeDict, Headers, MultiDict
 from .serializer import CONTENT_ENCODING, CONTENT_TYPE, SERIALIZER, configure, register
 from .tags import Tag
 
@@ -23,9 +23,6 @@ __all__ = [
     "SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
     "CeleryManager", "DiskcacheManager", "TaggedJSONDisk",
 ]
-
-#: The codec behind :func:`dumps`, :func:`loads` and the kombu serializer.
-default_codec = Codec(FRAMEWORK_TAGS)
 
 dumps = default_codec.dumps
 dumpb = default_codec.dumpb

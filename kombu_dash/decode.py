@@ -67,7 +67,8 @@ def unwrap(data: bytes):
 
 
 def main(argv=None) -> int:
-    from . import CONTENT_TYPE, DecodeError, default_codec
+    from . import CONTENT_TYPE, DecodeError
+    from .default import default_codec
 
     parser = _parser()
     try:

@@ -8,6 +8,8 @@ importing, and importing kombu or celery here would be circular (kombu issue 473
 
 from __future__ import annotations
 
+from .default import default_codec
+
 __all__ = ["SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
            "encode", "decode", "ENTRY_POINT"]
 
@@ -17,14 +19,10 @@ CONTENT_ENCODING = "utf-8"
 
 
 def encode(obj) -> bytes:
-    from . import default_codec
-
     return default_codec.dumpb(obj)
 
 
 def decode(data):
-    from . import default_codec
-
     return default_codec.loads(data)
 
 

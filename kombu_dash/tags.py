@@ -215,21 +215,54 @@ class IntTag(Tag):
         return value
 
 
+# Decode budget for ~decimal (docs/security.rst "Decode budgets"): Python's own limit on
+# int <-> str conversions (sys.int_info.default_max_str_digits), for the text and for the
+# exponent, so that int(d) and f"{d:f}" on a decoded value stay within ~8,600 digits
+# (1e300000000 is 26 bytes; f"{d:f}" would build 300 MB and int(d) never ends).
+DECIMAL_MAX_CHARS = 4300
+DECIMAL_MAX_EXPONENT = 4300
+# The forms str(Decimal) and other languages write; not the spaces and underscores
+# decimal.Decimal() also accepts.
+_DECIMAL_TEXT = re.compile(
+    r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|inf(?:inity)?|s?nan\d*)", re.IGNORECASE
+)
+
+
+def _decimal_problem(value: decimal.Decimal) -> str | None:
+    """Why ``value`` may not travel, or None: a signalling NaN breaks hashing, comparison
+    and printing (in a pandas Series too); a huge exponent breaks ``int()`` and ``:f``."""
+    if value.is_snan():
+        return "a signalling NaN (sNaN) cannot be hashed or compared"
+    exponent = value.as_tuple().exponent
+    if type(exponent) is int and abs(exponent) > DECIMAL_MAX_EXPONENT:
+        return f"exponent {exponent} beyond +-{DECIMAL_MAX_EXPONENT}"
+    return None
+
+
 class DecimalTag(Tag):
     key = "decimal"
     types = (decimal.Decimal,)
     payload = str
 
     def to_json(self, value):
+        problem = _decimal_problem(value)
+        if problem:
+            raise EncodeError(f"Decimal not carried: {problem}")
         return str(value)
 
     def to_python(self, payload):
-        if len(payload) > 4300:
-            raise ValueError("decimal longer than 4300 characters")
+        if len(payload) > DECIMAL_MAX_CHARS:
+            raise ValueError(f"decimal longer than {DECIMAL_MAX_CHARS} characters")
+        if not _DECIMAL_TEXT.fullmatch(payload):
+            raise ValueError(f"not a decimal: {payload!r:.40}")
         try:
-            return decimal.Decimal(payload)
+            value = decimal.Decimal(payload)
         except decimal.InvalidOperation:
             raise ValueError(f"not a decimal: {payload!r:.40}") from None
+        problem = _decimal_problem(value)
+        if problem:
+            raise ValueError(f"decimal refused: {problem}")
+        return value
 
 
 class UUIDTag(Tag):
@@ -248,6 +281,18 @@ class UUIDTag(Tag):
 
 
 _OFFSET = re.compile(r"([+-])(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{6}))?)?$")
+# Exactly what isoformat() writes: fromisoformat() alone also reads "Z", week dates and
+# compact forms (3.11+), so "...Z+02:00" would decode with its zone replaced.
+_ISO_TIME = r"\d\d:\d\d:\d\d(?:\.\d{6})?(?:[+-]\d\d:\d\d(?::\d\d(?:\.\d{6})?)?)?"
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\d")
+_ISO_DATETIME = re.compile(r"\d{4}-\d\d-\d\dT" + _ISO_TIME)
+_ISO_TIME_ONLY = re.compile(_ISO_TIME)
+
+
+def _strict(pattern: re.Pattern[str], text: str, what: str) -> str:
+    if not pattern.fullmatch(text):
+        raise ValueError(f"expected an ISO 8601 {what} as isoformat() writes it, got {text!r:.60}")
+    return text
 
 
 def _from_iso(cls, text: str):
@@ -269,7 +314,9 @@ def _zone_keys() -> frozenset:
     return frozenset(zoneinfo.available_timezones())
 
 
-def _known_zone(key: str) -> bool:
+def known_zone(key: str) -> bool:
+    """Whether ``key`` names a zone the system lists; checked before any zone is built
+    from text, so a message never names a file to open (also used by the pandas tags)."""
     # available_timezones() leaves out the "posix/" and "right/" copies of each zone
     keys = _zone_keys()
     return key in keys or (key.startswith(("posix/", "right/")) and key.split("/", 1)[1] in keys)
@@ -304,7 +351,7 @@ class DateTimeTag(Tag):
 
     def to_python(self, payload):
         text, _, zone = payload.partition("[")
-        value = _from_iso(dt.datetime, text)
+        value = _from_iso(dt.datetime, _strict(_ISO_DATETIME, text, "datetime"))
         if not zone:
             return value
         import zoneinfo
@@ -312,7 +359,7 @@ class DateTimeTag(Tag):
         if not zone.endswith("]") or value.tzinfo is None:
             raise ValueError(f"bad zone suffix in {payload!r:.60}")
         # Only keys the system lists: on Python 3.10 ZoneInfo opens files named by the key.
-        if not _known_zone(zone[:-1]):
+        if not known_zone(zone[:-1]):
             raise ValueError(f"unknown time zone {zone[:-1]!r:.40}")
         tz = zoneinfo.ZoneInfo(zone[:-1])
         offset = value.utcoffset()
@@ -333,7 +380,7 @@ class DateTag(Tag):
         return value.isoformat()
 
     def to_python(self, payload):
-        return dt.date.fromisoformat(payload)
+        return dt.date.fromisoformat(_strict(_ISO_DATE, payload, "date"))
 
 
 class TimeTag(Tag):
@@ -347,7 +394,7 @@ class TimeTag(Tag):
         return value.isoformat()
 
     def to_python(self, payload):
-        return _from_iso(dt.time, payload)
+        return _from_iso(dt.time, _strict(_ISO_TIME_ONLY, payload, "time"))
 
 
 class TimeDeltaTag(Tag):
@@ -361,8 +408,11 @@ class TimeDeltaTag(Tag):
 
     def to_python(self, payload):
         days, seconds, micros = payload
-        if not all(type(x) is int for x in payload):
-            raise ValueError("expected three integers")
+        # as timedelta stores them: [0, 90000, 0] would be quietly renormalised
+        if not all(type(x) is int for x in payload) or not (
+            0 <= seconds < 86400 and 0 <= micros < 1_000_000
+        ):
+            raise ValueError("expected [days, 0 <= seconds < 86400, 0 <= microseconds < 10**6]")
         return dt.timedelta(days=days, seconds=seconds, microseconds=micros)
 
 

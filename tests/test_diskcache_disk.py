@@ -19,7 +19,7 @@ import diskcache
 import pytest
 
 import kombu_dash
-from kombu_dash.diskcache_disk import CorruptEntryWarning, TaggedJSONDisk
+from kombu_dash.diskcache_disk import CorruptEntryError, CorruptEntryWarning, TaggedJSONDisk
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -227,3 +227,150 @@ def test_concurrent_writers_leave_no_corrupt_entry(tmp_path):
         for k in range(5):
             got = cache[f"key-{k}"]
             assert got == _payload(got["writer"], got["i"])
+
+
+# -- rows TaggedJSONDisk did not write (issue 9 item 1): someone with write access to the
+# cache directory forges them. Each must read as a miss: never a pickle, never a file the
+# database names, never a bare value, and iteration must survive a forged key.
+
+
+class _RunsCode:
+    """Unpickling this writes a marker file: proof that reading the cache ran code."""
+
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (Path(self.marker), "code ran"))
+
+
+def _forge(cache, key, *, mode, value=None, filename=None):
+    cache.set(key, "honest value")  # a real row, then rewritten as an attacker would
+    con = sqlite3.connect(os.path.join(cache.directory, "cache.db"))
+    con.execute("UPDATE Cache SET mode = ?, value = ?, filename = ? WHERE key = ?",
+                (mode, value, filename, key))
+    con.commit()
+    con.close()
+
+
+def _getitem(cache, key):
+    try:
+        return cache[key]
+    except KeyError:
+        return "miss"
+
+
+def _pickle_row(marker):
+    return sqlite3.Binary(pickle.dumps(_RunsCode(str(marker))))
+
+
+@pytest.mark.parametrize("read", ["get", "getitem", "pop", "peekitem", "manager result", "manager progress"])
+def test_forged_pickle_row_never_runs_code(cache, tmp_path, read):
+    marker = tmp_path / "marker"
+    key = "result-key-progress" if read == "manager progress" else "result-key"
+    _forge(cache, key, mode=4, value=_pickle_row(marker))
+    manager = kombu_dash.DiskcacheManager(cache)
+    readers = {
+        "get": lambda: cache.get(key, default="miss"),
+        "getitem": lambda: _getitem(cache, key),
+        "pop": lambda: cache.pop(key, default="miss"),
+        "manager result": lambda: "miss" if manager.get_result("result-key", None) is manager.UNDEFINED else "hit",
+        "manager progress": lambda: manager.get_progress("result-key") or "miss",
+    }
+    if read == "peekitem":
+        # diskcache's peekitem re-reads a row after a miss, forever: a clear error instead
+        with pytest.warns(CorruptEntryWarning, match="mode 4"), \
+                pytest.raises(CorruptEntryError, match="read 50 times in a row"):
+            cache.peekitem()
+    else:
+        with pytest.warns(CorruptEntryWarning, match="mode 4 row not written by TaggedJSONDisk"):
+            assert readers[read]() == "miss"
+    assert not marker.exists(), "reading the cache unpickled a forged row"
+
+
+def test_forged_pickle_file_row_never_runs_code(cache, tmp_path):
+    marker = tmp_path / "marker"
+    cache.set("big", "x" * 100_000)  # a real file row: reuse its own-looking file name
+    con = sqlite3.connect(os.path.join(cache.directory, "cache.db"))
+    (filename,) = con.execute("SELECT filename FROM Cache WHERE key = 'big'").fetchone()
+    con.execute("UPDATE Cache SET mode = 4 WHERE key = 'big'")
+    con.commit()
+    con.close()
+    Path(cache.directory, filename).write_bytes(pickle.dumps(_RunsCode(str(marker))))
+    with pytest.warns(CorruptEntryWarning):
+        assert cache.get("big", default="miss") == "miss"
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("mode", [2, 3])
+@pytest.mark.parametrize("read", [False, True])
+def test_forged_file_name_outside_the_cache_is_never_opened(cache, tmp_path, mode, read):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"kd1:00000000:" + b'"not for the cache reader"')
+    _forge(cache, "k", mode=mode, filename=str(secret))
+    with pytest.warns(CorruptEntryWarning, match="not written by TaggedJSONDisk"):
+        got = cache.get("k", default="miss", read=read)
+    assert got == "miss"
+
+
+@pytest.mark.parametrize("name", ["../../x/y/zz.val", "ab/cd/../../../etc.val", "ab/cd/e.val"])
+def test_forged_relative_file_names_are_refused(cache, name):
+    _forge(cache, "k", mode=2, filename=name)
+    with pytest.warns(CorruptEntryWarning):
+        assert cache.get("k", default="miss") == "miss"
+
+
+@pytest.mark.parametrize("how", ["delete", "pop", "expire"])
+def test_forged_file_name_is_never_removed(cache, tmp_path, how):
+    victim = tmp_path / "victim" / "keep.txt"
+    victim.parent.mkdir()
+    victim.write_text("must survive")
+    _forge(cache, "k", mode=2, filename=str(victim))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CorruptEntryWarning)
+        if how == "delete":
+            del cache["k"]
+        elif how == "pop":
+            cache.pop("k")
+        else:
+            cache.touch("k", expire=-1)
+            cache.expire()
+    assert victim.read_text() == "must survive"
+    assert "k" not in cache
+
+
+@pytest.mark.parametrize("value", ["a text value", b"no header at all", None, 2**70 // 2**10 * 1.5],
+                         ids=["text", "bytes without header", "null", "float forged as text-mode"])
+def test_forged_bare_values_are_misses(cache, value):
+    mode = 3 if type(value) is float else 1
+    _forge(cache, "k", mode=mode, value=value)
+    with pytest.warns(CorruptEntryWarning):
+        assert cache.get("k", default="miss") == "miss"
+
+
+def test_forged_crc_is_not_authentication_but_yields_only_data(cache, tmp_path):
+    # The checksum catches damage, not forgery: a valid forged entry reads as the data it
+    # holds (docs/diskcache.rst says so). What it can hold is codec data, nothing that runs.
+    import zlib
+
+    body = b'{"~tuple":[1,2]}'
+    _forge(cache, "k", mode=1, value=sqlite3.Binary(b"kd1:%08x:%s" % (zlib.crc32(body), body)))
+    assert cache.get("k") == (1, 2)
+
+
+@pytest.mark.parametrize("raw_key", [b"not json", b'{"~no.such.tag": 1}', "text key"])
+def test_forged_key_does_not_break_iteration_and_can_be_deleted(cache, raw_key):
+    cache["good"] = 1
+    cache[("tuple", "key")] = 2
+    con = sqlite3.connect(os.path.join(cache.directory, "cache.db"))
+    key = sqlite3.Binary(raw_key) if type(raw_key) is bytes else raw_key
+    con.execute("UPDATE Cache SET key = ?, raw = 0 WHERE key = 'good'", (key,))
+    con.commit()
+    con.close()
+    with pytest.warns(CorruptEntryWarning, match="unreadable cache key"):
+        keys = list(cache)
+    assert ("tuple", "key") in keys and len(keys) == 2
+    (bad,) = [k for k in keys if isinstance(k, kombu_dash.diskcache_disk.UnreadableKey)]
+    assert bad.raw == raw_key
+    del cache[bad]
+    assert list(cache) == [("tuple", "key")]

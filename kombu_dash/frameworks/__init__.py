@@ -4,12 +4,12 @@ None of them imports its framework at import time: classes are named as
 ``"module:QualName"`` strings and resolved once the framework is loaded.
 """
 
-from . import aiohttp_multidict, celery, dash, own, starlette, werkzeug
+from . import aiohttp_multidict, celery, dash, standins, starlette, werkzeug
 from . import dash_components, numpy, plotly
 from . import django, pandas, yarl
 
 FRAMEWORK_TAGS = (
-    *own.TAGS,
+    *standins.TAGS,
     *starlette.TAGS,
     *werkzeug.TAGS,
     *aiohttp_multidict.TAGS,

@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any, ClassVar
 
 from ..errors import DecodeError
-from ..multidict import MultiDict
+from ..standins import MultiDict
 from ..tags import INT_MAX, INT_MIN, Tag, pair_list, pairs
 
 __all__ = [

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..multidict import Headers
+from ..standins import Headers
 from ._base import PairsTag, load_class
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..multidict import AttributeDict
+from ..standins import AttributeDict
 from ._base import DictPayloadTag
 
 

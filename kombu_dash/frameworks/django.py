@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import DecodeError, EncodeError
-from ..multidict import MultiDict
+from ..standins import MultiDict
 from ..tags import pair_list, pairs
 from ._base import FrameworkTag, load_class
 

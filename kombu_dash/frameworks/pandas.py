@@ -16,18 +16,29 @@ Other dtypes (period, interval, sparse, arrow) are refused with an EncodeError t
 Decoding never imports pandas where it is missing: it raises a DecodeError saying so.
 
 Subclasses (a geopandas GeoDataFrame) are refused rather than sent back as a DataFrame.
+
+Decoding refuses instead of coercing, and checks before numpy or pandas sees a value: each
+column's values have exactly the JSON type its dtype is written with (``bool`` columns
+hold ``true``/``false``, integer and datetime columns integers within the dtype's range,
+float columns floats the dtype holds exactly, string columns strings; ``null`` only in the
+nullable dtypes); Timestamp and Timedelta texts are exactly what ``isoformat()`` writes.
+Decode budgets (docs/security.rst, "Decode budgets"): a RangeIndex has exactly as many
+entries as the data it labels, and at most ``PANDAS_MAX_EMPTY_ROWS`` rows in a DataFrame
+without columns; every other value is backed by an item in the message.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 
-from ..errors import DecodeError, EncodeError
-from ..tags import Tag
+from typing import Any
 
-__all__ = ["TAGS", "column_to_json", "column_from_json", "index_to_json", "index_from_json"]
+from ..errors import DecodeError, EncodeError
+from ..tags import INT_MIN, Tag, known_zone
+from ._base import load_class
+
+__all__ = ["TAGS", "PANDAS_MAX_EMPTY_ROWS", "column_to_json", "column_from_json", "index_to_json", "index_from_json"]
 
 _UNITS = ("s", "ms", "us", "ns")
 _NULLABLE = frozenset(
@@ -42,14 +53,67 @@ _NUMPY_NAMES = frozenset(
 _TZ_DTYPE = re.compile(r"datetime64\[(s|ms|us|ns), ([^\]]{1,80})\]")
 _OFFSET = re.compile(r"UTC([+-])(\d\d):(\d\d)(?::(\d\d))?")
 
+#: rows of a DataFrame with no columns: its RangeIndex is the only thing that says how many,
+#: and nothing in the message backs them (RangeIndex(0, 10**18) hung to_dict("records")).
+#: 65,536 empty rows cost about what a frame whose data fills 128 KB costs.
+PANDAS_MAX_EMPTY_ROWS = 1 << 16
 
-def _modules(key: str):
-    try:
-        import numpy as np
-        import pandas as pd
-    except ImportError:
-        raise DecodeError(f"~{key} needs pandas, which is not installed in this process", tag=key) from None
-    return pd, np
+_NoneType = type(None)
+_INT_BITS = {f"{sign}int{bits}": bits for sign in ("", "u") for bits in (8, 16, 32, 64)}
+
+
+def _modules(tag: str) -> tuple[Any, Any]:
+    pd = load_class("pandas")
+    if pd is None:
+        raise DecodeError(f"~{tag} needs pandas, which is not installed in this process", tag=tag)
+    return pd, load_class("numpy")
+
+
+def _value_rule(name: str) -> tuple[type | None, tuple[int, int] | None, bool]:
+    """For a column dtype name: the one JSON type its values have (None: any), the integer
+    range they must lie in, and whether ``null`` (NA) may appear."""
+    lower = name.lower()
+    nullable = name in _NULLABLE or name == "str"
+    if lower in _INT_BITS:
+        bits = _INT_BITS[lower]
+        low, high = (0, 2**bits - 1) if lower[0] == "u" else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        return int, (low, high), nullable
+    if name.startswith(("datetime64", "timedelta64")):
+        return int, (INT_MIN, 2**63 - 1), False  # int64 counts in the unit; NaT is -2**63
+    if lower.startswith("float"):
+        return float, None, nullable
+    if lower in ("bool", "boolean"):
+        return bool, None, nullable
+    if name in ("string", "str"):
+        return str, None, True
+    return None, None, False  # object: any decoded value
+
+
+def _check_values(np: Any, name: str, values: list[Any]) -> None:
+    """Refuse a value the dtype would coerce (``"False"`` to True, ``1.9`` to 1, a Decimal
+    that numpy turns into an int in C), before numpy or pandas sees the list."""
+    kind, bounds, nullable = _value_rule(name)
+    if kind is None:
+        return
+    present = [v for v in values if v is not None] if nullable else values
+    found = set(map(type, present))  # exact types: bool is not an int here
+    if found - {kind}:
+        bad = next(t for t in found if t is not kind)
+        raise ValueError(f"the {name} column holds {kind.__name__} values"
+                         f"{' or null' if nullable else ''}, not {_json_type(bad)}")
+    if bounds and present and not bounds[0] <= min(present) <= max(present) <= bounds[1]:
+        raise ValueError(f"a {name} value is outside {bounds[0]}..{bounds[1]}")
+    if kind is float and name.lower() in ("float16", "float32") and present:
+        wide = np.array(present, dtype=np.float64)
+        with np.errstate(all="ignore"):  # overflow to inf is what is being checked for
+            narrow = wide.astype(name.lower()).astype(np.float64)
+        if not ((narrow == wide) | np.isnan(wide)).all():
+            raise ValueError(f"the {name} column holds a value {name} cannot hold exactly")
+
+
+def _json_type(t: type) -> str:
+    return {bool: "bool", int: "int", float: "float", str: "str", _NoneType: "null",
+            list: "list", dict: "dict"}.get(t, f"{t.__module__}.{t.__qualname__}")
 
 
 # -- columns ------------------------------------------------------------------------
@@ -103,22 +167,29 @@ def _dtype(pd, np, name: str):
     raise ValueError(f"dtype {name!r:.40} is not one kombu_dash writes")
 
 
-def column_from_json(payload, key: str = "pandas.Series"):
+def column_from_json(payload: Any, key: str = "pandas.Series") -> Any:
     pd, np = _modules(key)
     if type(payload) is not dict:
         raise ValueError(f"a column must be an object, got {type(payload).__name__}")
     name = payload.get("dtype")
     if name == "category":
-        categories = pd.Index(column_from_json(payload["categories"], key))
+        if set(payload) != {"dtype", "categories", "ordered", "codes"}:
+            raise ValueError('a category column is {"dtype", "categories", "ordered", "codes"}')
         ordered, codes = payload["ordered"], payload["codes"]
         if type(ordered) is not bool or type(codes) is not list:
             raise ValueError("category needs ordered (bool) and codes (list)")
-        dtype = pd.CategoricalDtype(categories, ordered=ordered)
+        categories = column_from_json(payload["categories"], key)
+        if not set(map(type, codes)) <= {int} or (
+            codes and not -1 <= min(codes) <= max(codes) < len(categories)
+        ):
+            raise ValueError(f"category codes are integers from -1 to {len(categories) - 1}")
+        dtype = pd.CategoricalDtype(pd.Index(categories), ordered=ordered)
         return pd.Categorical.from_codes(codes, dtype=dtype)
     values = payload.get("values")
     if type(name) is not str or type(values) is not list or set(payload) != {"dtype", "values"}:
         raise ValueError('a column must be {"dtype": str, "values": [...]}')
     dtype = _dtype(pd, np, name)
+    _check_values(np, name, values)
     if isinstance(dtype, pd.DatetimeTZDtype):
         utc = np.array(values, dtype="i8").view(f"M8[{dtype.unit}]")
         return pd.DatetimeIndex(utc).tz_localize("UTC").tz_convert(dtype.tz).array
@@ -137,6 +208,12 @@ def column_from_json(payload, key: str = "pandas.Series"):
 # -- indexes --------------------------------------------------------------------------
 
 
+def index_is_range(index: Any) -> bool:
+    import pandas as pd
+
+    return type(index) is pd.RangeIndex
+
+
 def index_to_json(index) -> dict:
     import pandas as pd
 
@@ -152,19 +229,43 @@ def index_to_json(index) -> dict:
     return out
 
 
-def index_from_json(payload, key: str = "pandas.Series"):
+def _range_length(start: int, stop: int, step: int) -> int:
+    # len(range(...)) itself raises beyond sys.maxsize (2**63 rows made len() raise)
+    if step > 0:
+        return max(0, (stop - start + step - 1) // step)
+    return max(0, (start - stop - step - 1) // -step)
+
+
+def index_from_json(
+    payload: Any, key: str = "pandas.Series", length: int | None = None, of: str = "values"
+) -> Any:
+    """An index of exactly ``length`` labels for as many ``of``; ``None``: the rows of a frame
+    without columns, where only a RangeIndex's own budget bounds them."""
     pd, np = _modules(key)
     if type(payload) is not dict:
         raise ValueError(f"an index must be an object, got {type(payload).__name__}")
     if "range" in payload:
-        start, stop, step = payload["range"]
-        if not all(type(x) is int for x in (start, stop, step)):
-            raise ValueError("range needs three integers")
-        return pd.RangeIndex(start, stop, step, name=payload.get("name"))
+        bounds = payload["range"]
+        if not set(payload) <= {"range", "name"} or type(bounds) is not list or len(bounds) != 3:
+            raise ValueError('a RangeIndex is {"range": [start, stop, step], "name": name}')
+        if not all(type(x) is int and INT_MIN <= x < 2**63 for x in bounds) or bounds[2] == 0:
+            raise ValueError("range needs three 64-bit integers and a non-zero step")
+        n = _range_length(*bounds)
+        if length is None and n > PANDAS_MAX_EMPTY_ROWS:
+            raise ValueError(f"{n} rows without columns (PANDAS_MAX_EMPTY_ROWS="
+                             f"{PANDAS_MAX_EMPTY_ROWS})")
+        _check_length(n, length, of)
+        return pd.RangeIndex(*bounds, name=payload.get("name"))
     if "levels" in payload:
-        arrays = [pd.Index(column_from_json(c, key)) for c in payload["levels"]]
-        return pd.MultiIndex.from_arrays(arrays, names=payload["names"])
+        levels, names = payload["levels"], payload.get("names")
+        if type(levels) is not list or not levels or type(names) is not list or len(names) != len(levels):
+            raise ValueError("a MultiIndex needs levels and as many names")
+        arrays = [pd.Index(_index_values(pd, np, column_from_json(c, key))) for c in levels]
+        for array in arrays:
+            _check_length(len(array), length, of)
+        return pd.MultiIndex.from_arrays(arrays, names=names)
     values = column_from_json(payload["values"], key)
+    _check_length(len(values), length, of)
     name, freq = payload.get("name"), payload.get("freq")
     if freq is not None:
         if type(freq) is not str:
@@ -172,9 +273,21 @@ def index_from_json(payload, key: str = "pandas.Series"):
         kind = np.dtype(values.dtype).kind if isinstance(values, np.ndarray) else "M"
         cls = pd.TimedeltaIndex if kind == "m" else pd.DatetimeIndex
         return cls(values, freq=freq, name=name)
+    values = _index_values(pd, np, values)
     if isinstance(values, np.ndarray):
         return pd.Index(values, dtype=values.dtype, name=name)
     return pd.Index(values, name=name)
+
+
+def _index_values(pd: Any, np: Any, values: Any) -> Any:
+    if isinstance(values, np.ndarray) and values.dtype == np.float16:
+        raise ValueError("pandas has no float16 index")  # pandas raises NotImplementedError
+    return values
+
+
+def _check_length(n: int, length: int | None, of: str) -> None:
+    if length is not None and n != length:
+        raise ValueError(f"{n} {'column ' if of == 'columns' else ''}labels for {length} {of}")
 
 
 # -- tags -----------------------------------------------------------------------------
@@ -189,6 +302,9 @@ class DataFrameTag(Tag):
     payload = dict
 
     def to_json(self, value):
+        if not value.shape[1] and len(value.index) > PANDAS_MAX_EMPTY_ROWS and index_is_range(value.index):
+            raise EncodeError(f"a DataFrame without columns has {len(value.index)} rows "
+                              f"(PANDAS_MAX_EMPTY_ROWS={PANDAS_MAX_EMPTY_ROWS}): it would not decode")
         data = []
         for i in range(value.shape[1]):
             try:
@@ -199,11 +315,15 @@ class DataFrameTag(Tag):
 
     def to_python(self, payload):
         pd, _ = _modules(self.key)
-        index = index_from_json(payload["index"], self.key)
-        columns = index_from_json(payload["columns"], self.key)
+        if set(payload) != {"index", "columns", "data"} or type(payload["data"]) is not list:
+            raise ValueError('expected {"index", "columns", "data": [column, ...]}')
         data = [column_from_json(c, self.key) for c in payload["data"]]
-        if len(data) != len(columns):
-            raise ValueError(f"{len(columns)} column labels for {len(data)} columns")
+        rows = {len(column) for column in data}
+        if len(rows) > 1:
+            raise ValueError(f"columns of different lengths: {sorted(rows)[:5]}")
+        # the data decides how many rows and columns the indexes may label
+        index = index_from_json(payload["index"], self.key, rows.pop() if rows else None, "rows")
+        columns = index_from_json(payload["columns"], self.key, len(data), "columns")
         frame = pd.DataFrame(dict(enumerate(data)), index=index)
         frame.columns = columns
         return frame
@@ -219,8 +339,11 @@ class SeriesTag(Tag):
 
     def to_python(self, payload):
         pd, _ = _modules(self.key)
-        index = index_from_json(payload["index"], self.key)
-        return pd.Series(column_from_json(payload["data"], self.key), index=index, name=payload.get("name"))
+        if set(payload) != {"index", "name", "data"}:
+            raise ValueError('expected {"index", "name", "data"}')
+        data = column_from_json(payload["data"], self.key)
+        index = index_from_json(payload["index"], self.key, len(data))
+        return pd.Series(data, index=index, name=payload["name"])
 
 
 class CategoricalTag(Tag):
@@ -257,9 +380,9 @@ def _tz_text(tz) -> str:
     )
 
 
-def _tz_from_text(text: str):
-    """The inverse of _tz_text; an IANA key must be one zoneinfo lists before pandas sees
-    it, so a message never names a file for dateutil (or zoneinfo) to open."""
+def _tz_from_text(text: str) -> Any:
+    """The inverse of _tz_text; an IANA key must be one the system lists (tags.known_zone)
+    before pandas sees it, so a message never names a file for dateutil (or zoneinfo) to open."""
     if text == "UTC":
         return dt.timezone.utc
     match = _OFFSET.fullmatch(text)
@@ -267,16 +390,22 @@ def _tz_from_text(text: str):
         sign, hours, minutes, seconds = match.groups()
         offset = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0))
         return dt.timezone(-offset if sign == "-" else offset)
-    if text not in _known_zones():  # checked against the list: no file is opened by name
+    if not known_zone(text):  # checked against the list: no file is opened by name
         raise ValueError(f"unknown time zone {text!r:.40}")
+    if text.startswith(("posix/", "right/")):
+        import zoneinfo
+
+        return zoneinfo.ZoneInfo(text)  # pandas 2 reads a key with pytz, which lacks these
     return text  # pandas' own zone object for the key (pytz on pandas 2, zoneinfo on 3)
 
 
-@functools.lru_cache(maxsize=1)
-def _known_zones() -> frozenset:
-    import zoneinfo
-
-    return frozenset(zoneinfo.available_timezones())
+# Exactly what Timestamp.isoformat() and Timedelta.isoformat() write: pandas' own parsers
+# also read "PT1HPT1HPT1H" (as 3 hours) and "...Z+02:00" (the zone replaced).
+_TIMESTAMP_TEXT = re.compile(
+    r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?([+-]\d\d:\d\d(?::\d\d)?)?"
+)
+_TIMEDELTA_TEXT = re.compile(r"P(-?\d{1,20})DT(\d\d?)H(\d\d?)M(\d\d?)(?:\.(\d{1,9}))?S")
+_NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
 class TimestampTag(Tag):
@@ -291,14 +420,19 @@ class TimestampTag(Tag):
     def to_python(self, payload):
         pd, _ = _modules(self.key)
         text, zone, unit = payload
-        if type(text) is not str or not text[:1].isdigit() or unit not in _UNITS:
+        if type(text) is not str or unit not in _UNITS:
             raise ValueError("expected [ISO date text, zone or null, 's'|'ms'|'us'|'ns']")
+        match = _TIMESTAMP_TEXT.fullmatch(text)
+        if not match:
+            raise ValueError(f"expected ISO date text as Timestamp.isoformat() writes it, got {text!r:.60}")
         if zone is not None and type(zone) is not str:
             raise ValueError("the zone must be a string or null")
+        if (zone is None) != (match.group(1) is None):
+            raise ValueError("a zone comes with an offset in the text, and only then")
         out = pd.Timestamp(text)
         if zone is not None:
             out = out.tz_convert(_tz_from_text(zone))
-        return out.as_unit(unit)
+        return out.as_unit(unit, round_ok=False)  # more digits than the unit holds: refused
 
 
 class TimedeltaTag(Tag):
@@ -311,11 +445,23 @@ class TimedeltaTag(Tag):
         return [value.isoformat(), value.unit]
 
     def to_python(self, payload):
-        pd, _ = _modules(self.key)
+        pd, np = _modules(self.key)
         text, unit = payload
-        if type(text) is not str or not text.lstrip("-").startswith("P") or unit not in _UNITS:
+        if type(text) is not str or unit not in _UNITS:
             raise ValueError("expected [ISO duration text, 's'|'ms'|'us'|'ns']")
-        return pd.Timedelta(text).as_unit(unit)
+        match = _TIMEDELTA_TEXT.fullmatch(text)
+        if not match:
+            raise ValueError(f"expected an ISO duration as Timedelta.isoformat() writes it, got {text!r:.60}")
+        days, hours, minutes, seconds, fraction = match.groups()
+        if not (int(hours) < 24 and int(minutes) < 60 and int(seconds) < 60):
+            raise ValueError(f"hours, minutes or seconds out of range in {text!r:.60}")
+        # counted exactly here, in the unit, instead of parsed by pandas in nanoseconds
+        total = (((int(days) * 24 + int(hours)) * 60 + int(minutes)) * 60 + int(seconds)) * 10**9
+        total += int((fraction or "0").ljust(9, "0"))
+        count, rest = divmod(total, _NS_PER[unit])
+        if rest or not INT_MIN < count < 2**63:
+            raise ValueError(f"{text!r:.60} is not a whole number of {unit} within 64 bits")
+        return pd.Timedelta(np.timedelta64(count, unit)).as_unit(unit)
 
 
 class NaTTag(Tag):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import EncodeError
-from ..multidict import Headers
+from ..standins import Headers
 from ._base import FrameworkTag, PairsTag, StandInStr
 
 _DS = "starlette.datastructures"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..multidict import Headers, MultiDict
+from ..standins import Headers, MultiDict
 from ._base import DictPayloadTag, PairsTag, load_class
 
 _DS = "werkzeug.datastructures"

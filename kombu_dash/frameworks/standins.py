@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..multidict import Headers, MultiDict
+from ..standins import Headers, MultiDict
 from ..tags import Tag, pair_list, pairs
 
 
