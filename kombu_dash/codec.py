@@ -327,8 +327,8 @@ class Codec:
                     left.append(0)
                 left[1] += tag.cost(payload)
                 if left[1] > tag.costly:
-                    raise DecodeError(f"more than {tag.costly} figures or other costly "
-                                      "objects in one message", tag=tag.key)
+                    raise DecodeError(f"more than {tag.costly} units of costly objects (figures, "
+                                      "pandas objects) in one message", tag=tag.key)
             return tag.to_python(payload)
         except DecodeError as exc:
             exc.tag = exc.tag or tag.key
