@@ -304,7 +304,8 @@ def _from_iso(cls, text: str):
     sign, hours, minutes, seconds, micros = m.groups()
     offset = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
                           microseconds=int(micros or 0))
-    return cls.fromisoformat(text[: m.start()]).replace(tzinfo=dt.timezone(-offset if sign == "-" else offset))
+    tz = dt.timezone(-offset if sign == "-" else offset)
+    return cls.fromisoformat(text[: m.start()]).replace(tzinfo=tz)
 
 
 @functools.lru_cache(maxsize=1)
@@ -330,7 +331,8 @@ def _zone_key(tzinfo) -> str | None:
     if type(tzinfo).__name__ == "ZoneInfo" and isinstance(key, str):
         return key
     raise EncodeError(
-        f"cannot write a datetime whose tzinfo is {type(tzinfo).__module__}.{type(tzinfo).__qualname__}: "
+        "cannot write a datetime whose tzinfo is "
+        f"{type(tzinfo).__module__}.{type(tzinfo).__qualname__}: "
         "only datetime.timezone and zoneinfo.ZoneInfo keep their meaning; "
         "convert with .astimezone(zoneinfo.ZoneInfo(...)) first"
     )

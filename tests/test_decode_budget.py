@@ -61,11 +61,18 @@ EXTRA_MB = 256
 
 def decode_in_sandbox(payload: str) -> dict:
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    proc = subprocess.run([sys.executable, "-c", _SANDBOX, str(EXTRA_MB), str(CPU_SECONDS)], input=payload, capture_output=True,
-                          text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SANDBOX, str(EXTRA_MB), str(CPU_SECONDS)],
+        input=payload,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, (
         f"the decode was killed (returncode {proc.returncode}: over {CPU_SECONDS} s of CPU "
-        f"or {EXTRA_MB} MB of memory?)\n{proc.stderr[-2000:]}")
+        f"or {EXTRA_MB} MB of memory?)\n{proc.stderr[-2000:]}"
+    )
     return json.loads(proc.stdout.splitlines()[-1])
 
 
@@ -110,18 +117,34 @@ def test_decimal_exponent_and_digits_are_bounded():
 
 @pytest.mark.parametrize("stop", [10**18, 2**63], ids=["1e18-rows", "2**63-rows"])
 def test_range_index_without_data_is_bounded(stop):
-    frame = {"~pandas.DataFrame": {"index": {"range": [0, stop, 1], "name": None},
-                                   "columns": {"range": [0, 0, 1], "name": None}, "data": []}}
+    frame = {
+        "~pandas.DataFrame": {
+            "index": {"range": [0, stop, 1], "name": None},
+            "columns": {"range": [0, 0, 1], "name": None},
+            "data": [],
+        }
+    }
     out = decode_in_sandbox(json.dumps(frame))
     assert out["result"].startswith("DecodeError"), out
 
 
 def test_range_index_labels_exactly_its_data():
-    refused(series({"dtype": "int64", "values": [1]}, {"range": [0, 10**18, 1], "name": None}),
-            "labels for 1 values")
-    refused(json.dumps({"~pandas.DataFrame": {
-        "index": {"range": [0, 1, 1], "name": None}, "columns": {"range": [0, 10**18, 1], "name": None},
-        "data": [{"dtype": "int64", "values": [1]}]}}), "column labels for 1 columns")
+    refused(
+        series({"dtype": "int64", "values": [1]}, {"range": [0, 10**18, 1], "name": None}),
+        "labels for 1 values",
+    )
+    refused(
+        json.dumps(
+            {
+                "~pandas.DataFrame": {
+                    "index": {"range": [0, 1, 1], "name": None},
+                    "columns": {"range": [0, 10**18, 1], "name": None},
+                    "data": [{"dtype": "int64", "values": [1]}],
+                }
+            }
+        ),
+        "column labels for 1 columns",
+    )
     # a frame without columns keeps its rows up to the budget, both ways
     from kombu_dash.frameworks.pandas import PANDAS_MAX_EMPTY_ROWS
 
@@ -135,7 +158,9 @@ def test_range_index_labels_exactly_its_data():
 # -- item 3: numpy dtypes --------------------------------------------------------------
 
 # 76 bytes: 1 GiB resident with shape [1], a MemoryError with shape [20]
-OBJECT_FIELD = '{"~numpy.ndarray": {"dtype": [["a", "|O", [134217728]]], "shape": [%d], "data": [0]}}'
+OBJECT_FIELD = (
+    '{"~numpy.ndarray": {"dtype": [["a", "|O", [134217728]]], "shape": [%d], "data": [0]}}'
+)
 
 
 @pytest.mark.parametrize("n", [1, 20])
@@ -150,9 +175,11 @@ def test_structured_dtype_with_object_fields_is_not_written():
         kombu_dash.dumps(value)
 
 
-@pytest.mark.parametrize("descr", [[["v", "|V1", [1000000000]]], [["v", "|V999999999"]],
-                                   [["a", [["b", "<f8", [4096]]], [4096]]]],
-                         ids=["subarray", "void", "nested"])
+@pytest.mark.parametrize(
+    "descr",
+    [[["v", "|V1", [1000000000]]], [["v", "|V999999999"]], [["a", [["b", "<f8", [4096]]], [4096]]]],
+    ids=["subarray", "void", "nested"],
+)
 def test_itemsize_is_bounded_even_for_an_empty_array(descr):
     payload = {"~numpy.ndarray": {"dtype": descr, "shape": [0], "data": ""}}
     refused(json.dumps(payload), "NUMPY_MAX_ITEMSIZE")
@@ -174,14 +201,22 @@ def test_raw_bool_bytes_are_zero_or_one():
 SNAN = {"~decimal": "sNaN"}
 
 
-@pytest.mark.parametrize("column", [
-    {"dtype": "category", "categories": {"dtype": "object", "values": [SNAN]}, "ordered": False,
-     "codes": [0]},
-    {"dtype": "string", "values": [SNAN]},
-    {"dtype": "Int64", "values": [SNAN]},
-    {"dtype": "Float64", "values": [SNAN]},
-    {"dtype": "object", "values": [SNAN]},  # decoded, then could not be printed
-], ids=["Categorical", "string", "Int64", "Float64", "object"])
+@pytest.mark.parametrize(
+    "column",
+    [
+        {
+            "dtype": "category",
+            "categories": {"dtype": "object", "values": [SNAN]},
+            "ordered": False,
+            "codes": [0],
+        },
+        {"dtype": "string", "values": [SNAN]},
+        {"dtype": "Int64", "values": [SNAN]},
+        {"dtype": "Float64", "values": [SNAN]},
+        {"dtype": "object", "values": [SNAN]},  # decoded, then could not be printed
+    ],
+    ids=["Categorical", "string", "Int64", "Float64", "object"],
+)
 def test_signalling_nan_is_a_decode_error(column):
     refused(series(column), "signalling NaN")
 
@@ -194,16 +229,30 @@ def test_signalling_nan_is_not_written():
 
 def test_float16_index_is_a_decode_error():
     # pandas raises NotImplementedError for it
-    refused(series({"dtype": "int64", "values": [1]},
-                   {"values": {"dtype": "float16", "values": [1.0]}, "name": None}), "float16")
+    refused(
+        series(
+            {"dtype": "int64", "values": [1]},
+            {"values": {"dtype": "float16", "values": [1.0]}, "name": None},
+        ),
+        "float16",
+    )
 
 
-@pytest.mark.parametrize("payload", [
-    {"~numpy.scalar": {"dtype": "<U1", "data": "/////w=="}},
-    {"~numpy.ndarray": {"dtype": ">U1", "shape": [2], "data": "AAAAYf////8="}},
-    {"~numpy.ndarray": {"dtype": [["n", "<i2"], ["s", "<U1", [2]]], "shape": [1],
-                        "data": "AQBhAAAAAAARAA=="}},
-], ids=["scalar", "array-big-endian", "structured-field"])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"~numpy.scalar": {"dtype": "<U1", "data": "/////w=="}},
+        {"~numpy.ndarray": {"dtype": ">U1", "shape": [2], "data": "AAAAYf////8="}},
+        {
+            "~numpy.ndarray": {
+                "dtype": [["n", "<i2"], ["s", "<U1", [2]]],
+                "shape": [1],
+                "data": "AQBhAAAAAAARAA==",
+            }
+        },
+    ],
+    ids=["scalar", "array-big-endian", "structured-field"],
+)
 def test_invalid_code_points_are_a_decode_error(payload):
     # str() of such an element raised SystemError (from loads itself, for a scalar)
     refused(json.dumps(payload), "U\\+10FFFF")
@@ -211,51 +260,71 @@ def test_invalid_code_points_are_a_decode_error(payload):
 
 def test_deprecated_dtype_alias_is_a_decode_error_under_w_error():
     # numpy 1.x warns on "a" (DeprecationWarning), an exception under -W error
-    code = ("import kombu_dash\n"
-            "try:\n"
-            "    kombu_dash.loads('{\"~numpy.ndarray\": {\"dtype\": \"|a1\", \"shape\": [1], \"data\": \"YQ==\"}}')\n"
-            "except kombu_dash.DecodeError as exc:\n"
-            "    print('DecodeError', exc)\n")
-    proc = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0 and "not one numpy's descr writes" in proc.stdout, proc.stdout + proc.stderr
+    payload = '{"~numpy.ndarray": {"dtype": "|a1", "shape": [1], "data": "YQ=="}}'
+    code = (
+        "import sys, kombu_dash\n"
+        "try:\n"
+        "    kombu_dash.loads(sys.argv[1])\n"
+        "except kombu_dash.DecodeError as exc:\n"
+        "    print('DecodeError', exc)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code, payload],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0 and "not one numpy's descr writes" in proc.stdout, (
+        proc.stdout + proc.stderr
+    )
 
 
 # -- item 7: refuse instead of coercing ------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype, values, match", [
-    ("bool", ["False"], "bool"),           # became True
-    ("int64", [1.9], "int"),               # became 1
-    ("int64", [True], "not bool"),         # became 1
-    ("int64", ["123"], "not str"),         # became 123
-    ("int8", [300], "outside"),
-    ("float32", [0.1], "cannot hold exactly"),
-    ("Int64", [1.0], "int"),               # became 1
-    ("boolean", [0], "bool"),
-    ("string", [5], "not int"),            # became "5"
-    ("datetime64[ns]", [1.5], "int"),
-    ("int64", [None], "not null"),         # null only where the dtype has NA
-], ids=lambda v: str(v).replace(" ", ""))
+@pytest.mark.parametrize(
+    "dtype, values, match",
+    [
+        ("bool", ["False"], "bool"),  # became True
+        ("int64", [1.9], "int"),  # became 1
+        ("int64", [True], "not bool"),  # became 1
+        ("int64", ["123"], "not str"),  # became 123
+        ("int8", [300], "outside"),
+        ("float32", [0.1], "cannot hold exactly"),
+        ("Int64", [1.0], "int"),  # became 1
+        ("boolean", [0], "bool"),
+        ("string", [5], "not int"),  # became "5"
+        ("datetime64[ns]", [1.5], "int"),
+        ("int64", [None], "not null"),  # null only where the dtype has NA
+    ],
+    ids=lambda v: str(v).replace(" ", ""),
+)
 def test_column_values_have_exactly_their_dtype_s_json_type(dtype, values, match):
     refused(series({"dtype": dtype, "values": values}), match)
 
 
 def test_category_codes_are_integers_in_range():
-    cat = {"dtype": "category", "categories": {"dtype": "object", "values": ["a", "b"]},
-           "ordered": False}
+    cat = {
+        "dtype": "category",
+        "categories": {"dtype": "object", "values": ["a", "b"]},
+        "ordered": False,
+    }
     refused(series(dict(cat, codes=[True])), "codes")  # became "b"
     refused(series(dict(cat, codes=[2])), "codes")
 
 
 def test_string_arrays_hold_strings_only():
     # numpy 2's StringDType applied str(): [1, null] became ["1", "None"]
-    refused('{"~numpy.ndarray": {"dtype": "T", "shape": [2], "data": [1, null]}}',
-            "strings only|needs numpy 2")
+    refused(
+        '{"~numpy.ndarray": {"dtype": "T", "shape": [2], "data": [1, null]}}',
+        "strings only|needs numpy 2",
+    )
 
 
-@pytest.mark.skipif(not hasattr(np, "dtypes") or not hasattr(np.dtypes, "StringDType"),
-                    reason="numpy 2's StringDType does not exist in numpy 1.x")
+@pytest.mark.skipif(
+    not hasattr(np, "dtypes") or not hasattr(np.dtypes, "StringDType"),
+    reason="numpy 2's StringDType does not exist in numpy 1.x",
+)
 def test_string_dtype_arrays_round_trip():
     value = np.array([["a", "héllo"], ["", "x" * 40]], dtype=np.dtypes.StringDType())
     wire = kombu_dash.dumps(value)
@@ -264,32 +333,43 @@ def test_string_dtype_arrays_round_trip():
     assert out.dtype == value.dtype and out.shape == value.shape and (out == value).all()
 
 
-@pytest.mark.parametrize("payload, match", [
-    ({"~pandas.Timedelta": ["PT1HPT1HPT1H", "ns"]}, "ISO duration"),          # became 3 hours
-    ({"~pandas.Timedelta": ["P0DT0H0M0.5S", "s"]}, "whole number of s"),      # rounded
-    ({"~pandas.Timedelta": ["P0DT25H0M0S", "ns"]}, "out of range"),
-    ({"~pandas.Timestamp": ["2024-01-01T00:00:00Z+02:00", None, "ns"]}, "ISO date"),  # zone replaced
-    ({"~pandas.Timestamp": ["2024-01-01T00:00:00+02:00", None, "ns"]}, "offset"),
-    ({"~pandas.Timestamp": ["2024-01-01T00:00:00.5", None, "s"]}, "losslessly"),
-    ({"~datetime": "2024-01-01T00:00:00Z+02:00"}, "ISO 8601 datetime"),       # zone replaced
-    ({"~datetime": "2024-01-01 00:00:00"}, "ISO 8601 datetime"),
-    ({"~date": "2024-W01-1"}, "ISO 8601 date"),
-    ({"~time": "12:00Z"}, "ISO 8601 time"),
-    ({"~timedelta": [0, 90000, 0]}, "seconds < 86400"),                        # renormalised
-    ({"~decimal": "1_000"}, "not a decimal"),
-    ({"~decimal": " 1"}, "not a decimal"),
-], ids=lambda v: json.dumps(v)[:40] if isinstance(v, dict) else None)
+@pytest.mark.parametrize(
+    "payload, match",
+    [
+        ({"~pandas.Timedelta": ["PT1HPT1HPT1H", "ns"]}, "ISO duration"),  # became 3 hours
+        ({"~pandas.Timedelta": ["P0DT0H0M0.5S", "s"]}, "whole number of s"),  # rounded
+        ({"~pandas.Timedelta": ["P0DT25H0M0S", "ns"]}, "out of range"),
+        (
+            {"~pandas.Timestamp": ["2024-01-01T00:00:00Z+02:00", None, "ns"]},
+            "ISO date",
+        ),  # zone replaced
+        ({"~pandas.Timestamp": ["2024-01-01T00:00:00+02:00", None, "ns"]}, "offset"),
+        ({"~pandas.Timestamp": ["2024-01-01T00:00:00.5", None, "s"]}, "losslessly"),
+        ({"~datetime": "2024-01-01T00:00:00Z+02:00"}, "ISO 8601 datetime"),  # zone replaced
+        ({"~datetime": "2024-01-01 00:00:00"}, "ISO 8601 datetime"),
+        ({"~date": "2024-W01-1"}, "ISO 8601 date"),
+        ({"~time": "12:00Z"}, "ISO 8601 time"),
+        ({"~timedelta": [0, 90000, 0]}, "seconds < 86400"),  # renormalised
+        ({"~decimal": "1_000"}, "not a decimal"),
+        ({"~decimal": " 1"}, "not a decimal"),
+    ],
+    ids=lambda v: json.dumps(v)[:40] if isinstance(v, dict) else None,
+)
 def test_date_time_and_decimal_text_is_exactly_what_isoformat_and_str_write(payload, match):
     refused(json.dumps(payload), match)
 
 
-@pytest.mark.parametrize("value", [
-    pd.Timedelta("-1 days 3ns"),
-    pd.Timedelta(np.timedelta64(200_000 * 86400, "s")).as_unit("s"),  # beyond ns parsing
-    pd.Timedelta(milliseconds=1500).as_unit("ms"),
-    pd.Timedelta.max,
-    pd.Timedelta.min,
-], ids=["negative-ns", "200000-days-s", "ms", "max", "min"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        pd.Timedelta("-1 days 3ns"),
+        pd.Timedelta(np.timedelta64(200_000 * 86400, "s")).as_unit("s"),  # beyond ns parsing
+        pd.Timedelta(milliseconds=1500).as_unit("ms"),
+        pd.Timedelta.max,
+        pd.Timedelta.min,
+    ],
+    ids=["negative-ns", "200000-days-s", "ms", "max", "min"],
+)
 def test_timedeltas_still_round_trip_exactly(value):
     out = kombu_dash.loads(kombu_dash.dumps(value))
     assert type(out) is pd.Timedelta and out == value and out.unit == value.unit
@@ -312,5 +392,9 @@ def test_posix_zone_round_trips_in_pandas():
 
 
 def test_zone_keys_are_checked_before_pandas_reads_them():
-    refused(json.dumps({"~pandas.Timestamp": ["2024-01-01T00:00:00+00:00", "posix/../../etc/passwd", "ns"]}),
-            "unknown time zone")
+    refused(
+        json.dumps(
+            {"~pandas.Timestamp": ["2024-01-01T00:00:00+00:00", "posix/../../etc/passwd", "ns"]}
+        ),
+        "unknown time zone",
+    )

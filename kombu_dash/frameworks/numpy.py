@@ -66,13 +66,19 @@ def _descr(descr: Any, depth: int = 0) -> Any:
     fields = []
     for field in descr:
         # fields are tuples in numpy's descr, and come back as tuples
-        if type(field) not in (list, tuple) or len(field) not in (2, 3) or type(field[0]) is not str:
+        if (
+            type(field) not in (list, tuple)
+            or len(field) not in (2, 3)
+            or type(field[0]) is not str
+        ):
             raise ValueError("a structured dtype field is [name, descr] or [name, descr, shape]")
         item = [field[0], _descr(field[1], depth + 1)]
         if len(field) == 3:
             shape = field[2]
-            if type(shape) not in (list, tuple) or len(shape) > NUMPY_MAX_NDIM or not all(
-                type(n) is int and 0 <= n < 2**31 for n in shape
+            if (
+                type(shape) not in (list, tuple)
+                or len(shape) > NUMPY_MAX_NDIM
+                or not all(type(n) is int and 0 <= n < 2**31 for n in shape)
             ):
                 raise ValueError("a field's shape is a list of small non-negative integers")
             item.append(tuple(shape))
@@ -83,14 +89,18 @@ def _descr(descr: Any, depth: int = 0) -> Any:
 def _dtype(np: Any, descr: Any) -> Any:
     dtype = np.lib.format.descr_to_dtype(_descr(descr))
     if not 0 < dtype.itemsize <= NUMPY_MAX_ITEMSIZE:
-        raise ValueError(f"an element of {dtype} is {dtype.itemsize} bytes "
-                         f"(1 to NUMPY_MAX_ITEMSIZE={NUMPY_MAX_ITEMSIZE} allowed)")
+        raise ValueError(
+            f"an element of {dtype} is {dtype.itemsize} bytes "
+            f"(1 to NUMPY_MAX_ITEMSIZE={NUMPY_MAX_ITEMSIZE} allowed)"
+        )
     return dtype
 
 
 def _shape(shape: Any) -> list[int]:
-    if type(shape) is not list or len(shape) > NUMPY_MAX_NDIM or not all(
-        type(n) is int and 0 <= n <= _MAX_NBYTES for n in shape
+    if (
+        type(shape) is not list
+        or len(shape) > NUMPY_MAX_NDIM
+        or not all(type(n) is int and 0 <= n <= _MAX_NBYTES for n in shape)
     ):
         raise ValueError(f"shape must be a list of at most {NUMPY_MAX_NDIM} non-negative integers")
     return shape
@@ -123,7 +133,7 @@ def _check_bytes(arr: Any) -> None:
 
 
 def _is_string_dtype(dtype: Any) -> bool:
-    return dtype.kind == _STRING_DTYPE
+    return bool(dtype.kind == _STRING_DTYPE)
 
 
 class NdarrayTag(Tag):
@@ -136,7 +146,9 @@ class NdarrayTag(Tag):
         dtype = value.dtype
         shape = list(value.shape)
         if value.ndim > NUMPY_MAX_NDIM:
-            raise EncodeError(f"an array of {value.ndim} dimensions (NUMPY_MAX_NDIM={NUMPY_MAX_NDIM})")
+            raise EncodeError(
+                f"an array of {value.ndim} dimensions (NUMPY_MAX_NDIM={NUMPY_MAX_NDIM})"
+            )
         if _is_string_dtype(dtype):
             if hasattr(dtype, "na_object"):
                 raise EncodeError("a StringDType with an na_object is not carried")
@@ -144,8 +156,10 @@ class NdarrayTag(Tag):
         if dtype.hasobject and dtype.names:
             raise EncodeError(f"a structured dtype with an object field is not carried: {dtype}")
         if dtype.itemsize > NUMPY_MAX_ITEMSIZE:
-            raise EncodeError(f"an element of {dtype} is {dtype.itemsize} bytes "
-                              f"(NUMPY_MAX_ITEMSIZE={NUMPY_MAX_ITEMSIZE})")
+            raise EncodeError(
+                f"an element of {dtype} is {dtype.itemsize} bytes "
+                f"(NUMPY_MAX_ITEMSIZE={NUMPY_MAX_ITEMSIZE})"
+            )
         descr = np.lib.format.dtype_to_descr(dtype)
         if dtype.hasobject:
             return {"dtype": descr, "shape": shape, "data": value.ravel().tolist()}
@@ -193,7 +207,8 @@ def _string_array(np: Any, shape: list[int], count: int, data: Any) -> Any:
 
 
 class ScalarTag(Tag):
-    """``np.float64(1.5)``, ``np.int32(3)``, ``np.datetime64(...)``: back as the same scalar type."""
+    """``np.float64(1.5)``, ``np.int32(3)``, ``np.datetime64(...)``: back as the same
+    scalar type."""
 
     key = "numpy.scalar"
     # np.bytes_ is listed itself: its MRO reaches builtins.bytes before numpy.generic

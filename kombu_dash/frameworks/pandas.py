@@ -31,14 +31,20 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
 from typing import Any
 
 from ..errors import DecodeError, EncodeError
 from ..tags import INT_MIN, Tag, known_zone
 from ._base import load_class
 
-__all__ = ["TAGS", "PANDAS_MAX_EMPTY_ROWS", "column_to_json", "column_from_json", "index_to_json", "index_from_json"]
+__all__ = [
+    "TAGS",
+    "PANDAS_MAX_EMPTY_ROWS",
+    "column_to_json",
+    "column_from_json",
+    "index_to_json",
+    "index_from_json",
+]
 
 _UNITS = ("s", "ms", "us", "ns")
 _NULLABLE = frozenset(
@@ -76,7 +82,9 @@ def _value_rule(name: str) -> tuple[type | None, tuple[int, int] | None, bool]:
     nullable = name in _NULLABLE or name == "str"
     if lower in _INT_BITS:
         bits = _INT_BITS[lower]
-        low, high = (0, 2**bits - 1) if lower[0] == "u" else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        low, high = (
+            (0, 2**bits - 1) if lower[0] == "u" else (-(2 ** (bits - 1)), 2 ** (bits - 1) - 1)
+        )
         return int, (low, high), nullable
     if name.startswith(("datetime64", "timedelta64")):
         return int, (INT_MIN, 2**63 - 1), False  # int64 counts in the unit; NaT is -2**63
@@ -99,8 +107,10 @@ def _check_values(np: Any, name: str, values: list[Any]) -> None:
     found = set(map(type, present))  # exact types: bool is not an int here
     if found - {kind}:
         bad = next(t for t in found if t is not kind)
-        raise ValueError(f"the {name} column holds {kind.__name__} values"
-                         f"{' or null' if nullable else ''}, not {_json_type(bad)}")
+        raise ValueError(
+            f"the {name} column holds {kind.__name__} values"
+            f"{' or null' if nullable else ''}, not {_json_type(bad)}"
+        )
     if bounds and present and not bounds[0] <= min(present) <= max(present) <= bounds[1]:
         raise ValueError(f"a {name} value is outside {bounds[0]}..{bounds[1]}")
     if kind is float and name.lower() in ("float16", "float32") and present:
@@ -112,14 +122,21 @@ def _check_values(np: Any, name: str, values: list[Any]) -> None:
 
 
 def _json_type(t: type) -> str:
-    return {bool: "bool", int: "int", float: "float", str: "str", _NoneType: "null",
-            list: "list", dict: "dict"}.get(t, f"{t.__module__}.{t.__qualname__}")
+    return {
+        bool: "bool",
+        int: "int",
+        float: "float",
+        str: "str",
+        _NoneType: "null",
+        list: "list",
+        dict: "dict",
+    }.get(t, f"{t.__module__}.{t.__qualname__}")
 
 
 # -- columns ------------------------------------------------------------------------
 
 
-def column_to_json(arr) -> dict:
+def column_to_json(arr: Any) -> dict[str, Any]:
     """A 1-D pandas/numpy array (``series.array``, ``index.array``) as a JSON-able dict."""
     import numpy as np
     import pandas as pd
@@ -151,7 +168,7 @@ def column_to_json(arr) -> dict:
     )
 
 
-def _dtype(pd, np, name: str):
+def _dtype(pd: Any, np: Any, name: str) -> Any:
     if name == "str":  # pandas 3's default string dtype; object where it does not exist
         try:
             return pd.StringDtype(na_value=np.nan)
@@ -214,7 +231,7 @@ def index_is_range(index: Any) -> bool:
     return type(index) is pd.RangeIndex
 
 
-def index_to_json(index) -> dict:
+def index_to_json(index: Any) -> dict[str, Any]:
     import pandas as pd
 
     if type(index) is pd.RangeIndex:
@@ -252,13 +269,19 @@ def index_from_json(
             raise ValueError("range needs three 64-bit integers and a non-zero step")
         n = _range_length(*bounds)
         if length is None and n > PANDAS_MAX_EMPTY_ROWS:
-            raise ValueError(f"{n} rows without columns (PANDAS_MAX_EMPTY_ROWS="
-                             f"{PANDAS_MAX_EMPTY_ROWS})")
+            raise ValueError(
+                f"{n} rows without columns (PANDAS_MAX_EMPTY_ROWS={PANDAS_MAX_EMPTY_ROWS})"
+            )
         _check_length(n, length, of)
         return pd.RangeIndex(*bounds, name=payload.get("name"))
     if "levels" in payload:
         levels, names = payload["levels"], payload.get("names")
-        if type(levels) is not list or not levels or type(names) is not list or len(names) != len(levels):
+        if (
+            type(levels) is not list
+            or not levels
+            or type(names) is not list
+            or len(names) != len(levels)
+        ):
             raise ValueError("a MultiIndex needs levels and as many names")
         arrays = [pd.Index(_index_values(pd, np, column_from_json(c, key))) for c in levels]
         for array in arrays:
@@ -316,19 +339,30 @@ class DataFrameTag(Tag):
     types = ("pandas:DataFrame",)
     payload = dict
 
-    def to_json(self, value):
-        if not value.shape[1] and len(value.index) > PANDAS_MAX_EMPTY_ROWS and index_is_range(value.index):
-            raise EncodeError(f"a DataFrame without columns has {len(value.index)} rows "
-                              f"(PANDAS_MAX_EMPTY_ROWS={PANDAS_MAX_EMPTY_ROWS}): it would not decode")
+    def to_json(self, value: Any) -> Any:
+        if (
+            not value.shape[1]
+            and len(value.index) > PANDAS_MAX_EMPTY_ROWS
+            and index_is_range(value.index)
+        ):
+            raise EncodeError(
+                f"a DataFrame without columns has {len(value.index)} rows "
+                f"(PANDAS_MAX_EMPTY_ROWS={PANDAS_MAX_EMPTY_ROWS}): it would not decode"
+            )
         data = []
         for i in range(value.shape[1]):
             try:
                 data.append(column_to_json(value.iloc[:, i].array))
             except EncodeError as exc:
-                raise exc._prepend(value.columns[i])  # says which column
-        return {"index": index_to_json(value.index), "columns": index_to_json(value.columns), "data": data}
+                exc.path.insert(0, value.columns[i])  # says which column
+                raise
+        return {
+            "index": index_to_json(value.index),
+            "columns": index_to_json(value.columns),
+            "data": data,
+        }
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         pd, _ = _modules(self.key)
         if set(payload) != {"index", "columns", "data"} or type(payload["data"]) is not list:
             raise ValueError('expected {"index", "columns", "data": [column, ...]}')
@@ -353,10 +387,14 @@ class SeriesTag(Tag):
     types = ("pandas:Series",)
     payload = dict
 
-    def to_json(self, value):
-        return {"index": index_to_json(value.index), "name": value.name, "data": column_to_json(value.array)}
+    def to_json(self, value: Any) -> Any:
+        return {
+            "index": index_to_json(value.index),
+            "name": value.name,
+            "data": column_to_json(value.array),
+        }
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         pd, _ = _modules(self.key)
         if set(payload) != {"index", "name", "data"}:
             raise ValueError('expected {"index", "name", "data"}')
@@ -374,17 +412,17 @@ class CategoricalTag(Tag):
     types = ("pandas:Categorical",)
     payload = dict
 
-    def to_json(self, value):
+    def to_json(self, value: Any) -> Any:
         return column_to_json(value)
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         pd, _ = _modules(self.key)
         if payload.get("dtype") != "category":
             raise ValueError('expected {"dtype": "category", ...}')
         return column_from_json(payload, self.key)
 
 
-def _tz_text(tz) -> str:
+def _tz_text(tz: Any) -> str:
     """A zone as text: ``UTC``, an IANA key, or a fixed offset ``UTC+05:30``."""
     if tz is dt.timezone.utc:
         return "UTC"
@@ -437,17 +475,19 @@ class TimestampTag(Tag):
     key = "pandas.Timestamp"
     types = ("pandas:Timestamp",)
 
-    def to_json(self, value):
+    def to_json(self, value: Any) -> Any:
         return [value.isoformat(), None if value.tz is None else _tz_text(value.tz), value.unit]
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         pd, _ = _modules(self.key)
         text, zone, unit = payload
         if type(text) is not str or unit not in _UNITS:
             raise ValueError("expected [ISO date text, zone or null, 's'|'ms'|'us'|'ns']")
         match = _TIMESTAMP_TEXT.fullmatch(text)
         if not match:
-            raise ValueError(f"expected ISO date text as Timestamp.isoformat() writes it, got {text!r:.60}")
+            raise ValueError(
+                f"expected ISO date text as Timestamp.isoformat() writes it, got {text!r:.60}"
+            )
         if zone is not None and type(zone) is not str:
             raise ValueError("the zone must be a string or null")
         if (zone is None) != (match.group(1) is None):
@@ -464,17 +504,19 @@ class TimedeltaTag(Tag):
     key = "pandas.Timedelta"
     types = ("pandas:Timedelta",)
 
-    def to_json(self, value):
+    def to_json(self, value: Any) -> Any:
         return [value.isoformat(), value.unit]
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         pd, np = _modules(self.key)
         text, unit = payload
         if type(text) is not str or unit not in _UNITS:
             raise ValueError("expected [ISO duration text, 's'|'ms'|'us'|'ns']")
         match = _TIMEDELTA_TEXT.fullmatch(text)
         if not match:
-            raise ValueError(f"expected an ISO duration as Timedelta.isoformat() writes it, got {text!r:.60}")
+            raise ValueError(
+                f"expected an ISO duration as Timedelta.isoformat() writes it, got {text!r:.60}"
+            )
         days, hours, minutes, seconds, fraction = match.groups()
         if not (int(hours) < 24 and int(minutes) < 60 and int(seconds) < 60):
             raise ValueError(f"hours, minutes or seconds out of range in {text!r:.60}")
@@ -494,10 +536,10 @@ class NaTTag(Tag):
     types = ("pandas._libs.tslibs.nattype:NaTType",)
     payload = type(None)
 
-    def to_json(self, value):
+    def to_json(self, value: Any) -> Any:
         return None
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         return _modules(self.key)[0].NaT
 
 
@@ -507,7 +549,7 @@ class NATag(NaTTag):
     key = "pandas.NA"
     types = ("pandas._libs.missing:NAType",)
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         return _modules(self.key)[0].NA
 
 
