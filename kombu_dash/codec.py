@@ -318,12 +318,22 @@ class Codec:
                 tag=tag.key,
             )
         try:
+            if tag.costly:  # a fixed cost per object (a figure): counted in left[1]
+                if len(left) == 1:
+                    left.append(0)
+                left[1] += tag.cost(payload)
+                if left[1] > tag.costly:
+                    raise DecodeError(f"more than {tag.costly} units of costly objects (figures, "
+                                      "pandas objects) in one message", tag=tag.key)
             return tag.to_python(payload)
-        except KombuDashError as exc:
+        except DecodeError as exc:
             exc.tag = exc.tag or tag.key
             raise
         except _PAYLOAD_ERRORS as exc:
             raise DecodeError(f"bad {key} payload: {exc}", tag=tag.key) from exc
+        except Exception as exc:  # any other library error, or a warning under -W error
+            raise DecodeError(f"bad {key} payload: {type(exc).__name__}: {str(exc)[:300]}",
+                              tag=tag.key) from exc
 
 
 _STR = frozenset((str,))

@@ -62,6 +62,13 @@ class Tag:
     plain: ClassVar[bool] = False
     #: the payload is ``[[key, value], ...]``: error paths then name the key
     pair_payload: ClassVar[bool] = False
+    #: a fixed cost per value, not proportional to its payload (a plotly figure): when
+    #: set, a message whose costly values add up to more than this is a DecodeError
+    costly: ClassVar[int] = 0
+
+    def cost(self, payload: Any) -> int:
+        """How many fixed costs building this payload takes (for ``costly`` tags)."""
+        return 1
 
     def key_for(self, value: Any) -> str:
         """The wire key for this value; stand-ins use it to keep their origin's tag."""

@@ -1,4 +1,4 @@
-"""What the framework modules share: lazy class loading and the pair-list tag."""
+"""What the framework modules share: lazy loading, the pair-list tag and stand-ins."""
 
 from __future__ import annotations
 
@@ -6,10 +6,20 @@ import importlib
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from ..errors import DecodeError
 from ..standins import MultiDict
-from ..tags import Tag, pair_list, pairs
+from ..tags import INT_MAX, INT_MIN, Tag, pair_list, pairs
 
-__all__ = ["load_class", "FrameworkTag", "PairsTag", "DictPayloadTag"]
+__all__ = [
+    "load_class",
+    "FrameworkTag",
+    "PairsTag",
+    "DictPayloadTag",
+    "StandInDict",
+    "StandInStr",
+    "str_pairs",
+    "writable",
+]
 
 
 @lru_cache(maxsize=None)
@@ -26,16 +36,62 @@ def load_class(module: str, name: str = "") -> Any:
         return None
 
 
+class StandInDict(dict[str, Any]):
+    """A framework value decoded where its library is missing: its payload, read as a
+    dict, written back under the same tag (each tag names its own subclass)."""
+
+    __slots__ = ()
+
+
+class StandInStr(str):
+    """As :class:`StandInDict`, for a value written as its text (a URL)."""
+
+    __slots__ = ()
+
+
 class FrameworkTag(Tag):
-    """A tag for the class ``module.name`` of a library that may not be installed."""
+    """A tag for the class ``module.name`` of a library that may not be installed.
 
-    module = ""
-    name = ""
+    ``types`` is derived: the lazily resolved ``module:name``, then ``also`` (another
+    path to the same class) and ``stand_in`` (what it decodes to without the library).
+    """
 
-    def __init_subclass__(cls, **kwargs):
+    module: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    also: ClassVar[tuple[Any, ...]] = ()
+    stand_in: ClassVar[type | None] = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.module and cls.name and "types" not in cls.__dict__:
-            cls.types = (f"{cls.module}:{cls.name}",)
+            extra = (cls.stand_in,) if cls.stand_in is not None else ()
+            cls.types = (f"{cls.module}:{cls.name}", *cls.also, *extra)
+
+    def load(self) -> Any:
+        """The framework's class, or None where its library is missing."""
+        return load_class(self.module, self.name)
+
+    def to_json(self, value: Any) -> Any:
+        # a stand-in is its payload: written back exactly as it arrived
+        if self.stand_in is not None and type(value) is self.stand_in:
+            return self.stand_in_payload(value)
+        return self.write(value)
+
+    def write(self, value: Any) -> Any:
+        raise NotImplementedError
+
+    def stand_in_payload(self, value: Any) -> Any:
+        return str(value) if isinstance(value, str) else dict(value)
+
+
+def str_pairs(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Refuse a pair whose key or value is not a string: the library would apply
+    ``str()`` to it (``1`` would arrive as ``"1"``); no real value of it holds one."""
+    for i, (key, value) in enumerate(items):
+        if type(key) is not str or type(value) is not str:
+            bad = key if type(key) is not str else value
+            raise ValueError(f"keys and values are strings, got {type(bad).__name__} in pair {i}")
+    return items
 
 
 class PairsTag(FrameworkTag):
@@ -47,26 +103,30 @@ class PairsTag(FrameworkTag):
 
     #: ``[]`` gives the last value for a key (starlette, Django) instead of the first
     last = False
-    fallback = MultiDict
+    fallback: ClassVar[type[MultiDict]] = MultiDict
     pair_payload = True
+    #: the library turns keys and values into ``str``: refuse anything else instead
+    strings = False
 
-    def items(self, value):
+    def items(self, value: Any) -> Any:
         return value.items(multi=True)
 
-    def to_json(self, value):
+    def write(self, value: Any) -> Any:
         return pair_list(self.items(value))
 
-    def build(self, cls, items):
+    def build(self, cls: Any, items: list[tuple[Any, Any]]) -> Any:
         return cls(items)
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         items = list(map(tuple, pairs(payload)))  # one call at C speed
-        cls = load_class(self.module, self.name)
+        if self.strings:
+            str_pairs(items)
+        cls = self.load()
         if cls is None:
             return self.make_fallback(items)
         return self.build(cls, items)
 
-    def make_fallback(self, items):
+    def make_fallback(self, items: list[tuple[Any, Any]]) -> Any:
         if self.fallback is MultiDict:
             return MultiDict(items, last=self.last, origin=self.key)
         return self.fallback(items, origin=self.key)
@@ -76,11 +136,97 @@ class DictPayloadTag(FrameworkTag):
     """A dict subclass written as a JSON object (values encoded as usual)."""
 
     payload = dict
-    fallback = dict
+    fallback: ClassVar[type] = dict
 
-    def to_json(self, value):
+    def write(self, value: Any) -> Any:
         return dict(value)
 
-    def to_python(self, payload):
-        cls = load_class(self.module, self.name) or self.fallback
+    def to_python(self, payload: Any) -> Any:
+        cls = self.load() or self.fallback
         return cls(payload)
+
+
+# -- what Dash's encoder (plotly.io.json.to_json_plotly) can write ----------------------
+
+_JSON_SCALARS = frozenset((str, int, float, bool, type(None)))
+# numpy kinds plotly's encoder writes (measured with both engines): not complex, not bytes,
+# and a timedelta64 only inside an array
+_ARRAY_KINDS = "biufUMm"
+_SCALAR_KINDS = "biufUM"
+
+
+def writable(value: Any, where: str) -> None:
+    """Refuse a decoded value that Dash's JSON encoder could not write back (a ``set``
+    inside a figure or a component's props): it would decode, then break on use.
+
+    Containers and scalars as JSON has them (integers within 64 bits), plus what
+    plotly's encoder converts: tuples, dates and times, Decimal, numpy arrays and
+    scalars (object arrays element by element), Dash components (checked when they
+    were decoded) and plotly figures."""
+    todo = [value]
+    while todo:
+        v = todo.pop()
+        t = type(v)
+        if t in _JSON_SCALARS:
+            if t is int and not INT_MIN <= v <= INT_MAX:  # orjson, Dash's default engine
+                raise DecodeError(
+                    f"{where} holds an integer beyond 64 bits, which Dash cannot write"
+                )
+            continue
+        if isinstance(v, dict):  # subclasses too: json writes them as objects
+            for k in v:
+                if type(k) not in _JSON_SCALARS:
+                    raise DecodeError(
+                        f"{where} holds a {_qual(type(k))} key, which Dash cannot write"
+                    )
+            todo.extend(v.values())
+        elif isinstance(v, (list, tuple)):
+            todo.extend(v)
+        elif _other_writable(v, t):
+            continue
+        else:
+            raise DecodeError(f"{where} holds a {_qual(t)}, which Dash's JSON encoder cannot write")
+
+
+def _qual(t: type) -> str:
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
+
+def _other_writable(v: Any, t: type) -> bool:
+    import decimal
+
+    # plotly writes anything with isoformat() as that text (dates, times, pandas Timestamp)
+    if t is decimal.Decimal or callable(getattr(t, "isoformat", None)):
+        return True
+    # a class of a library only exists here if the library was imported: no import needed
+    np = _loaded("numpy")
+    if np is not None:
+        if t is np.ndarray:
+            if v.dtype.kind == "O":
+                return all(_element_ok(e) for e in v.flat)
+            if v.dtype.names is not None:  # structured: each field as a simple kind
+                return all(v.dtype[n].kind in _ARRAY_KINDS for n in v.dtype.names)
+            return v.dtype.kind in _ARRAY_KINDS
+        if isinstance(v, np.generic):
+            return v.dtype.kind in _SCALAR_KINDS
+    comp = _loaded("dash.development.base_component")
+    if comp is not None and isinstance(v, comp.Component):
+        return True
+    figure = _loaded("plotly.basedatatypes")
+    if figure is not None and isinstance(v, figure.BaseFigure):
+        return True
+    return False
+
+
+def _element_ok(v: Any) -> bool:
+    try:
+        writable(v, "")
+    except DecodeError:
+        return False
+    return True
+
+
+def _loaded(module: str) -> Any:
+    import sys
+
+    return sys.modules.get(module)

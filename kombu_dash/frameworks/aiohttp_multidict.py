@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..standins import Headers
 from ._base import PairsTag, load_class
 
@@ -13,7 +15,7 @@ class MultiDictTag(PairsTag):
     key = "multidict.MultiDict"
     module, name = "multidict", "MultiDict"
 
-    def items(self, value):
+    def items(self, value: Any) -> Any:
         # CIMultiDict keys are multidict.istr, a str subclass: plain str on the wire
         return [(str(k), v) for k, v in value.items()]
 
@@ -23,24 +25,21 @@ class CIMultiDictTag(MultiDictTag):
 
     key = "multidict.CIMultiDict"
     name = "CIMultiDict"
-    types = ("multidict:CIMultiDict",)
     fallback = Headers
 
 
 class MultiDictProxyTag(MultiDictTag):
     key = "multidict.MultiDictProxy"
     name = "MultiDictProxy"
-    types = ("multidict:MultiDictProxy",)
     inner = "MultiDict"
 
-    def build(self, cls, items):
+    def build(self, cls: Any, items: list[tuple[Any, Any]]) -> Any:
         return cls(load_class("multidict", self.inner)(items))
 
 
 class CIMultiDictProxyTag(MultiDictProxyTag):
     key = "multidict.CIMultiDictProxy"
     name = "CIMultiDictProxy"
-    types = ("multidict:CIMultiDictProxy",)
     inner = "CIMultiDict"
     fallback = Headers
 

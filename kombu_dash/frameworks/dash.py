@@ -11,7 +11,7 @@ class AttributeDictTag(DictPayloadTag):
 
     key = "dash.AttributeDict"
     module, name = "dash._utils", "AttributeDict"
-    types = ("dash._utils:AttributeDict", AttributeDict)
+    also = (AttributeDict,)  # the stand-in, sent on from where Dash is missing
     fallback = AttributeDict
 
 

@@ -8,24 +8,45 @@ stand-in) decodes as an immutable UTF-8 QueryDict.
 
 Building a QueryDict reads Django settings. In a process where Django is installed
 but settings are not configured (no ``DJANGO_SETTINGS_MODULE``), a QueryDict decodes
-to the same stand-in as where Django is missing, a ``kombu_dash.MultiDict`` with
-``last=True`` that is written back as ``~django.QueryDict``: a worker without
-settings never rejects the task, and the next configured process gets a QueryDict.
+to the same stand-in as where Django is missing, a :class:`QueryDictStandIn` (a
+``kombu_dash.MultiDict`` with ``last=True`` that keeps the options: ``encoding``,
+``mutable``, ``empty``) written back exactly as it arrived: a worker without settings
+never rejects the task, and the next configured process gets the same QueryDict.
+
+The encoding is one of :data:`ENCODINGS` (the message never chooses which codec
+module Python imports); a QueryDict's keys and values are never bytes (Django would
+decode them), so a message holding bytes there is refused.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import DecodeError, EncodeError
 from ..standins import MultiDict
-from ..tags import Tag, pair_list, pairs
-from ._base import load_class
+from ..tags import pair_list, pairs
+from ._base import FrameworkTag, load_class
 
-_MVD = ("django.utils.datastructures", "MultiValueDict")
-_QD = ("django.http", "QueryDict")
 _OPTIONS = frozenset(("mutable", "encoding", "empty"))
 
+#: QueryDict encodings carried (compared lower-case, ``_`` as ``-``): text codecs of the
+#: web, each a fixed stdlib module; any other is refused both ways.
+ENCODINGS = frozenset(
+    """utf-8 utf8 utf-16 utf-16-le utf-16-be utf-32 ascii us-ascii latin-1 latin1 l1
+    iso-8859-1 iso-8859-2 iso-8859-3 iso-8859-4 iso-8859-5 iso-8859-6 iso-8859-7 iso-8859-8
+    iso-8859-9 iso-8859-10 iso-8859-13 iso-8859-14 iso-8859-15 iso-8859-16
+    cp1250 cp1251 cp1252 cp1253 cp1254 cp1255 cp1256 cp1257 cp1258
+    windows-1250 windows-1251 windows-1252 windows-1253 windows-1254 windows-1255
+    windows-1256 windows-1257 windows-1258 koi8-r koi8-u mac-roman shift-jis sjis cp932
+    euc-jp iso-2022-jp euc-kr cp949 gb2312 gbk gb18030 big5 big5hkscs""".split()
+)
 
-def _django_pairs(value):
+
+def known_encoding(name: object) -> bool:
+    return type(name) is str and name.isascii() and name.lower().replace("_", "-") in ENCODINGS
+
+
+def _django_pairs(value: Any) -> tuple[list[Any], list[Any]]:
     items, empty = [], []
     file_cls = load_class("django.core.files.base", "File")
     for key, values in value.lists():
@@ -42,18 +63,22 @@ def _django_pairs(value):
     return pair_list(items), empty
 
 
-def _split(payload):
-    """``(options, pairs)`` from a payload with or without its leading options object."""
+def _split(
+    payload: list[Any], allowed: frozenset[str] = _OPTIONS
+) -> tuple[dict[str, Any] | None, list[tuple[Any, Any]]]:
+    """``(options or None, pairs)`` from a payload with or without its options object."""
     if payload and type(payload[0]) is dict:
         options, rest = payload[0], payload[1:]
-        if set(options) - _OPTIONS:
-            raise ValueError(f"unknown options {sorted(set(options) - _OPTIONS)}; expected {sorted(_OPTIONS)}")
+        if set(options) - allowed:
+            raise ValueError(
+                f"unknown options {sorted(set(options) - allowed)}; expected {sorted(allowed)}"
+            )
     else:
-        options, rest = {}, payload
+        options, rest = None, payload
     return options, [tuple(p) for p in pairs(rest)]
 
 
-def _fill(target, items, empty):
+def _fill(target: Any, items: list[tuple[Any, Any]], empty: list[Any]) -> Any:
     for key in empty:
         target.setlist(key, [])
     for key, value in items:
@@ -61,51 +86,118 @@ def _fill(target, items, empty):
     return target
 
 
-class MultiValueDictTag(Tag):
-    key = "django.MultiValueDict"
-    types = (f"{_MVD[0]}:{_MVD[1]}",)
+class MultiValueDictStandIn(MultiDict):
+    """A Django value decoded where Django (or its settings) is missing: a MultiDict
+    with Django's ``[]`` (last value) that keeps the options object it arrived with
+    and is written back exactly as it arrived."""
 
-    def to_json(self, value):
+    __slots__ = ("options",)
+
+    def __init__(
+        self,
+        items: Any = (),
+        *,
+        options: dict[str, Any] | None = None,
+        origin: str = "django.MultiValueDict",
+    ) -> None:
+        super().__init__(items, last=True, origin=origin)
+        self.options = options
+
+    @property
+    def empty(self) -> list[Any]:
+        """Keys Django held with an empty list of values."""
+        return list((self.options or {}).get("empty", []))
+
+    def __eq__(self, other: object) -> bool:
+        same = super().__eq__(other)
+        if same is True and isinstance(other, MultiValueDictStandIn):
+            return self.options == other.options and self.origin == other.origin
+        return same
+
+
+
+class QueryDictStandIn(MultiValueDictStandIn):
+    """As :class:`MultiValueDictStandIn`, with the QueryDict's ``encoding`` and
+    ``mutable`` kept."""
+
+    __slots__ = ()
+
+    def __init__(self, items: Any = (), *, options: dict[str, Any] | None = None) -> None:
+        super().__init__(items, options=options, origin="django.QueryDict")
+
+    @property
+    def encoding(self) -> str:
+        return str((self.options or {}).get("encoding", "utf-8"))
+
+    @property
+    def mutable(self) -> bool:
+        return bool((self.options or {}).get("mutable", False))
+
+
+class _DjangoTag(FrameworkTag):
+    def stand_in_payload(self, value: Any) -> Any:
+        items = pair_list(value.items(multi=True))
+        return items if value.options is None else [value.options, *items]
+
+
+class MultiValueDictTag(_DjangoTag):
+    key = "django.MultiValueDict"
+    module, name = "django.utils.datastructures", "MultiValueDict"
+    stand_in = MultiValueDictStandIn
+
+    def write(self, value: Any) -> Any:
         items, empty = _django_pairs(value)
         return [{"empty": empty}, *items] if empty else items
 
-    def to_python(self, payload):
-        options, items = _split(payload)
-        empty = _keys(options.get("empty", []))
-        cls = load_class(*_MVD)
+    def to_python(self, payload: Any) -> Any:
+        options, items = _split(payload, frozenset(("empty",)))
+        empty = _keys((options or {}).get("empty", []))
+        cls = self.load()
         if cls is None:
-            return MultiDict(items, last=True, origin=self.key)
+            return MultiValueDictStandIn(items, options=options)
         return _fill(cls(), items, empty)
 
 
-class QueryDictTag(Tag):
+class QueryDictTag(_DjangoTag):
     key = "django.QueryDict"
-    types = (f"{_QD[0]}:{_QD[1]}",)
+    module, name = "django.http", "QueryDict"
+    stand_in = QueryDictStandIn
 
-    def to_json(self, value):
+    def write(self, value: Any) -> Any:
+        if not known_encoding(value.encoding):
+            raise EncodeError(
+                f"QueryDict encoding {value.encoding!r:.40} is not one kombu_dash "
+                "carries (kombu_dash.frameworks.django.ENCODINGS)"
+            )
         items, empty = _django_pairs(value)
         options = {"mutable": bool(value._mutable), "encoding": value.encoding}
         if empty:
             options["empty"] = empty
         return [options, *items]
 
-    def to_python(self, payload):
+    def to_python(self, payload: Any) -> Any:
         options, items = _split(payload)
-        mutable = options.get("mutable", False)
-        encoding = options.get("encoding", "utf-8")
-        empty = _keys(options.get("empty", []))
+        given = options or {}
+        mutable = given.get("mutable", False)
+        encoding = given.get("encoding", "utf-8")
+        empty = _keys(given.get("empty", []))
         if type(mutable) is not bool or type(encoding) is not str:
             raise ValueError('expected options {"mutable": bool, "encoding": str}')
-        cls = load_class(*_QD)
+        if not known_encoding(encoding):
+            raise DecodeError(f"QueryDict encoding {encoding!r:.40} is not one kombu_dash carries")
+        # Django decodes bytes with the encoding: a real QueryDict never holds any
+        if any(isinstance(x, bytes) for x in (*empty, *(x for pair in items for x in pair))):
+            raise DecodeError("a QueryDict holds no bytes (Django decodes them to text)")
+        cls = self.load()
         if cls is None or not _settings_ready():
-            return MultiDict(items, last=True, origin=self.key)
+            return QueryDictStandIn(items, options=options)
         # Built mutable, then frozen, as Django's own QueryDict.__init__ does.
         out = _fill(cls("", mutable=True, encoding=encoding), items, empty)
         out._mutable = mutable
         return out
 
 
-def _keys(empty):
+def _keys(empty: Any) -> list[Any]:
     if type(empty) is not list:
         raise ValueError(f'"empty" must be a list of keys, got {type(empty).__name__}')
     return empty
@@ -121,7 +213,9 @@ def _settings_ready() -> bool:
     except ImproperlyConfigured:
         return False
     except ImportError as exc:  # DJANGO_SETTINGS_MODULE names a module this process lacks
-        raise DecodeError(f"~django.QueryDict: Django settings cannot be loaded here: {exc}") from exc
+        raise DecodeError(
+            f"~django.QueryDict: Django settings cannot be loaded here: {exc}"
+        ) from exc
     return True
 
 

@@ -316,11 +316,26 @@ def _check_length(n: int, length: int | None, of: str) -> None:
 # -- tags -----------------------------------------------------------------------------
 
 
+# A pandas object costs a fixed 0.1-1.4 ms however small its payload (a MultiIndex the
+# most): each counts against the codec's per-message budget of costly objects, in units
+# of a plotly figure (~0.2 ms).
+_MAX_COSTLY = 1000
+
+
+def _index_cost(index: Any) -> int:
+    levels = index.get("levels") if type(index) is dict else None
+    return 4 * len(levels) if type(levels) is list else 0
+
+
 class DataFrameTag(Tag):
     """``{"index": index, "columns": index, "data": [column, ...]}``; columns by position,
     so repeated column labels survive."""
 
     key = "pandas.DataFrame"
+    costly = _MAX_COSTLY
+
+    def cost(self, payload: Any) -> int:
+        return 3 + _index_cost(payload.get("index")) + _index_cost(payload.get("columns"))
     types = ("pandas:DataFrame",)
     payload = dict
 
@@ -365,6 +380,10 @@ class DataFrameTag(Tag):
 
 class SeriesTag(Tag):
     key = "pandas.Series"
+    costly = _MAX_COSTLY
+
+    def cost(self, payload: Any) -> int:
+        return 2 + _index_cost(payload.get("index"))
     types = ("pandas:Series",)
     payload = dict
 
@@ -386,6 +405,10 @@ class SeriesTag(Tag):
 
 class CategoricalTag(Tag):
     key = "pandas.Categorical"
+    costly = _MAX_COSTLY
+
+    def cost(self, payload: Any) -> int:
+        return 2
     types = ("pandas:Categorical",)
     payload = dict
 

@@ -5,10 +5,11 @@ starlette's ``[]`` gives the *last* value of a repeated key (``Headers``: the fi
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import EncodeError
 from ..standins import Headers
-from ..tags import Tag
-from ._base import PairsTag, load_class
+from ._base import FrameworkTag, PairsTag, StandInStr
 
 _DS = "starlette.datastructures"
 
@@ -16,21 +17,21 @@ _DS = "starlette.datastructures"
 class QueryParamsTag(PairsTag):
     key = "starlette.QueryParams"
     module, name, last = _DS, "QueryParams", True
+    strings = True  # QueryParams applies str() to keys and values
 
-    def items(self, value):
+    def items(self, value: Any) -> Any:
         return value.multi_items()
 
 
 class ImmutableMultiDictTag(QueryParamsTag):
     key = "starlette.ImmutableMultiDict"
     name = "ImmutableMultiDict"
-    types = (f"{_DS}:ImmutableMultiDict",)
+    strings = False  # holds any value, unchanged
 
 
-class MultiDictTag(QueryParamsTag):
+class MultiDictTag(ImmutableMultiDictTag):
     key = "starlette.MultiDict"
     name = "MultiDict"
-    types = (f"{_DS}:MultiDict",)
 
 
 class FormDataTag(QueryParamsTag):
@@ -38,9 +39,8 @@ class FormDataTag(QueryParamsTag):
 
     key = "starlette.FormData"
     name = "FormData"
-    types = (f"{_DS}:FormData",)
 
-    def items(self, value):
+    def items(self, value: Any) -> Any:
         for field, item in value.multi_items():
             if not isinstance(item, str):
                 raise EncodeError(
@@ -57,34 +57,51 @@ class HeadersTag(PairsTag):
     key = "starlette.Headers"
     module, name = _DS, "Headers"
     fallback = Headers
+    strings = True  # latin-1 text both ways
 
-    def items(self, value):
+    def items(self, value: Any) -> Any:
         return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in value.raw]
 
-    def build(self, cls, items):
+    def build(self, cls: Any, items: list[tuple[Any, Any]]) -> Any:
         return cls(raw=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in items])
 
 
 class MutableHeadersTag(HeadersTag):
     key = "starlette.MutableHeaders"
     name = "MutableHeaders"
-    types = (f"{_DS}:MutableHeaders",)
 
 
-class URLTag(Tag):
-    """Decodes to ``str`` where starlette is not installed."""
+class URLStandIn(StandInStr):
+    """A ``~starlette.URL`` decoded where starlette is missing: its text, written back
+    as the same URL."""
 
+    __slots__ = ()
+
+
+class URLTag(FrameworkTag):
     key = "starlette.URL"
-    types = (f"{_DS}:URL",)
+    module, name = _DS, "URL"
+    stand_in = URLStandIn
     payload = str
 
-    def to_json(self, value):
+    def write(self, value: Any) -> Any:
         return str(value)
 
-    def to_python(self, payload):
-        cls = load_class(_DS, "URL")
-        return payload if cls is None else cls(payload)
+    def to_python(self, payload: Any) -> Any:
+        cls = self.load()
+        if cls is None:
+            return URLStandIn(payload)
+        url = cls(payload)
+        url.components  # parsed now, not on first use: "http://[::1" is refused here
+        return url
 
 
-TAGS = (QueryParamsTag, ImmutableMultiDictTag, MultiDictTag, FormDataTag, HeadersTag, MutableHeadersTag, URLTag)
-
+TAGS = (
+    QueryParamsTag,
+    ImmutableMultiDictTag,
+    MultiDictTag,
+    FormDataTag,
+    HeadersTag,
+    MutableHeadersTag,
+    URLTag,
+)

@@ -5,6 +5,8 @@ werkzeug's ``[]`` gives the *first* value of a repeated key.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..standins import Headers, MultiDict
 from ._base import DictPayloadTag, PairsTag, load_class
 
@@ -19,7 +21,6 @@ class MultiDictTag(PairsTag):
 class ImmutableMultiDictTag(MultiDictTag):
     key = "werkzeug.ImmutableMultiDict"
     name = "ImmutableMultiDict"
-    types = (f"{_DS}:ImmutableMultiDict",)
 
 
 class CombinedMultiDictTag(PairsTag):
@@ -28,11 +29,11 @@ class CombinedMultiDictTag(PairsTag):
     key = "werkzeug.CombinedMultiDict"
     module, name = _DS, "CombinedMultiDict"
 
-    def to_json(self, value):
+    def write(self, value: Any) -> Any:
         return list(value.dicts)
 
-    def to_python(self, payload):
-        cls, base = load_class(_DS, "CombinedMultiDict"), load_class(_DS, "MultiDict")
+    def to_python(self, payload: Any) -> Any:
+        cls, base = self.load(), load_class(_DS, "MultiDict")
         if cls is not None:
             for d in payload:
                 if not isinstance(d, base):
@@ -52,10 +53,11 @@ class HeadersTag(PairsTag):
 
     key = "werkzeug.Headers"
     module, name = _DS, "Headers"
-    types = (f"{_DS}:Headers", f"{_DS}:EnvironHeaders")
+    also = (f"{_DS}:EnvironHeaders",)
     fallback = Headers
+    strings = True  # werkzeug applies str() to header values
 
-    def items(self, value):
+    def items(self, value: Any) -> Any:
         return value.items()
 
 
