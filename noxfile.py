@@ -264,19 +264,24 @@ def _dockerfile_arg(name: str) -> str:
     return " ".join(shlex.split(match.group(1)))
 
 
-def _wheelhouse(session: nox.Session, env: dict, image: str) -> None:
-    """compose/wheelhouse/: every wheel the image installs, for the image's own Python.
-
-    Resolved for the image's exact Python version (markers such as python_full_version),
-    fetched by this host's pip with this host's configuration (index, certificates) into
-    a cache kept between runs, so a run whose pins are all cached asks no index."""
-    import re
+def _image_python(env: dict, image: str) -> str:
+    """The full version of the image's python3, e.g. ``3.11.2``."""
     import subprocess
+
+    return subprocess.run(["docker", "run", "--rm", "--network", "none", image, "python3", "-c",
+                           "import platform; print(platform.python_version())"],
+                          env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
+    """The wheels the image installs on Python ``version``, fetched into WHEEL_CACHE.
+
+    Resolved by uv for that exact version (markers such as python_full_version), fetched
+    by this host's pip (a Python of the same minor version) with this host's configuration
+    (index, certificates); a run whose pins are all cached asks no index for wheels."""
+    import re
     import tempfile
 
-    version = subprocess.run(["docker", "run", "--rm", "--network", "none", image, "python3", "-c",
-                              "import platform; print(platform.python_version())"],
-                             env=env, capture_output=True, text=True, check=True).stdout.strip()
     minor = ".".join(version.split(".")[:2])
     python = _python(minor)
     if not Path(python).is_file():
@@ -300,22 +305,33 @@ def _wheelhouse(session: nox.Session, env: dict, image: str) -> None:
     WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
     missing = [pin for pin in pins if not cached(pin)]
     if missing:
-        session.log(f"wheelhouse: fetching {len(missing)} of {len(pins)} wheels for Python {version}")
+        session.log(f"wheels: fetching {len(missing)} of {len(pins)} for Python {version}")
         session.run(python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(WHEEL_CACHE), *missing,
                     external=True)
+    wheels = []
+    for pin in pins:
+        if not cached(pin):
+            session.error(f"wheels: none for {pin} after fetching it")
+        wheels += cached(pin)
+    return wheels
+
+
+def _wheelhouse(session: nox.Session, wheels: list[Path]) -> None:
+    """compose/wheelhouse/ (the Dockerfile installs from it with --no-index): these wheels."""
     house = ROOT / "compose" / "wheelhouse"
     for old in house.glob("*.whl"):
         old.unlink()
-    for pin in pins:
-        found = cached(pin)
-        if not found:
-            session.error(f"wheelhouse: no wheel for {pin} after fetching it")
-        for wheel in found:
-            try:
-                os.link(wheel, house / wheel.name)
-            except OSError:  # another file system
-                shutil.copy2(wheel, house / wheel.name)
-    session.log(f"wheelhouse: {len(pins)} wheels for Python {version} in {house}")
+    for wheel in wheels:
+        try:
+            os.link(wheel, house / wheel.name)
+        except OSError:  # another file system
+            shutil.copy2(wheel, house / wheel.name)
+    session.log(f"wheelhouse: {len(wheels)} wheels in {house}")
+
+
+# Debian bookworm's python3, the stand-in base image's: only a guess, to fill the wheel
+# cache while debootstrap runs; the wheelhouse is resolved for the image's real version.
+STANDIN_PYTHON = "3.11"
 
 
 @nox.session(name="compose", python=False)
@@ -335,13 +351,16 @@ def compose(session: nox.Session) -> None:
     try:
         if not os.environ.get("KD_PYTHON_IMAGE"):  # the offline stand-ins (cached by name)
             _need(session, "debootstrap")
-            out = subprocess.run(["bash", str(ROOT / "compose" / "base-images.sh")], env=env,
-                                 capture_output=True, text=True)
-            print(out.stderr, end="")
-            if out.returncode:
+            script = subprocess.Popen(["bash", str(ROOT / "compose" / "base-images.sh")], env=env,
+                                      stdout=subprocess.PIPE, text=True)
+            if subprocess.run(["docker", "image", "inspect", "kombu-dash-base/python:bookworm"],
+                              env=env, capture_output=True).returncode:
+                _wheel_cache(session, STANDIN_PYTHON)  # meanwhile: a cold run's two slow steps overlap
+            out, _ = script.communicate()
+            if script.returncode:
                 session.error("compose/base-images.sh failed")
-            env.update(line.split("=", 1) for line in out.stdout.split() if "=" in line)
-        _wheelhouse(session, env, env["KD_PYTHON_IMAGE"])
+            env.update(line.split("=", 1) for line in out.split() if "=" in line)
+        _wheelhouse(session, _wheel_cache(session, _image_python(env, env["KD_PYTHON_IMAGE"])))
         try:
             session.run(*compose_cmd, "build", "worker", env=env, external=True)
             session.run(*compose_cmd, "up", "-d", "--scale", "worker=3", "redis", "worker", "web",

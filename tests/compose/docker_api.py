@@ -64,6 +64,9 @@ class Docker:
     def stop(self, ref: str, seconds: int = 0) -> None:
         self.call("POST", f"/containers/{quote(ref)}/stop?t={seconds}", timeout=seconds + 60)
 
+    def restart_policy(self, ref: str, name: str) -> None:
+        self.call("POST", f"/containers/{quote(ref)}/update", {"RestartPolicy": {"Name": name}})
+
     def start(self, ref: str) -> None:
         self.call("POST", f"/containers/{quote(ref)}/start")
 
