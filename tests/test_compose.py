@@ -69,3 +69,10 @@ def test_tests_service_runs_test_files_that_exist(spec):
     paths = [arg for arg in command if arg.startswith("tests/")]
     assert paths and all((ROOT / p).exists() for p in paths), paths
     assert all(p.startswith("tests/compose/") for p in paths)
+
+
+def test_offline_run_has_no_route_out():
+    # nox -s compose adds compose/offline.yml: the containers reach each other only
+    offline = yaml.safe_load((ROOT / "compose" / "offline.yml").read_text())
+    assert offline["networks"]["default"]["internal"] is True
+    assert set(offline["services"]) == {"worker", "web", "tests"}
