@@ -229,7 +229,8 @@ class _Engine:
                 self.stop()
                 self.session.error(f"dockerd did not start; see {DOCKER_RUN / 'dockerd.log'}")
             time.sleep(0.5)
-        self.session.log(f"docker engine: started dockerd {self.pid} on {host}, data in {DOCKER_ROOT}")
+        self.session.log(f"docker engine: started dockerd {self.pid} on {host}, "
+                         f"data in {DOCKER_ROOT}")
         return host
 
     def stop(self) -> None:
@@ -293,8 +294,10 @@ def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
         (Path(tmp) / "extra.in").write_text("\n".join(requirements) + "\n")
         session.run("uv", "pip", "compile", "-q", "setup.cfg", str(Path(tmp) / "extra.in"),
                     *(f"--extra={e}" for e in extras), "--python-version", version,
-                    "--no-header", "--no-annotate", "-o", str(Path(tmp) / "pins.txt"), external=True)
-        pins = [line.split(";")[0].strip() for line in (Path(tmp) / "pins.txt").read_text().splitlines()
+                    "--no-header", "--no-annotate", "-o", str(Path(tmp) / "pins.txt"),
+                    external=True)
+        lines = (Path(tmp) / "pins.txt").read_text().splitlines()
+        pins = [line.split(";")[0].strip() for line in lines
                 if line.strip() and not line.startswith(("#", "-"))]
 
     def cached(pin: str) -> list[Path]:
@@ -306,8 +309,8 @@ def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
     missing = [pin for pin in pins if not cached(pin)]
     if missing:
         session.log(f"wheels: fetching {len(missing)} of {len(pins)} for Python {version}")
-        session.run(python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(WHEEL_CACHE), *missing,
-                    external=True)
+        session.run(python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(WHEEL_CACHE),
+                    *missing, external=True)
     wheels = []
     for pin in pins:
         if not cached(pin):
@@ -346,16 +349,18 @@ def compose(session: nox.Session) -> None:
     engine = _Engine(session)
     host = engine.start()
     env = {**os.environ, "DOCKER_HOST": host, "COMPOSE_PROJECT_NAME": COMPOSE_PROJECT,
-           "KD_DOCKER_SOCK": host.removeprefix("unix://"), "KD_WEB_PORT": os.environ.get("KD_WEB_PORT", "46050")}
+           "KD_DOCKER_SOCK": host.removeprefix("unix://"),
+           "KD_WEB_PORT": os.environ.get("KD_WEB_PORT", "46050")}
     compose_cmd = ["docker-compose", "-f", "docker-compose.yml", "-f", "compose/offline.yml"]
     try:
         if not os.environ.get("KD_PYTHON_IMAGE"):  # the offline stand-ins (cached by name)
             _need(session, "debootstrap")
             script = subprocess.Popen(["bash", str(ROOT / "compose" / "base-images.sh")], env=env,
                                       stdout=subprocess.PIPE, text=True)
-            if subprocess.run(["docker", "image", "inspect", "kombu-dash-base/python:bookworm"],
-                              env=env, capture_output=True).returncode:
-                _wheel_cache(session, STANDIN_PYTHON)  # meanwhile: a cold run's two slow steps overlap
+            base = env.get("KD_BASE_PYTHON_IMAGE", "kombu-dash-base/python:bookworm")
+            if subprocess.run(["docker", "image", "inspect", base], env=env,
+                              capture_output=True).returncode:
+                _wheel_cache(session, STANDIN_PYTHON)  # meanwhile: overlap the slow steps
             out, _ = script.communicate()
             if script.returncode:
                 session.error("compose/base-images.sh failed")
@@ -368,7 +373,8 @@ def compose(session: nox.Session) -> None:
             session.run(*compose_cmd, "run", "--rm", "-T", "tests", env=env, external=True)
         except BaseException:
             subprocess.run([*compose_cmd, "ps"], env=env)
-            subprocess.run([*compose_cmd, "logs", "--no-color", "--tail=300", "worker", "web"], env=env)
+            subprocess.run([*compose_cmd, "logs", "--no-color", "--tail=300", "worker", "web"],
+                           env=env)
             raise
         finally:
             subprocess.run([*compose_cmd, "--profile", "tests", "down", "-v", "--remove-orphans"],

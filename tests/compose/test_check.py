@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 
-
 pytestmark = pytest.mark.timeout(180)
 
 # The command's exit codes (docs/operations.rst): a contract, so spelled out here.
@@ -19,8 +18,8 @@ OK, NOT_ACCEPTED = 0, 5
 
 
 def check(app: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kombu_dash", "check", "-A", app, "--timeout", "40",
-                           *args], capture_output=True, text=True, timeout=120,
+    argv = [sys.executable, "-m", "kombu_dash", "check", "-A", app, "--timeout", "40", *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
 
 

@@ -12,9 +12,14 @@ import uuid
 
 import pytest
 
-from tests.test_dash_background import EXPECTED_ARGS_TYPE, EXPECTED_ITEM, QUERY, _differences, harness
-
 import kombu_dash
+from tests.test_dash_background import (
+    EXPECTED_ARGS_TYPE,
+    EXPECTED_ITEM,
+    QUERY,
+    _differences,
+    harness,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -39,7 +44,8 @@ def test_background_context_equals_sync_context(backend, web, workers, docker):
     nonce = uuid.uuid4().hex
     headers = {"X-Nonce": nonce, "Origin": base, "Authorization": f"Bearer tok-{nonce}"}
     cookies = {"session": f"sess-{nonce}"}
-    sync = harness.post(base, harness.body("out-sync.children", state=nonce), QUERY, headers, cookies)
+    sync = harness.post(base, harness.body("out-sync.children", state=nonce), QUERY, headers,
+                        cookies)
     assert sync.status_code == 200, sync.text[-3000:]
     started, final, _ = harness.run_background(
         base, harness.body("out-back.children", state=nonce), QUERY, headers, cookies)
