@@ -21,10 +21,10 @@ WORKDIR /src
 ARG EXTRAS=fast,demo
 ARG TEST_PACKAGES="pytest>=8 pytest-timeout>=2.3"
 
-# Dependencies first, in a layer that survives edits to the code. compose/wheelhouse/ is
-# empty in git: with wheels in it (nox -s compose fills it on the host, where pip reaches
-# the package index) the build is offline; without, pip uses the index.
-# Only the metadata: a stub package and README keep edits to them from busting this layer.
+# Dependencies first, in a layer that survives edits to the code: it sees only the
+# metadata (a stub package and README stand in). compose/wheelhouse/ is empty in git: with
+# wheels in it (nox -s compose fills it on the host, where pip reaches the package index)
+# the build is offline; without, pip uses the index.
 COPY compose/wheelhouse/ /tmp/wheelhouse/
 COPY setup.cfg setup.py pyproject.toml ./
 RUN mkdir kombu_dash && echo '__version__ = "0"' > kombu_dash/__init__.py && touch README.rst
