@@ -379,5 +379,7 @@ def compose(session: nox.Session) -> None:
         finally:
             subprocess.run([*compose_cmd, "--profile", "tests", "down", "-v", "--remove-orphans"],
                            env=env)
+            if engine.pid is not None:  # our data root: drop images earlier builds replaced
+                subprocess.run(["docker", "image", "prune", "-f"], env=env)
     finally:
         engine.stop()
