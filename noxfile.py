@@ -160,3 +160,226 @@ def no_orjson(session: nox.Session) -> None:
     session.run("uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True)
     session.run("python", "-c", "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'")
     _pytest(session, *NO_ORJSON_TESTS)
+
+
+# -- the Docker Compose stack, for real -----------------------------------------------------
+
+# An engine started here keeps its images in DOCKER_ROOT between runs (CI runs on the same
+# machine): the base images, the wheel layer and the app image are then built once.
+DOCKER_ROOT = Path(os.environ.get("KD_DOCKER_ROOT", "/var/lib/kombu-dash-docker"))
+DOCKER_RUN = Path(os.environ.get("KD_DOCKER_RUN", "/run/kombu-dash-docker"))
+WHEEL_CACHE = Path(os.environ.get("KD_WHEEL_CACHE", "/var/cache/kombu-dash/wheels"))
+COMPOSE_PROJECT = os.environ.get("KD_COMPOSE_PROJECT", "kombu-dash-test")
+
+
+def _need(session: nox.Session, *tools: str) -> None:
+    missing = [tool for tool in tools if shutil.which(tool) is None]
+    if missing:  # never a skip: the session exists to run the stack
+        session.error(f"missing {', '.join(missing)} (Debian: apt-get install docker.io "
+                      "docker-compose debootstrap)")
+
+
+def _engine_answers(host: str) -> bool:
+    import subprocess
+
+    try:
+        return subprocess.run(["docker", "-H", host, "version", "--format", "{{.Server.Version}}"],
+                              capture_output=True, timeout=30).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False
+
+
+class _Engine:
+    """The Docker engine to use: DOCKER_HOST, else the system one, else one started here
+    (dockerd as root with its own data root, exec root, socket and pid file), which is
+    the only one ``stop`` ever stops."""
+
+    def __init__(self, session: nox.Session):
+        self.session, self.proc, self.pid = session, None, None
+        self.sock = DOCKER_RUN / "docker.sock"
+        self.pidfile = DOCKER_RUN / "dockerd.pid"
+
+    def start(self) -> str:
+        import subprocess
+        import time
+
+        for host in filter(None, [os.environ.get("DOCKER_HOST"), "unix:///var/run/docker.sock"]):
+            if _engine_answers(host):
+                self.session.log(f"docker engine: {host}")
+                return host
+        host = f"unix://{self.sock}"
+        if _engine_answers(host) and self.pidfile.exists():  # ours, left by a run that died
+            self.pid = int(self.pidfile.read_text().strip())
+            self.session.log(f"docker engine: {host} (dockerd {self.pid}, left by an earlier run)")
+            return host
+        _need(self.session, "dockerd")
+        if os.geteuid() != 0:
+            self.session.error("no docker engine answers, and starting dockerd needs root")
+        DOCKER_RUN.mkdir(parents=True, exist_ok=True)
+        DOCKER_ROOT.mkdir(parents=True, exist_ok=True)
+        log = open(DOCKER_RUN / "dockerd.log", "ab")
+        self.proc = subprocess.Popen(
+            ["dockerd", "--data-root", str(DOCKER_ROOT), "--exec-root", str(DOCKER_RUN / "exec"),
+             "-H", host, "--pidfile", str(self.pidfile)],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        self.pid = self.proc.pid
+        end = time.monotonic() + 90
+        while not _engine_answers(host):
+            if self.proc.poll() is not None or time.monotonic() > end:
+                self.stop()
+                self.session.error(f"dockerd did not start; see {DOCKER_RUN / 'dockerd.log'}")
+            time.sleep(0.5)
+        self.session.log(f"docker engine: started dockerd {self.pid} on {host}, "
+                         f"data in {DOCKER_ROOT}")
+        return host
+
+    def stop(self) -> None:
+        import signal
+        import time
+
+        if self.pid is None:
+            return
+        try:
+            os.kill(self.pid, signal.SIGTERM)  # dockerd stops its containerd itself
+        except ProcessLookupError:
+            return
+        end = time.monotonic() + 60
+        while time.monotonic() < end:
+            if self.proc is not None and self.proc.poll() is not None:
+                break
+            if self.proc is None and not Path(f"/proc/{self.pid}").exists():
+                break
+            time.sleep(0.5)
+        else:
+            os.kill(self.pid, signal.SIGKILL)
+        self.session.log(f"docker engine: stopped dockerd {self.pid}")
+
+
+def _dockerfile_arg(name: str) -> str:
+    import re
+    import shlex
+
+    match = re.search(rf"^ARG {name}=(.*)$", (ROOT / "Dockerfile").read_text(), re.M)
+    if not match:
+        raise RuntimeError(f"Dockerfile has no ARG {name}=...")
+    return " ".join(shlex.split(match.group(1)))
+
+
+def _image_python(env: dict, image: str) -> str:
+    """The full version of the image's python3, e.g. ``3.11.2``."""
+    import subprocess
+
+    return subprocess.run(["docker", "run", "--rm", "--network", "none", image, "python3", "-c",
+                           "import platform; print(platform.python_version())"],
+                          env=env, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
+    """The wheels the image installs on Python ``version``, fetched into WHEEL_CACHE.
+
+    Resolved by uv for that exact version (markers such as python_full_version), fetched
+    by this host's pip (a Python of the same minor version) with this host's configuration
+    (index, certificates); a run whose pins are all cached asks no index for wheels."""
+    import re
+    import tempfile
+
+    minor = ".".join(version.split(".")[:2])
+    python = _python(minor)
+    if not Path(python).is_file():
+        session.error(f"the image runs Python {version}: this host needs a Python {minor} to "
+                      "fetch its wheels (pyenv, or KD_PYTHON_" + minor.replace(".", "") + ")")
+    extras = [e.strip() for e in _dockerfile_arg("EXTRAS").split(",")]
+    requirements = _dockerfile_arg("TEST_PACKAGES").split() + ["setuptools", "wheel"]
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "extra.in").write_text("\n".join(requirements) + "\n")
+        session.run("uv", "pip", "compile", "-q", "setup.cfg", str(Path(tmp) / "extra.in"),
+                    *(f"--extra={e}" for e in extras), "--python-version", version,
+                    "--no-header", "--no-annotate", "-o", str(Path(tmp) / "pins.txt"),
+                    external=True)
+        lines = (Path(tmp) / "pins.txt").read_text().splitlines()
+        pins = [line.split(";")[0].strip() for line in lines
+                if line.strip() and not line.startswith(("#", "-"))]
+
+    def cached(pin: str) -> list[Path]:
+        name, _, ver = pin.partition("==")
+        stem = re.sub(r"[-_.]+", "_", name).lower()
+        return [p for p in WHEEL_CACHE.glob("*.whl") if p.name.lower().startswith(f"{stem}-{ver}-")]
+
+    WHEEL_CACHE.mkdir(parents=True, exist_ok=True)
+    missing = [pin for pin in pins if not cached(pin)]
+    if missing:
+        session.log(f"wheels: fetching {len(missing)} of {len(pins)} for Python {version}")
+        session.run(python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(WHEEL_CACHE),
+                    *missing, external=True)
+    wheels = []
+    for pin in pins:
+        if not cached(pin):
+            session.error(f"wheels: none for {pin} after fetching it")
+        wheels += cached(pin)
+    return wheels
+
+
+def _wheelhouse(session: nox.Session, wheels: list[Path]) -> None:
+    """compose/wheelhouse/ (the Dockerfile installs from it with --no-index): these wheels."""
+    house = ROOT / "compose" / "wheelhouse"
+    for old in house.glob("*.whl"):
+        old.unlink()
+    for wheel in wheels:
+        try:
+            os.link(wheel, house / wheel.name)
+        except OSError:  # another file system
+            shutil.copy2(wheel, house / wheel.name)
+    session.log(f"wheelhouse: {len(wheels)} wheels in {house}")
+
+
+# Debian bookworm's python3, the stand-in base image's: only a guess, to fill the wheel
+# cache while debootstrap runs; the wheelhouse is resolved for the image's real version.
+STANDIN_PYTHON = "3.11"
+
+
+@nox.session(name="compose", python=False)
+def compose(session: nox.Session) -> None:
+    """The Docker Compose stack, for real and offline: Redis, three workers, web, and
+    tests/compose/ run inside the tests container. Starts a Docker engine if none answers
+    (and stops it after), builds the base images from Debian packages and the app image
+    from a host-built wheelhouse, and takes the stack down (``down -v``) whatever happened."""
+    import subprocess
+
+    _need(session, "docker", "docker-compose")
+    engine = _Engine(session)
+    host = engine.start()
+    env = {**os.environ, "DOCKER_HOST": host, "COMPOSE_PROJECT_NAME": COMPOSE_PROJECT,
+           "KD_DOCKER_SOCK": host.removeprefix("unix://"),
+           "KD_WEB_PORT": os.environ.get("KD_WEB_PORT", "46050")}
+    compose_cmd = ["docker-compose", "-f", "docker-compose.yml", "-f", "compose/offline.yml"]
+    try:
+        if not os.environ.get("KD_PYTHON_IMAGE"):  # the offline stand-ins (cached by name)
+            _need(session, "debootstrap")
+            script = subprocess.Popen(["bash", str(ROOT / "compose" / "base-images.sh")], env=env,
+                                      stdout=subprocess.PIPE, text=True)
+            base = env.get("KD_BASE_PYTHON_IMAGE", "kombu-dash-base/python:bookworm")
+            if subprocess.run(["docker", "image", "inspect", base], env=env,
+                              capture_output=True).returncode:
+                _wheel_cache(session, STANDIN_PYTHON)  # meanwhile: overlap the slow steps
+            out, _ = script.communicate()
+            if script.returncode:
+                session.error("compose/base-images.sh failed")
+            env.update(line.split("=", 1) for line in out.split() if "=" in line)
+        _wheelhouse(session, _wheel_cache(session, _image_python(env, env["KD_PYTHON_IMAGE"])))
+        try:
+            session.run(*compose_cmd, "build", "worker", env=env, external=True)
+            session.run(*compose_cmd, "up", "-d", "--scale", "worker=3", "redis", "worker", "web",
+                        env=env, external=True)
+            session.run(*compose_cmd, "run", "--rm", "-T", "tests", env=env, external=True)
+        except BaseException:
+            subprocess.run([*compose_cmd, "ps"], env=env)
+            subprocess.run([*compose_cmd, "logs", "--no-color", "--tail=300", "worker", "web"],
+                           env=env)
+            raise
+        finally:
+            subprocess.run([*compose_cmd, "--profile", "tests", "down", "-v", "--remove-orphans"],
+                           env=env)
+            if engine.pid is not None:  # our data root: drop images earlier builds replaced
+                subprocess.run(["docker", "image", "prune", "-f"], env=env)
+    finally:
+        engine.stop()
