@@ -123,7 +123,7 @@ def test_counter_round_trips_as_counter():
 def test_signal_is_written_as_its_number():
     # Celery's task-revoked event carries signum; json writes the int, and so do we
     wire = kombu_dash.dumps({"signum": signal.SIGTERM})
-    assert wire == '{"signum":%d}' % int(signal.SIGTERM)
+    assert wire == f'{{"signum":{int(signal.SIGTERM)}}}'
     out = kombu_dash.loads(wire)["signum"]
     assert type(out) is int and out == signal.SIGTERM
 
