@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from .harness import running
+from .harness import patch_celery_result_consumer, running
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
@@ -41,26 +41,12 @@ def fleet(request, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def celery_result_consumer_fix():
-    """Celery < 5.7's Redis result consumer can deadlock when the garbage collector runs
-    ``AsyncResult.__del__`` in the middle of a SUBSCRIBE (celery#10477, fixed upstream by
-    making ``cancel_for`` idempotent, celery PR #10497). Seen here as a chord test hanging on
-    Celery 5.3.6. This is that fix, put in place only for the modules that wait on results in
-    this process (``pytestmark = pytest.mark.usefixtures("celery_result_consumer_fix")``), only
-    on a Celery without it, and taken out again after the module."""
-    from celery.backends.redis import ResultConsumer
-
-    if hasattr(ResultConsumer, "_flush_pending_unsubscribe"):
-        yield False  # a Celery with its own fix
-        return
-    original = ResultConsumer.cancel_for
-
-    def cancel_for(self, task_id):
-        if self._get_key_for_task(task_id) not in self.subscribed_to:
-            return None  # already unsubscribed: a second UNSUBSCRIBE re-enters redis-py's lock
-        return original(self, task_id)
-
-    ResultConsumer.cancel_for = cancel_for
+    """Celery's own fix for a result-consumer deadlock, only around the modules that wait on
+    results in this process (``pytest.mark.usefixtures("celery_result_consumer_fix")``), only
+    on a Celery without it; see :func:`tests.harness.patch_celery_result_consumer`."""
+    undo = patch_celery_result_consumer()
     try:
-        yield True
+        yield undo is not None
     finally:
-        ResultConsumer.cancel_for = original
+        if undo is not None:
+            undo()

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import zoneinfo
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
@@ -218,6 +218,31 @@ class OwnRedis(Proc):
         return self
 
 
+def patch_celery_result_consumer() -> Callable[[], None] | None:
+    """Celery < 5.7's Redis result consumer can deadlock when the garbage collector runs
+    ``AsyncResult.__del__`` in the middle of a SUBSCRIBE (celery#10477, fixed upstream by
+    making ``cancel_for`` idempotent, celery PR #10497; seen here as a chord test hanging on
+    Celery 5.3.6). Puts that fix in place on a Celery without it and returns the undo, or
+    None where Celery has its own fix."""
+    from celery.backends.redis import ResultConsumer
+
+    if hasattr(ResultConsumer, "_flush_pending_unsubscribe"):
+        return None
+    original = ResultConsumer.cancel_for
+
+    def cancel_for(self: Any, task_id: str) -> Any:
+        if self._get_key_for_task(task_id) not in self.subscribed_to:
+            return None  # already unsubscribed: a second UNSUBSCRIBE re-enters redis-py's lock
+        return original(self, task_id)
+
+    ResultConsumer.cancel_for = cancel_for
+
+    def undo() -> None:
+        ResultConsumer.cancel_for = original
+
+    return undo
+
+
 # -- equality -------------------------------------------------------------------------------
 
 
@@ -231,7 +256,7 @@ def same(out: Any, obj: Any) -> None:
         assert len(out) == len(obj), f"{len(out)} items, expected {len(obj)}"
         for a, b in zip(out, obj, strict=True):
             same(a, b)
-    elif t in (dict, OrderedDict) or (isinstance(obj, dict) and not hasattr(obj, "getlist")):
+    elif t in (dict, OrderedDict, Counter) or (isinstance(obj, dict) and not hasattr(obj, "getlist")):
         assert list(out) == list(obj), "key order"
         for k in obj:
             same(out[k], obj[k])
