@@ -156,7 +156,7 @@ def _celery_suite(session: nox.Session, pins: tuple[str, ...], command: str) -> 
     session.install("-e", ".[fast,redis]", *pins, *CELERY_SUITE_TOOLS)
     session.run("python", "-c", _SHOW_VERSIONS)
     session.run("python", "tests/celery_suite/run.py", command,
-                f"--cache={Path(session.cache_dir) / 'celery-suite'}", *session.posargs)
+                f"--cache={Path(session.cache_dir) / 'celery-suite'}", "--", *session.posargs)
 
 
 @nox.session(name="celery-suite")

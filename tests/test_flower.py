@@ -59,13 +59,14 @@ class Flower:
     """``celery -A APP flower`` on a free port, persistence off, logging to a file."""
 
     def __init__(self, logdir: Path, env: dict[str, str], *, app: str = APP,
-                 inspect_timeout_ms: int = 10_000) -> None:
+                 inspect_timeout_ms: int = 3000) -> None:
         self.port = flower_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.logfile = logdir / f"flower-{self.port}.log"
         self.args = [sys.executable, "-m", "celery", "-A", app, "flower",
                      f"--port={self.port}", "--address=127.0.0.1", "--persistent=False",
-                     # generous: a busy CI machine may take seconds to answer
+                     # Flower waits this long for replies (default 1 s): generous for a
+                     # busy CI machine
                      f"--inspect_timeout={inspect_timeout_ms}"]
         # Flower 2 answers its REST API without authentication only when told to
         self.env = {**env, "FLOWER_UNAUTHENTICATED_API": "true"}
@@ -231,7 +232,6 @@ def test_flower_whose_app_refuses_kombu_dash_sees_no_worker(fleet: Any, flower: 
     ``-A`` gets): every inspect reply of a kombu_dash worker is refused, the list stays empty."""
     _, worker, logdir = fleet
     assert worker_name(flower)  # the worker answers a Flower whose app accepts kombu_dash
-    with Flower(logdir, worker.env, app="tests.celery_apps.json_only_app",
-                inspect_timeout_ms=3000) as json_only:
+    with Flower(logdir, worker.env, app="tests.celery_apps.json_only_app") as json_only:
         assert json_only.api("/api/workers?refresh=1") == {}
         assert "Refusing to deserialize untrusted content of type kombu_dash" in json_only.log()

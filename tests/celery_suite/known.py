@@ -12,4 +12,18 @@ from __future__ import annotations
 
 LOSSY: dict[str, str] = {}
 
-ENVIRONMENT: dict[str, str] = {}
+ENVIRONMENT: dict[str, str] = {
+    "t/integration/test_tasks.py::test_tasks::test_revoked_by_headers_complex_canvas":
+        "its own @pytest.mark.timeout(20) is shorter than its eleven canvases of sleeping "
+        "tasks take on the suite's one-process worker; Celery 5.3 has no timeout there and "
+        "its result.get() waits forever, stopped by pytest.ini's per-test timeout",
+    "t/integration/test_tasks.py::test_trace_log_arguments::test_task_success":
+        "caplog receives none of the worker's 'Task ... received' records in this harness "
+        "(the assertion sees an empty list on json as well)",
+    "t/integration/test_tasks.py::test_trace_log_arguments::test_task_failed":
+        "caplog receives none of the worker's 'Task ... received' records in this harness "
+        "(the assertion sees an empty list on json as well)",
+    "t/integration/test_canvas.py::test_chord::test_chain_to_a_chord_with_large_header":
+        "timing: a chord with a 1000-task header on a one-process worker against a 60 s "
+        "result timeout; timed out on json in one of two full runs here",
+}

@@ -2,6 +2,7 @@
 
     python tests/celery_suite/run.py gate      # kombu_dash run, compared with the baseline
     python tests/celery_suite/run.py baseline  # json run: rewrites expected/celery-X.json
+    python tests/celery_suite/run.py gate -- -k test_chain   # arguments after -- go to pytest
 
 Both take t/integration from the sdist of the Celery version installed in this Python
 (``pip download --no-binary :all: --no-deps celery==X``, cached), run the files in FILES
@@ -26,6 +27,7 @@ import json
 import os
 import platform
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +38,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from known import ENVIRONMENT, LOSSY  # run as a script: its directory is on sys.path
@@ -47,6 +50,8 @@ ROOT = HERE.parent.parent
 FILES = ("t/integration/test_tasks.py", "t/integration/test_canvas.py",
          "t/integration/test_inspect.py")
 FAILED = ("failed", "error")
+#: Seconds one pytest run may take in all (pytest.ini's per-test timeout should stop a hang).
+RUN_TIMEOUT = 1800
 Outcomes = dict[str, str]
 
 
@@ -119,11 +124,12 @@ def redis_server(port: int | None) -> Iterator[str]:
 
 
 def run_suite(suite: Path, redis_url: str, mode: str, tests: Sequence[str],
-              pytest_args: Sequence[str] = ()) -> tuple[Outcomes, dict[str, str], int]:
-    """Run ``tests`` of the suite in ``mode``: (outcomes, skip reasons, kombu_dash encodes)."""
+              pytest_args: Sequence[str] = ()) -> dict[str, Any]:
+    """Run ``tests`` of the suite in ``mode``: what plugin.py recorded (outcomes,
+    skip_reasons, durations, kombu_dash_encodes). A copy stays next to the suite."""
     parts = urlsplit(redis_url)
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as tmp:
-        out = Path(tmp.name)
+    out = suite / f"last-{mode}-run.json"
+    out.unlink(missing_ok=True)
     env = dict(os.environ)
     env.update({
         "TEST_BROKER": redis_url, "TEST_BACKEND": redis_url,
@@ -137,15 +143,24 @@ def run_suite(suite: Path, redis_url: str, mode: str, tests: Sequence[str],
            str(suite), "-q", "-rfEs", *pytest_args, *tests]
     print(f"\n== celery-suite: {mode}: {' '.join(cmd[3:])}", flush=True)
     started = time.monotonic()
-    subprocess.run(cmd, cwd=suite, env=env, check=False)
+    # its own process group: the worker's pool children go with it, even after a hang
+    proc = subprocess.Popen(cmd, cwd=suite, env=env, start_new_session=True)
+    try:
+        proc.wait(RUN_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        print(f"celery-suite: the {mode} run took over {RUN_TIMEOUT}s: stopped", flush=True)
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
     print(f"== celery-suite: {mode} run took {time.monotonic() - started:.0f}s", flush=True)
     try:
-        data = json.loads(out.read_text())
-    except ValueError:
+        data: dict[str, Any] = json.loads(out.read_text())
+    except (OSError, ValueError):
         raise SystemExit(f"celery-suite: the {mode} run wrote no outcomes (see its output above)")
-    finally:
-        out.unlink(missing_ok=True)
-    return data["outcomes"], data["skip_reasons"], data["kombu_dash_encodes"]
+    return data
 
 
 def counts(outcomes: Outcomes, file: str | None = None) -> str:
@@ -164,7 +179,8 @@ def baseline(args: argparse.Namespace) -> int:
     ver = versions()
     suite = suite_dir(args.cache, ver["celery"])
     with redis_server(args.redis_port) as url:
-        outcomes, skips, _ = run_suite(suite, url, "json", FILES, args.pytest_args)
+        run = run_suite(suite, url, "json", FILES, args.pytest_args)
+    outcomes = run["outcomes"]
     missing = sorted(k for k, v in outcomes.items() if v in FAILED and k not in ENVIRONMENT)
     path = expected_path(ver["celery"])
     path.parent.mkdir(exist_ok=True)
@@ -172,7 +188,8 @@ def baseline(args: argparse.Namespace) -> int:
         "about": "Celery's t/integration run on json, as Celery configures it: the outcomes "
                  "the celery-suite gate compares kombu_dash with. Regenerate with "
                  "`nox -s celery-suite-baseline`; reasons for failures live in known.py.",
-        **ver, "files": list(FILES), "json": outcomes, "skip_reasons": skips,
+        **ver, "files": list(FILES), "json": outcomes, "skip_reasons": run["skip_reasons"],
+        "durations": run["durations"],
     }, indent=1) + "\n")
     print(f"celery-suite: wrote {path.relative_to(ROOT)}: {counts(outcomes)}")
     for name in missing:
@@ -192,14 +209,16 @@ def gate(args: argparse.Namespace) -> int:
     suite = suite_dir(args.cache, ver["celery"])
     problems: list[str] = []
     with redis_server(args.redis_port) as url:
-        got, _, encodes = run_suite(suite, url, "kombu_dash", expected["files"], args.pytest_args)
+        run = run_suite(suite, url, "kombu_dash", expected["files"], args.pytest_args)
+        got: Outcomes = run["outcomes"]
+        encodes: int = run["kombu_dash_encodes"]
         suspects = sorted(k for k, v in got.items() if v in FAILED and base.get(k) == "passed"
                           and k not in LOSSY)
         rerun: dict[str, Outcomes] = {}
         if suspects:
             # A failure is a regression only if it repeats while json passes in the same run.
-            rerun["kombu_dash"] = run_suite(suite, url, "kombu_dash", suspects)[0]
-            rerun["json"] = run_suite(suite, url, "json", suspects)[0]
+            rerun["kombu_dash"] = run_suite(suite, url, "kombu_dash", suspects)["outcomes"]
+            rerun["json"] = run_suite(suite, url, "json", suspects)["outcomes"]
 
     print(f"\n== celery-suite: Celery {ver['celery']}, kombu {ver['kombu']}, "
           f"Python {ver['python']} (json: {path.relative_to(ROOT)}, baseline on Celery "
@@ -262,8 +281,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where Celery sdists are downloaded and unpacked")
     parser.add_argument("--redis-port", type=int, default=None,
                         help="port for the private redis-server (default: a free one)")
-    parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # what follows -- goes to pytest (nox passes its own posargs there)
+    extra = argv[argv.index("--") + 1:] if "--" in argv else []
+    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    args.pytest_args = extra
     return gate(args) if args.command == "gate" else baseline(args)
 
 
