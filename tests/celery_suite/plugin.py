@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +105,24 @@ def _answer_idle_checks_on_first_reply() -> None:
             control.inspect = inspect
 
     ManagerMixin.wait_until_idle = on_first_reply
+
+
+def _redis_connection() -> Any:
+    from redis import StrictRedis
+
+    host = os.environ.get("REDIS_HOST", "localhost")
+    return StrictRedis(host=host, port=int(os.environ.get("REDIS_PORT", "6379")))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Celery 5.3's ``get_redis_connection`` (t/integration/conftest.py) reads REDIS_HOST
+    but always uses port 6379; Celery 5.7's reads REDIS_PORT too. Give 5.3's helpers (the
+    redis_echo tasks, its PUBSUB CHANNELS checks) the same, so they reach the run's Redis.
+    The suite's modules are all imported by now, and the worker has not forked yet."""
+    for name, module in list(sys.modules.items()):
+        helper = getattr(module, "get_redis_connection", None) if name.startswith("t.") else None
+        if helper is not None and "REDIS_PORT" not in helper.__code__.co_consts:
+            module.get_redis_connection = _redis_connection  # type: ignore[attr-defined]
 
 
 def pytest_configure(config: pytest.Config) -> None:
