@@ -10,7 +10,12 @@ The gate requires a reason for every test that fails in the json baseline.
 
 from __future__ import annotations
 
-LOSSY: dict[str, str] = {}
+LOSSY: dict[str, str] = {
+    "t/integration/test_canvas.py::test_chain::test_groupresult_serialization":
+        "asserts isinstance(result[0][1], list) on a task's return value built from "
+        "GroupResult.as_tuple(): as_tuple() makes tuples, json hands them back as lists, "
+        "kombu_dash as the tuples the task returned",
+}
 
 ENVIRONMENT: dict[str, str] = {
     "t/integration/test_tasks.py::test_tasks::test_revoked_by_headers_complex_canvas":
