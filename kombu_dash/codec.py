@@ -21,7 +21,7 @@ import sys
 from typing import Any, Iterable
 
 from . import _json
-from .errors import DecodeError, EncodeError, KombuDashError
+from .errors import DecodeError, EncodeError, KombuDashError, unsupported
 from .tags import BUILTIN_TAGS, INT_MAX, INT_MIN, DictTag, FloatTag, Tag
 
 __all__ = ["Codec"]
@@ -38,10 +38,6 @@ _PAYLOAD_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, A
 
 def _json_name(t: type) -> str:
     return _JSON_NAMES.get(t, t.__name__)
-
-
-def _class_path(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 class _Refused:
@@ -233,16 +229,10 @@ class Codec:
                     raise exc._prepend(k) from exc.__cause__
             return out
         tag = self._tag_for(t)
-        if type(tag) is _Refused:
-            raise EncodeError(
-                f"{_class_path(t)} is a subclass of {_class_path(tag.base)}, which ~{tag.tag.key} "
-                f"would bring back as {tag.base.__qualname__}: register a Tag for it or convert it"
-            )
         if tag is None:
-            raise EncodeError(
-                f"cannot encode {_class_path(t)}: no kombu_dash tag for this type "
-                "(see 'Adding a type' in the README)"
-            )
+            raise unsupported(t)  # the message says what to send instead
+        if type(tag) is _Refused:
+            raise unsupported(t, tag.base, tag.tag.key)
         return self._tagged(tag, obj, depth)
 
     def _tagged(self, tag: Tag, obj, depth):

@@ -1,38 +1,49 @@
 """The errors kombu_dash raises.
 
 Both carry ``path``: where in the value the problem sits, as the list of keys and
-indexes that lead to it (``args[2]['file']``), and keep their cause (``__cause__``).
-kombu wraps them in its own ``kombu.exceptions.EncodeError``/``DecodeError``, so
-Celery code that already catches those keeps working.
+indexes that lead to it, and ``root``: what the path starts from (``value``; through
+Celery, the part of its message: ``args``, ``kwargs``, ``result``...). Together they read
+``args[2]['file']``. Both keep their cause (``__cause__``). kombu wraps them in its own
+``kombu.exceptions.EncodeError``/``DecodeError``, so Celery code that already catches
+those keeps working.
 """
 
 from __future__ import annotations
 
-__all__ = ["KombuDashError", "EncodeError", "DecodeError", "format_path"]
+import dataclasses
+import enum
+from collections import defaultdict, deque
+from typing import Any, Iterable
+
+__all__ = ["KombuDashError", "EncodeError", "DecodeError", "format_path", "unsupported"]
 
 
-def format_path(path, root: str = "value") -> str:
-    """``["args", 2, "file"]`` -> ``args[2]['file']``; keys are shown with repr."""
-    parts = list(path)
-    if parts and isinstance(parts[0], str) and parts[0] in ("args", "kwargs", "embed"):
-        root = parts.pop(0)
-    return root + "".join(f"[{p!r}]" for p in parts)
+def format_path(path: Iterable[Any], root: str = "value") -> str:
+    """``["file", 0]`` -> ``value['file'][0]``; keys are shown with repr."""
+    return root + "".join(f"[{p!r}]" for p in path)
 
 
 class KombuDashError(Exception):
     """Base class: something could not be carried through kombu_dash."""
 
-    def __init__(self, message: str, *, path=(), tag: str | None = None):
+    def __init__(self, message: str, *, path: Iterable[Any] = (), tag: str | None = None,
+                 root: str = "value"):
         super().__init__(message)
         self.message = message
         self.path = list(path)
         self.tag = tag
+        self.root = root
 
     def __str__(self) -> str:
-        where = f" at {format_path(self.path)}" if self.path else ""
-        return f"{self.message}{where}"
+        if not self.path and self.root == "value":
+            return self.message
+        return f"{self.message} at {format_path(self.path, self.root)}"
 
-    def _prepend(self, segment):
+    def __repr__(self) -> str:
+        # with the path: Celery logs and stores exceptions by repr
+        return f"{type(self).__name__}({str(self)!r})"
+
+    def _prepend(self, segment: Any) -> KombuDashError:
         # Containers add their key while the error unwinds: no path is built on success.
         self.path.insert(0, segment)
         return self
@@ -44,3 +55,63 @@ class EncodeError(KombuDashError, TypeError):
 
 class DecodeError(KombuDashError, ValueError):
     """Malformed JSON, an unknown tag, or a tag payload of the wrong shape."""
+
+
+# -- why a type cannot be written, and what to do instead ------------------------------
+
+_ADD_A_TYPE = "(see 'Adding a type' in the README)"
+_BUILTINS = (dict, list, tuple, set, frozenset, str, bytes, int, float)
+
+
+def _class_path(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def unsupported(cls: type, base: type | None = None, key: str | None = None) -> EncodeError:
+    """The error for a value of class ``cls`` that no tag writes. ``base`` and ``key``: the
+    tagged class it subclasses and that tag's key, when the tag does not take subclasses."""
+    name = _class_path(cls)
+    if issubclass(cls, enum.Enum):
+        kind = next(k for k in (enum.IntFlag, enum.IntEnum, enum.Flag, enum.Enum) if issubclass(cls, k))
+        plain = next((b for b in _BUILTINS if issubclass(cls, b)), None)
+        json_does = f" (json would send it as a plain {plain.__name__})" if plain else ""
+        return EncodeError(
+            f"cannot encode {name}: an {kind.__name__} member{json_does}; send its .value and "
+            f"rebuild it with {cls.__qualname__}(value), or register a Tag for {name}"
+        )
+    if base is not None:
+        convert = f"convert it ({base.__qualname__}(x))"
+        if base is tuple and hasattr(cls, "_fields"):
+            convert = "convert it (x._asdict() or tuple(x))"
+        return EncodeError(
+            f"{name} is a subclass of {_class_path(base)}, which ~{key} would bring back as "
+            f"{base.__qualname__}: register a Tag for it or {convert}"
+        )
+    if issubclass(cls, defaultdict):
+        return EncodeError(
+            f"cannot encode {name}: a defaultdict's default_factory cannot travel; send dict(x) "
+            "(it comes back a dict), or register a Tag"
+        )
+    if issubclass(cls, deque):
+        return EncodeError(
+            f"cannot encode {name}: no kombu_dash tag for deque; send list(x) (it comes back a "
+            "list, without maxlen), or register a Tag"
+        )
+    plain = next((b for b in _BUILTINS if issubclass(cls, b)), None)
+    if plain is not None:
+        return EncodeError(
+            f"cannot encode {name}: a subclass of {_class_path(plain)} that no tag writes (json "
+            f"would send it as a plain {plain.__name__}); send {plain.__name__}(x), or register a "
+            f"Tag for {name} {_ADD_A_TYPE}"
+        )
+    if dataclasses.is_dataclass(cls):
+        return EncodeError(
+            f"cannot encode {name}: a dataclass; send dataclasses.asdict(x), or register a Tag "
+            f"{_ADD_A_TYPE}"
+        )
+    if callable(getattr(cls, "__json__", None)):
+        return EncodeError(
+            f"cannot encode {name}: kombu_dash does not call __json__ (kombu's json hook); send "
+            f"x.__json__(), or register a Tag {_ADD_A_TYPE}"
+        )
+    return EncodeError(f"cannot encode {name}: no kombu_dash tag for this type {_ADD_A_TYPE}")

@@ -8,6 +8,8 @@ importing, and importing kombu or celery here would be circular (kombu issue 473
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = ["SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
            "encode", "decode", "ENTRY_POINT"]
 
@@ -16,16 +18,47 @@ CONTENT_TYPE = "application/x-kombu-dash+json"
 CONTENT_ENCODING = "utf-8"
 
 
-def encode(obj) -> bytes:
+def encode(obj: Any) -> bytes:
     from . import default_codec
+    from .errors import KombuDashError
 
-    return default_codec.dumpb(obj)
+    try:
+        return default_codec.dumpb(obj)
+    except KombuDashError as exc:
+        _name_celery_path(obj, exc)
+        raise  # kombu wraps it: kombu.exceptions.EncodeError(exc)
 
 
-def decode(data):
+def decode(data: Any) -> Any:
     from . import default_codec
 
     return default_codec.loads(data)
+
+
+_EMBED = frozenset(("callbacks", "errbacks", "chain", "chord"))
+_META = frozenset(("result", "args", "kwargs"))
+
+
+def _name_celery_path(obj: Any, exc: Any) -> None:
+    """Name the error's place from Celery's message, as users know it: ``args[0]``,
+    ``kwargs['file']``, ``result['rows'][2]``, instead of ``value[0][0]``."""
+    path = exc.path
+    if not path or exc.root != "value":
+        return
+    t = type(obj)
+    if (t is tuple and len(obj) == 3 and type(obj[1]) is dict and type(obj[2]) is dict
+            and obj[2].keys() <= _EMBED):
+        # a task message (protocol 2): (args, kwargs, {callbacks, errbacks, chain, chord})
+        if path[0] == 2 and len(path) > 1:
+            exc.root, exc.path = path[1], path[2:]  # chain[0]['kwargs']...
+        elif path[0] in (0, 1):
+            exc.root, exc.path = ("args", "kwargs")[path[0]], path[1:]
+    elif t is dict and "status" in obj and "result" in obj and path[0] in _META:
+        # a result backend's meta: {status, result, traceback, ..., args, kwargs}
+        exc.root, exc.path = path[0], path[1:]
+    elif t is dict and "task" in obj and "id" in obj and path[0] in ("args", "kwargs"):
+        # a task message (protocol 1): {task, id, args, kwargs, ...}
+        exc.root, exc.path = path[0], path[1:]
 
 
 #: What the ``kombu.serializers`` entry point names: (encoder, decoder, type, encoding).

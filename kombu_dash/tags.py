@@ -34,11 +34,12 @@ import datetime as dt
 import decimal
 import functools
 import re
+import signal
 import uuid
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Any, ClassVar
 
-from .errors import EncodeError
+from .errors import DecodeError, EncodeError, KombuDashError
 
 __all__ = ["Tag", "BUILTIN_TAGS", "pairs", "INT_MIN", "INT_MAX"]
 
@@ -143,6 +144,38 @@ class OrderedDictTag(DictTag):
 
     def to_python(self, payload):
         return OrderedDict(pairs(payload))
+
+
+class CounterTag(Tag):
+    """``collections.Counter`` (a worker's ``inspect stats`` reply holds one, ``total``): a JSON
+    object of counts; keys an object cannot hold make the payload a ``~dict``."""
+
+    key = "Counter"
+    types = (Counter,)
+    payload = dict
+
+    def to_json(self, value: Counter[Any]) -> dict[Any, Any]:
+        return dict(value)
+
+    def to_python(self, payload: dict[Any, Any]) -> Counter[Any]:
+        return Counter(payload)
+
+
+class SignalsTag(Tag):
+    """``signal.Signals`` members (Celery's ``task-revoked`` event carries one as ``signum``):
+    written as the plain int json writes, because a number this OS names may have no name
+    where it is read (a monitor on another OS)."""
+
+    key = "signal.Signals"
+    types = (signal.Signals,)
+    payload = int
+    plain = True  # never on the wire as a tag: the reader gets the int
+
+    def to_json(self, value: signal.Signals) -> int:
+        return int(value)
+
+    def to_python(self, payload: int) -> int:
+        return payload
 
 
 # -- scalars JSON has no type for ----------------------------------------------------
@@ -359,12 +392,41 @@ class TimeDeltaTag(Tag):
         return dt.timedelta(days=days, seconds=seconds, microseconds=micros)
 
 
+# -- kombu_dash's own errors ---------------------------------------------------------
+
+
+class KombuDashErrorTag(Tag):
+    """kombu_dash's errors, with their path. Celery stores a failed task's exception by its
+    args: a result that failed to encode on the worker reaches the client as
+    ``kombu.exceptions.EncodeError(<this error>)``, whose text ends with the path."""
+
+    key = "kombu_dash.Error"
+    types = (KombuDashError, EncodeError, DecodeError)
+    payload = dict
+    _KINDS: ClassVar[dict[str, type[KombuDashError]]] = {c.__name__: c for c in types}
+
+    def to_json(self, value: KombuDashError) -> dict[str, Any]:
+        return {"kind": type(value).__name__, "message": value.message, "root": value.root,
+                "path": value.path, "tag": value.tag}
+
+    def to_python(self, payload: dict[str, Any]) -> KombuDashError:
+        kind, message, root = payload["kind"], payload["message"], payload["root"]
+        path, tag = payload["path"], payload["tag"]
+        if type(message) is not str or type(root) is not str or type(path) is not list:
+            raise ValueError("expected message and root strings and a path array")
+        if tag is not None and type(tag) is not str:
+            raise ValueError("expected a tag string or null")
+        return self._KINDS[kind](message, path=path, tag=tag, root=root)
+
+
 BUILTIN_TAGS = (
     TupleTag,
     SetTag,
     FrozenSetTag,
     DictTag,
     OrderedDictTag,
+    CounterTag,
+    SignalsTag,
     BytesTag,
     ByteArrayTag,
     FloatTag,
@@ -375,4 +437,5 @@ BUILTIN_TAGS = (
     DateTag,
     TimeTag,
     TimeDeltaTag,
+    KombuDashErrorTag,
 )

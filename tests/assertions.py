@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import zoneinfo
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 
 def same(out, obj):
@@ -18,7 +18,7 @@ def same(out, obj):
     if type(obj) in (list, tuple):
         for a, b in zip(out, obj):
             same(a, b)
-    elif type(obj) in (dict, OrderedDict):
+    elif type(obj) in (dict, OrderedDict, Counter):
         assert list(out) == list(obj), "key order"
         for k in obj:
             same(out[k], obj[k])

@@ -45,7 +45,7 @@ PROMISED = {
     "time", "timedelta", "decimal", "uuid", "dict-int-keys", "dict-mixed-keys", "float-nan-inf", "int-big",
     "lookalike-tag", "werkzeug-MultiDict", "werkzeug-ImmutableMultiDict", "werkzeug-CombinedMultiDict",
     "werkzeug-Headers", "starlette-QueryParams", "starlette-Headers", "starlette-FormData", "starlette-URL",
-    "multidict-CIMultiDict", "dash-AttributeDict",
+    "multidict-CIMultiDict", "dash-AttributeDict", "counter",
 }
 
 

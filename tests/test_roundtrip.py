@@ -10,7 +10,7 @@ import decimal
 import math
 import uuid
 import zoneinfo
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import pytest
 import multidict
@@ -68,6 +68,8 @@ ROWS = [
     ("dict-int-keys", {1: "a", 2: "b"}),
     ("dict-mixed-keys", {1: "a", "1": "b", (1, 2): "c", None: "d", True: "e", 2.5: "f"}),
     ("ordered-dict", OrderedDict([("b", 1), ("a", (2,))])),
+    ("counter", Counter({"kd.add": 3, "kd.echo": 1})),
+    ("counter-odd-keys", Counter({1: 2, (1, 2): 1, "~x": 5})),
     ("float-nan-inf", [math.inf, -math.inf]),
     ("int-big", [2**64, -(2**63) - 1, 10**100]),
     # -- data that looks like a tag stays data ----------------------------------

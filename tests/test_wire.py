@@ -9,7 +9,7 @@ import json
 import math
 import uuid
 import zoneinfo
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 
 import multidict
 import pytest
@@ -27,6 +27,10 @@ WIRE = [
     ("dict-non-str-keys", {1: "a", (2, 3): "b"}, '{"~dict":[[1,"a"],[{"~tuple":[2,3]},"b"]]}'),
     ("dict-escape", {"~tuple": [1]}, '{"~dict":[["~tuple",[1]]]}'),
     ("OrderedDict", OrderedDict(a=1), '{"~OrderedDict":[["a",1]]}'),
+    ("Counter", Counter(a=2), '{"~Counter":{"a":2}}'),
+    ("Counter-int-keys", Counter({1: 2}), '{"~Counter":{"~dict":[[1,2]]}}'),
+    ("kombu_dash.Error", kombu_dash.EncodeError("no", path=["file", 0], root="result"),
+     '{"~kombu_dash.Error":{"kind":"EncodeError","message":"no","root":"result","path":["file",0],"tag":null}}'),
     ("bytes", b"\x00\xff", '{"~bytes":"AP8="}'),
     ("bytearray", bytearray(b"hi"), '{"~bytearray":"aGk="}'),
     ("float", [math.nan, math.inf, -math.inf], '[{"~float":"nan"},{"~float":"inf"},{"~float":"-inf"}]'),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..tags import Tag
 
 
@@ -15,11 +17,29 @@ class SignatureTag(Tag):
     payload = dict
     plain = True  # written as a plain JSON object, without a tag
 
-    def to_json(self, value):
+    def to_json(self, value: Any) -> dict[str, Any]:
         return dict(value)
 
-    def to_python(self, payload):
+    def to_python(self, payload: dict[str, Any]) -> dict[str, Any]:
         return payload
 
 
-TAGS = (SignatureTag,)
+class RegenTag(Tag):
+    """``celery.utils.functional._regen``: the task list of a group built from a generator,
+    and the items of ``map``/``starmap``/``chunks`` given an iterator. A list subclass
+    ("so that json can encode"), it is written as the list json writes; the worker rebuilds
+    the group from it. Exactly this class: a user's list subclass is still refused."""
+
+    key = "celery._regen"
+    types = ("celery.utils.functional:_regen",)
+    payload = list
+    plain = True  # never on the wire as a tag: the reader gets the list
+
+    def to_json(self, value: Any) -> list[Any]:
+        return list(value)  # _regen caches what it consumes: iterating it again is safe
+
+    def to_python(self, payload: list[Any]) -> list[Any]:
+        return payload
+
+
+TAGS = (SignatureTag, RegenTag)
