@@ -17,6 +17,17 @@ LOSSY: dict[str, str] = {
         "kombu_dash as the tuples the task returned",
 }
 
+#: Tests the gate runs whatever they take (run.py leaves out the slow ones otherwise): the
+#: ones that caught kombu_dash bugs (issue 10), and the whole of test_inspect.py, since
+#: control replies are where Celery sends its own types.
+ALWAYS_RUN: dict[str, str] = {
+    "t/integration/test_inspect.py": "every control reply (stats holds a collections.Counter)",
+    "t/integration/test_canvas.py::test_chain::test_complex_chain":
+        "a group built from a generator (celery.utils.functional._regen) in a chain",
+    "t/integration/test_canvas.py::test_chain::test_group_chord_group_chain": "the same",
+    "t/integration/test_canvas.py::test_group::test_parent_ids": "the same",
+}
+
 ENVIRONMENT: dict[str, str] = {
     "t/integration/test_tasks.py::test_tasks::test_revoked_by_headers_complex_canvas":
         "its own @pytest.mark.timeout(20) is shorter than its eleven canvases of sleeping "
