@@ -94,7 +94,9 @@ def suite_dir(cache: Path, version: str) -> Path:
         members = [m for m in tar.getmembers() if m.name.startswith(prefix) and m.isfile()]
         for member in members:
             member.name = member.name[len(f"celery-{version}/"):]
-        tar.extractall(tmp, members=members)
+        # "data": no links out of the directory, no special files (Python >= 3.10.12)
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        tar.extractall(tmp, members=members, **safe)  # type: ignore[arg-type]
         shutil.rmtree(target, ignore_errors=True)
         Path(tmp).rename(target)
     return target
@@ -307,8 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="where Celery sdists are downloaded and unpacked")
     parser.add_argument("--all", action="store_true",
                         help="gate: run every test, the slow ones too (see SLOW_SECONDS)")
-    parser.add_argument("--redis-port", type=int, default=None,
-                        help="port for the private redis-server (default: a free one)")
+    port = os.environ.get("KD_CELERY_SUITE_REDIS_PORT")
+    parser.add_argument("--redis-port", type=int, default=int(port) if port else None,
+                        help="port for the private redis-server (default: "
+                             "KD_CELERY_SUITE_REDIS_PORT, or a free one)")
     argv = list(sys.argv[1:] if argv is None else argv)
     # what follows -- goes to pytest (nox passes its own posargs there)
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
