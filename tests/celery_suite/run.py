@@ -135,18 +135,21 @@ def redis_server(port: int | None) -> Iterator[str]:
 
 
 def run_suite(suite: Path, redis_url: str, mode: str, tests: Sequence[str],
-              pytest_args: Sequence[str] = ()) -> dict[str, Any]:
+              pytest_args: Sequence[str] = (), deselect: Sequence[str] = ()) -> dict[str, Any]:
     """Run ``tests`` of the suite in ``mode``: what plugin.py recorded (outcomes,
     skip_reasons, durations, kombu_dash_encodes). The file stays next to the suite."""
     parts = urlsplit(redis_url)
     out = suite / f"last-{mode}-run-{os.getpid()}.json"  # concurrent runs share the suite
     out.unlink(missing_ok=True)
+    left_out = suite / f"deselected-{os.getpid()}.txt"  # exact node ids, for plugin.py
+    left_out.write_text("".join(f"{name}\n" for name in deselect))
     env = dict(os.environ)
     env.update({
         "TEST_BROKER": redis_url, "TEST_BACKEND": redis_url,
         # the suite's get_redis_connection() reads these (database 0)
         "REDIS_HOST": parts.hostname or "localhost", "REDIS_PORT": str(parts.port or 6379),
         "KD_CELERY_SUITE_MODE": mode, "KD_CELERY_SUITE_OUTCOMES": str(out),
+        "KD_CELERY_SUITE_DESELECT": str(left_out),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
     })
     env.pop("PYTEST_ADDOPTS", None)
@@ -224,10 +227,8 @@ def gate(args: argparse.Namespace) -> int:
     base: Outcomes = {k: v for k, v in expected["json"].items() if k not in slow}
     suite = suite_dir(args.cache, ver["celery"])
     problems: list[str] = []
-    deselect = [arg for name in slow for arg in ("--deselect", name)]
     with redis_server(args.redis_port) as url:
-        run = run_suite(suite, url, "kombu_dash", expected["files"],
-                        [*deselect, *args.pytest_args])
+        run = run_suite(suite, url, "kombu_dash", expected["files"], args.pytest_args, slow)
         got: Outcomes = run["outcomes"]
         encodes: int = run["kombu_dash_encodes"]
         suspects = sorted(k for k, v in got.items() if v in FAILED and base.get(k) == "passed"
