@@ -4,6 +4,8 @@
     nox -s newest -- tests/test_roundtrip.py  # arguments after -- go to pytest
     nox -s dash3 -- tests                     # dash3 and no-orjson run a focused set by default
     nox -r -s oldest                          # reuse the session's virtualenv
+    nox -s celery-suite                       # Celery's own integration suite as a gate
+    nox -s celery-suite-baseline              # its json baseline (after a Celery bump)
 
 Each session installs this package with every extra in setup.cfg (read from the file,
 so an extra someone adds is installed everywhere) plus the pins of its row; uv resolves
@@ -39,7 +41,7 @@ ROOT = Path(__file__).resolve().parent
 
 # uv creates and fills a virtualenv in seconds from its cache; plain venv+pip is the fallback.
 nox.options.default_venv_backend = "uv" if shutil.which("uv") else "venv"
-nox.options.sessions = ["oldest", "newest", "dash3", "no-orjson"]
+nox.options.sessions = ["oldest", "newest", "dash3", "no-orjson", "celery-suite"]
 nox.options.error_on_missing_interpreters = True
 
 
@@ -383,3 +385,37 @@ def compose(session: nox.Session) -> None:
                 subprocess.run(["docker", "image", "prune", "-f"], env=env)
     finally:
         engine.stop()
+
+
+# Celery's own integration suite (tests/celery_suite/run.py) on the newest and the oldest
+# Celery of the matrix, each on the Python of its row. The json baseline the gate compares
+# with is committed per exact Celery version (tests/celery_suite/expected/), so these pins
+# are exact: bump them together with `nox -s celery-suite-baseline`.
+CELERY_SUITE_ROWS = [
+    nox.param(_python("3.13"), ("celery[redis]==5.7.0", "kombu==5.7.0"), id="5.7"),
+    nox.param(_python("3.10"), ("celery[redis]==5.3.6", "kombu==5.3.7"), id="5.3"),
+]
+# pip: `pip download` of Celery's sdist; pydantic: 5.7's t/integration/tasks.py imports it;
+# pytest-subtests: 5.3's test_canvas.py imports it (pytest 9 has subtests built in)
+CELERY_SUITE_TOOLS = ("pip", "pytest>=8", "pytest-timeout>=2.3", "pydantic>=2", "pytest-subtests")
+
+
+def _celery_suite(session: nox.Session, pins: tuple[str, ...], command: str) -> None:
+    session.install("-e", ".[fast,redis]", *pins, *CELERY_SUITE_TOOLS)
+    session.run("python", "-c", _SHOW_VERSIONS)
+    session.run("python", "tests/celery_suite/run.py", command,
+                f"--cache={Path(session.cache_dir) / 'celery-suite'}", "--", *session.posargs)
+
+
+@nox.session(name="celery-suite")
+@nox.parametrize("python,pins", CELERY_SUITE_ROWS)
+def celery_suite(session: nox.Session, pins: tuple[str, ...]) -> None:
+    """Celery's t/integration with kombu_dash, gated against its json baseline."""
+    _celery_suite(session, pins, "gate")
+
+
+@nox.session(name="celery-suite-baseline")
+@nox.parametrize("python,pins", CELERY_SUITE_ROWS)
+def celery_suite_baseline(session: nox.Session, pins: tuple[str, ...]) -> None:
+    """Rewrite tests/celery_suite/expected/celery-X.json: the same run on json."""
+    _celery_suite(session, pins, "baseline")
