@@ -96,11 +96,24 @@ def _pytest(session: nox.Session, *patterns: str, options: tuple[str, ...] = ())
 # What differs between rows is the framework and broker glue (dash3) or the JSON backend
 # (no-orjson): those rows run the files that exercise it, to keep CI within its budget;
 # oldest and newest run everything. `nox -s dash3 -- tests` runs the whole suite there.
-DASH3_TESTS = ("tests/test_dash_*.py", "tests/test_diskcache*.py", "tests/test_celery_roundtrip.py",
-               "tests/test_roundtrip*.py", "tests/test_docs_examples.py")
-NO_ORJSON_TESTS = ("tests/test_roundtrip*.py", "tests/test_wire.py", "tests/test_property.py",
-                   "tests/test_errors.py", "tests/test_decoder_hardening.py", "tests/test_serializer.py",
-                   "tests/test_fallbacks.py", "tests/test_celery_roundtrip.py", "tests/test_diskcache*.py")
+DASH3_TESTS = (
+    "tests/test_dash_*.py",
+    "tests/test_diskcache*.py",
+    "tests/test_celery_roundtrip.py",
+    "tests/test_roundtrip*.py",
+    "tests/test_docs_examples.py",
+)
+NO_ORJSON_TESTS = (
+    "tests/test_roundtrip*.py",
+    "tests/test_wire.py",
+    "tests/test_property.py",
+    "tests/test_errors.py",
+    "tests/test_decoder_hardening.py",
+    "tests/test_serializer.py",
+    "tests/test_fallbacks.py",
+    "tests/test_celery_roundtrip.py",
+    "tests/test_diskcache*.py",
+)
 
 
 @nox.session(name="oldest", python=_python("3.10"))
@@ -108,9 +121,15 @@ def oldest(session: nox.Session) -> None:
     """The oldest supported combination: what ``dash[celery]`` users on Python 3.10 run."""
     _install(
         session,
-        "celery[redis]==5.3.*", "kombu==5.3.*", "dash[fastapi,quart,diskcache]==4.2.0",
-        "starlette==0.37.*", "werkzeug==3.0.*", "flask==3.0.*",
-        "pandas==2.0.*", "numpy==1.26.*", "django==4.2.*",
+        "celery[redis]==5.3.*",
+        "kombu==5.3.*",
+        "dash[fastapi,quart,diskcache]==4.2.0",
+        "starlette==0.37.*",
+        "werkzeug==3.0.*",
+        "flask==3.0.*",
+        "pandas==2.0.*",
+        "numpy==1.26.*",
+        "django==4.2.*",
     )
     _pytest(session)
 
@@ -118,7 +137,13 @@ def oldest(session: nox.Session) -> None:
 @nox.session(name="newest", python=_python("3.13"))
 def newest(session: nox.Session) -> None:
     """Everything at its newest; dash without the celery extra, which pins celery<5.4."""
-    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1", "--upgrade")
+    _install(
+        session,
+        "celery[redis]==5.7.*",
+        "kombu==5.7.*",
+        "dash[fastapi,quart,diskcache]==4.4.1",
+        "--upgrade",
+    )
     _pytest(session)
 
 
@@ -132,7 +157,9 @@ UNREACHABLE = {"REDIS_URL": "redis://127.0.0.1:1/0", "AMQP_URL": "amqp://guest:g
 @nox.session(name="quick", python=_python("3.13"))
 def quick(session: nox.Session) -> None:
     """Every test that needs no service (fakeredis stands in for the result store), newest stack."""
-    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1")
+    _install(
+        session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1"
+    )
     session.env.update(UNREACHABLE)
     _pytest(session, options=QUICK)
 
@@ -140,7 +167,9 @@ def quick(session: nox.Session) -> None:
 @nox.session(name="lint", python=_python("3.13"))
 def lint(session: nox.Session) -> None:
     """ruff (check and format, ruff.toml) on everything; mypy --strict on kombu_dash/ (setup.cfg)."""
-    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1")
+    _install(
+        session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1"
+    )
     session.install("ruff==0.17.*", "mypy==2.4.*")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
@@ -157,10 +186,22 @@ def dash3(session: nox.Session) -> None:
 @nox.session(name="no-orjson", python=_python("3.11"))
 def no_orjson(session: nox.Session) -> None:
     """The stdlib json path: the same bytes on the wire, the same suite green."""
-    _install(session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1", without=("fast", "bench"))  # both pull orjson
+    _install(
+        session,
+        "celery[redis]==5.7.*",
+        "kombu==5.7.*",
+        "dash[fastapi,quart,diskcache]==4.4.1",
+        without=("fast", "bench"),
+    )  # both pull orjson
     # in case a dependency pulls orjson in; uv only warns when it is absent
-    session.run("uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True)
-    session.run("python", "-c", "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'")
+    session.run(
+        "uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True
+    )
+    session.run(
+        "python",
+        "-c",
+        "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'",
+    )
     _pytest(session, *NO_ORJSON_TESTS)
 
 
@@ -177,16 +218,24 @@ COMPOSE_PROJECT = os.environ.get("KD_COMPOSE_PROJECT", "kombu-dash-test")
 def _need(session: nox.Session, *tools: str) -> None:
     missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:  # never a skip: the session exists to run the stack
-        session.error(f"missing {', '.join(missing)} (Debian: apt-get install docker.io "
-                      "docker-compose debootstrap)")
+        session.error(
+            f"missing {', '.join(missing)} (Debian: apt-get install docker.io "
+            "docker-compose debootstrap)"
+        )
 
 
 def _engine_answers(host: str) -> bool:
     import subprocess
 
     try:
-        return subprocess.run(["docker", "-H", host, "version", "--format", "{{.Server.Version}}"],
-                              capture_output=True, timeout=30).returncode == 0
+        return (
+            subprocess.run(
+                ["docker", "-H", host, "version", "--format", "{{.Server.Version}}"],
+                capture_output=True,
+                timeout=30,
+            ).returncode
+            == 0
+        )
     except subprocess.TimeoutExpired:
         return False
 
@@ -221,9 +270,21 @@ class _Engine:
         DOCKER_ROOT.mkdir(parents=True, exist_ok=True)
         log = open(DOCKER_RUN / "dockerd.log", "ab")
         self.proc = subprocess.Popen(
-            ["dockerd", "--data-root", str(DOCKER_ROOT), "--exec-root", str(DOCKER_RUN / "exec"),
-             "-H", host, "--pidfile", str(self.pidfile)],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                "dockerd",
+                "--data-root",
+                str(DOCKER_ROOT),
+                "--exec-root",
+                str(DOCKER_RUN / "exec"),
+                "-H",
+                host,
+                "--pidfile",
+                str(self.pidfile),
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self.pid = self.proc.pid
         end = time.monotonic() + 90
         while not _engine_answers(host):
@@ -231,8 +292,9 @@ class _Engine:
                 self.stop()
                 self.session.error(f"dockerd did not start; see {DOCKER_RUN / 'dockerd.log'}")
             time.sleep(0.5)
-        self.session.log(f"docker engine: started dockerd {self.pid} on {host}, "
-                         f"data in {DOCKER_ROOT}")
+        self.session.log(
+            f"docker engine: started dockerd {self.pid} on {host}, data in {DOCKER_ROOT}"
+        )
         return host
 
     def stop(self) -> None:
@@ -271,9 +333,23 @@ def _image_python(env: dict, image: str) -> str:
     """The full version of the image's python3, e.g. ``3.11.2``."""
     import subprocess
 
-    return subprocess.run(["docker", "run", "--rm", "--network", "none", image, "python3", "-c",
-                           "import platform; print(platform.python_version())"],
-                          env=env, capture_output=True, text=True, check=True).stdout.strip()
+    return subprocess.run(
+        [
+            "docker",
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            image,
+            "python3",
+            "-c",
+            "import platform; print(platform.python_version())",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
@@ -288,19 +364,36 @@ def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
     minor = ".".join(version.split(".")[:2])
     python = _python(minor)
     if not Path(python).is_file():
-        session.error(f"the image runs Python {version}: this host needs a Python {minor} to "
-                      "fetch its wheels (pyenv, or KD_PYTHON_" + minor.replace(".", "") + ")")
+        session.error(
+            f"the image runs Python {version}: this host needs a Python {minor} to "
+            "fetch its wheels (pyenv, or KD_PYTHON_" + minor.replace(".", "") + ")"
+        )
     extras = [e.strip() for e in _dockerfile_arg("EXTRAS").split(",")]
     requirements = _dockerfile_arg("TEST_PACKAGES").split() + ["setuptools", "wheel"]
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "extra.in").write_text("\n".join(requirements) + "\n")
-        session.run("uv", "pip", "compile", "-q", "setup.cfg", str(Path(tmp) / "extra.in"),
-                    *(f"--extra={e}" for e in extras), "--python-version", version,
-                    "--no-header", "--no-annotate", "-o", str(Path(tmp) / "pins.txt"),
-                    external=True)
+        session.run(
+            "uv",
+            "pip",
+            "compile",
+            "-q",
+            "setup.cfg",
+            str(Path(tmp) / "extra.in"),
+            *(f"--extra={e}" for e in extras),
+            "--python-version",
+            version,
+            "--no-header",
+            "--no-annotate",
+            "-o",
+            str(Path(tmp) / "pins.txt"),
+            external=True,
+        )
         lines = (Path(tmp) / "pins.txt").read_text().splitlines()
-        pins = [line.split(";")[0].strip() for line in lines
-                if line.strip() and not line.startswith(("#", "-"))]
+        pins = [
+            line.split(";")[0].strip()
+            for line in lines
+            if line.strip() and not line.startswith(("#", "-"))
+        ]
 
     def cached(pin: str) -> list[Path]:
         name, _, ver = pin.partition("==")
@@ -311,8 +404,18 @@ def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
     missing = [pin for pin in pins if not cached(pin)]
     if missing:
         session.log(f"wheels: fetching {len(missing)} of {len(pins)} for Python {version}")
-        session.run(python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(WHEEL_CACHE),
-                    *missing, external=True)
+        session.run(
+            python,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "-w",
+            str(WHEEL_CACHE),
+            *missing,
+            external=True,
+        )
     wheels = []
     for pin in pins:
         if not cached(pin):
@@ -350,18 +453,27 @@ def compose(session: nox.Session) -> None:
     _need(session, "docker", "docker-compose")
     engine = _Engine(session)
     host = engine.start()
-    env = {**os.environ, "DOCKER_HOST": host, "COMPOSE_PROJECT_NAME": COMPOSE_PROJECT,
-           "KD_DOCKER_SOCK": host.removeprefix("unix://"),
-           "KD_WEB_PORT": os.environ.get("KD_WEB_PORT", "46050")}
+    env = {
+        **os.environ,
+        "DOCKER_HOST": host,
+        "COMPOSE_PROJECT_NAME": COMPOSE_PROJECT,
+        "KD_DOCKER_SOCK": host.removeprefix("unix://"),
+        "KD_WEB_PORT": os.environ.get("KD_WEB_PORT", "46050"),
+    }
     compose_cmd = ["docker-compose", "-f", "docker-compose.yml", "-f", "compose/offline.yml"]
     try:
         if not os.environ.get("KD_PYTHON_IMAGE"):  # the offline stand-ins (cached by name)
             _need(session, "debootstrap")
-            script = subprocess.Popen(["bash", str(ROOT / "compose" / "base-images.sh")], env=env,
-                                      stdout=subprocess.PIPE, text=True)
+            script = subprocess.Popen(
+                ["bash", str(ROOT / "compose" / "base-images.sh")],
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
             base = env.get("KD_BASE_PYTHON_IMAGE", "kombu-dash-base/python:bookworm")
-            if subprocess.run(["docker", "image", "inspect", base], env=env,
-                              capture_output=True).returncode:
+            if subprocess.run(
+                ["docker", "image", "inspect", base], env=env, capture_output=True
+            ).returncode:
                 _wheel_cache(session, STANDIN_PYTHON)  # meanwhile: overlap the slow steps
             out, _ = script.communicate()
             if script.returncode:
@@ -370,17 +482,29 @@ def compose(session: nox.Session) -> None:
         _wheelhouse(session, _wheel_cache(session, _image_python(env, env["KD_PYTHON_IMAGE"])))
         try:
             session.run(*compose_cmd, "build", "worker", env=env, external=True)
-            session.run(*compose_cmd, "up", "-d", "--scale", "worker=3", "redis", "worker", "web",
-                        env=env, external=True)
+            session.run(
+                *compose_cmd,
+                "up",
+                "-d",
+                "--scale",
+                "worker=3",
+                "redis",
+                "worker",
+                "web",
+                env=env,
+                external=True,
+            )
             session.run(*compose_cmd, "run", "--rm", "-T", "tests", env=env, external=True)
         except BaseException:
             subprocess.run([*compose_cmd, "ps"], env=env)
-            subprocess.run([*compose_cmd, "logs", "--no-color", "--tail=300", "worker", "web"],
-                           env=env)
+            subprocess.run(
+                [*compose_cmd, "logs", "--no-color", "--tail=300", "worker", "web"], env=env
+            )
             raise
         finally:
-            subprocess.run([*compose_cmd, "--profile", "tests", "down", "-v", "--remove-orphans"],
-                           env=env)
+            subprocess.run(
+                [*compose_cmd, "--profile", "tests", "down", "-v", "--remove-orphans"], env=env
+            )
             if engine.pid is not None:  # our data root: drop images earlier builds replaced
                 subprocess.run(["docker", "image", "prune", "-f"], env=env)
     finally:
@@ -403,8 +527,14 @@ CELERY_SUITE_TOOLS = ("pip", "pytest>=8", "pytest-timeout>=2.3", "pydantic>=2", 
 def _celery_suite(session: nox.Session, pins: tuple[str, ...], command: str) -> None:
     session.install("-e", ".[fast,redis]", *pins, *CELERY_SUITE_TOOLS)
     session.run("python", "-c", _SHOW_VERSIONS)
-    session.run("python", "tests/celery_suite/run.py", command,
-                f"--cache={Path(session.cache_dir) / 'celery-suite'}", "--", *session.posargs)
+    session.run(
+        "python",
+        "tests/celery_suite/run.py",
+        command,
+        f"--cache={Path(session.cache_dir) / 'celery-suite'}",
+        "--",
+        *session.posargs,
+    )
 
 
 @nox.session(name="celery-suite")

@@ -61,12 +61,36 @@ def handle(ctx):
 
 def start_worker(serializer: str, queue: str, concurrency: int, pool: str) -> subprocess.Popen:
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "KD_BENCH_SERIALIZER": serializer, "REDIS_URL": REDIS_URL,
-           "PYTHONPATH": str(root)}
-    cmd = [sys.executable, "-m", "celery", "-A", "benchmarks.e2e_celery:app", "worker",
-           "-Q", f"{queue}-idle", "-n", f"{queue}@%h", "-P", pool, "-c", str(concurrency),
-           "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"]
-    return subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.DEVNULL)  # banner; errors: stderr
+    env = {
+        **os.environ,
+        "KD_BENCH_SERIALIZER": serializer,
+        "REDIS_URL": REDIS_URL,
+        "PYTHONPATH": str(root),
+    }
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "benchmarks.e2e_celery:app",
+        "worker",
+        "-Q",
+        f"{queue}-idle",
+        "-n",
+        f"{queue}@%h",
+        "-P",
+        pool,
+        "-c",
+        str(concurrency),
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-l",
+        "warning",
+    ]
+    return subprocess.Popen(
+        cmd, env=env, cwd=root, stdout=subprocess.DEVNULL
+    )  # banner; errors: stderr
 
 
 def cpu_seconds(proc: subprocess.Popen) -> float:
@@ -85,14 +109,23 @@ def cpu_seconds(proc: subprocess.Popen) -> float:
     return total
 
 
-def push(producer: Celery, decoders: dict, queue: str, serializer: str, ctx, n: int,
-         worker_proc: subprocess.Popen) -> dict:
+def push(
+    producer: Celery,
+    decoders: dict,
+    queue: str,
+    serializer: str,
+    ctx,
+    n: int,
+    worker_proc: subprocess.Popen,
+) -> dict:
     """Publish n tasks to a queue no worker reads yet (the producer's rate), then let the
     worker consume it flat out and wait until every result is stored and decoded (the
     worker's rate): neither phase waits on the other, so contention shows less."""
     t0, c0 = time.perf_counter(), time.process_time()
-    ids = [producer.send_task("kd_bench.handle", (ctx,), queue=queue, serializer=serializer).id
-           for _ in range(n)]
+    ids = [
+        producer.send_task("kd_bench.handle", (ctx,), queue=queue, serializer=serializer).id
+        for _ in range(n)
+    ]
     t_pub, cpu_pub = time.perf_counter() - t0, time.process_time() - c0
     worker = [f"{queue}@{socket.gethostname()}"]
     w0 = cpu_seconds(worker_proc)
@@ -113,21 +146,30 @@ def push(producer: Celery, decoders: dict, queue: str, serializer: str, ctx, n: 
         values.extend(backend.decode_result(v)["result"] for v in raw if v is not None)
         if len(missing) == len(head):
             if time.perf_counter() - t0 > 600:
-                raise TimeoutError(f"{len(pending)} of {n} results missing after 600 s (worker down?)")
+                raise TimeoutError(
+                    f"{len(pending)} of {n} results missing after 600 s (worker down?)"
+                )
             time.sleep(0.01)
         pending = missing + rest
     t_work = time.perf_counter() - t0
     cpu_work = cpu_seconds(worker_proc) - w0
     producer.control.cancel_consumer(queue, destination=worker, reply=True, timeout=60)
     client.delete(*keys)
-    return {"publish_s": t_pub, "work_s": t_work, "publish_cpu": cpu_pub, "work_cpu": cpu_work,
-            "sample": values[0]}
+    return {
+        "publish_s": t_pub,
+        "work_s": t_work,
+        "publish_cpu": cpu_pub,
+        "work_cpu": cpu_work,
+        "sample": values[0],
+    }
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", type=int, default=5000)
-    ap.add_argument("--blocks", type=int, default=10, help="tasks are sent in this many alternating blocks")
+    ap.add_argument(
+        "--blocks", type=int, default=10, help="tasks are sent in this many alternating blocks"
+    )
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--pool", default="prefork")
     args = ap.parse_args(argv)
@@ -144,17 +186,21 @@ def main(argv=None) -> int:
         ("kombu_dash (typed)", "kombu_dash", typed),
     ]
     producer = Celery("kd_bench_producer", broker=REDIS_URL)
-    producer.conf.update(accept_content=["json", "kombu_dash"], broker_connection_retry_on_startup=True)
+    producer.conf.update(
+        accept_content=["json", "kombu_dash"], broker_connection_retry_on_startup=True
+    )
     decoders = {"json": make_app("json"), "kombu_dash": make_app("kombu_dash")}
     workers = {s: start_worker(s, q, args.concurrency, args.pool) for s, q in queues.items()}
     out: dict[str, list] = {label: [] for label, _, _ in configs}
     try:
         deadline = time.monotonic() + 180
         for q in queues.values():  # control messages sent before a worker listens are lost
-            while not producer.control.ping(destination=[f"{q}@{socket.gethostname()}"], timeout=1.0):
+            while not producer.control.ping(
+                destination=[f"{q}@{socket.gethostname()}"], timeout=1.0
+            ):
                 if time.monotonic() > deadline:
                     raise TimeoutError(f"worker for {q} did not start")
-        for label, s, payload in configs:  # both workers warm before timing
+        for _label, s, payload in configs:  # both workers warm before timing
             push(producer, decoders, queues[s], s, payload, 50, workers[s])
         # Blocks of tasks, order alternating per block: a noisy neighbour hits every config.
         per_block = args.tasks // args.blocks
@@ -163,11 +209,16 @@ def main(argv=None) -> int:
             for label, s, payload in order:
                 r = push(producer, decoders, queues[s], s, payload, per_block, workers[s])
                 out[label].append(r)
-                print(f"block {blk + 1}/{args.blocks}: {label:20s} publish {per_block / r['publish_s']:6.0f}/s, "
-                      f"worker {per_block / r['work_s']:6.0f}/s, worker CPU {r['work_cpu'] / per_block * 1e3:.2f} "
-                      f"ms/task, producer CPU {r['publish_cpu'] / per_block * 1e3:.2f} ms/task", flush=True)
+                print(
+                    f"block {blk + 1}/{args.blocks}: {label:20s} publish {per_block / r['publish_s']:6.0f}/s, "
+                    f"worker {per_block / r['work_s']:6.0f}/s, worker CPU {r['work_cpu'] / per_block * 1e3:.2f} "
+                    f"ms/task, producer CPU {r['publish_cpu'] / per_block * 1e3:.2f} ms/task",
+                    flush=True,
+                )
         # the typed result must come back typed (QueryParams), the plain one as sent
-        assert same(out["kombu_dash (typed)"][0]["sample"], typed.args), "typed result lost its type"
+        assert same(out["kombu_dash (typed)"][0]["sample"], typed.args), (
+            "typed result lost its type"
+        )
     finally:
         for w in workers.values():
             w.terminate()
@@ -186,23 +237,31 @@ def main(argv=None) -> int:
     for label, rs in out.items():
         n = per_block * len(rs)
         pub, work = sum(r["publish_s"] for r in rs), sum(r["work_s"] for r in rs)
-        rate[label] = {"worker": n / work, "publish": n / pub, "total": n / (pub + work),
-                       "spread": [per_block / r["work_s"] for r in rs],
-                       "worker_cpu": sum(r["work_cpu"] for r in rs) / n * 1e3,
-                       "publish_cpu": sum(r["publish_cpu"] for r in rs) / n * 1e3}
+        rate[label] = {
+            "worker": n / work,
+            "publish": n / pub,
+            "total": n / (pub + work),
+            "spread": [per_block / r["work_s"] for r in rs],
+            "worker_cpu": sum(r["work_cpu"] for r in rs) / n * 1e3,
+            "publish_cpu": sum(r["publish_cpu"] for r in rs) / n * 1e3,
+        }
     base = rate["json"]
     lines = [
-        "# End to end: Celery tasks per second (Redis)", "",
+        "# End to end: Celery tasks per second (Redis)",
+        "",
         f"Command: `python -m benchmarks.e2e_celery --tasks {args.tasks} --blocks {args.blocks}`; "
         f"{args.tasks} tasks per configuration in {args.blocks} blocks of {per_block}, order alternating "
         f"per block; worker `-P {args.pool} -c {args.concurrency}`; "
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.", "",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
+        "",
         "Each block is published to a queue the worker does not read yet (*publish*: the producer's "
         "rate), then the worker is told to consume it (*worker*: receive, decode, run, encode and "
-        "store the result; the client decodes every result).", "",
+        "store the result; the client decodes every result).",
+        "",
         "Wall-clock rates on a shared machine swing from block to block; CPU time per task "
         "(the worker with its pool processes; the producer process) does not wait for a CPU, "
-        "so its ratio is the steadier figure: json's CPU ms / this one's = tasks per CPU-second × json.", "",
+        "so its ratio is the steadier figure: json's CPU ms / this one's = tasks per CPU-second × json.",
+        "",
         "| configuration | worker tasks/s | × json | per block (min–max) | worker CPU ms/task "
         "| tasks per worker CPU-s × json | publish tasks/s | × json | producer CPU ms/task "
         "| publishes per CPU-s × json |",
@@ -214,9 +273,13 @@ def main(argv=None) -> int:
             f"{min(r['spread']):.0f}–{max(r['spread']):.0f} | {r['worker_cpu']:.2f} | "
             f"{base['worker_cpu'] / r['worker_cpu']:.2f} | {r['publish']:.0f} | "
             f"{r['publish'] / base['publish']:.2f} | {r['publish_cpu']:.2f} | "
-            f"{base['publish_cpu'] / r['publish_cpu']:.2f} |")
-    lines += ["", "Goal (issue 4): kombu_dash at least 1.0× json. "
-              "Ratios from one run on a shared machine; absolute rates are not comparable across runs."]
+            f"{base['publish_cpu'] / r['publish_cpu']:.2f} |"
+        )
+    lines += [
+        "",
+        "Goal (issue 4): kombu_dash at least 1.0× json. "
+        "Ratios from one run on a shared machine; absolute rates are not comparable across runs.",
+    ]
     text = "\n".join(lines)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "e2e_celery.md").write_text(text + "\n")

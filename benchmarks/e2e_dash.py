@@ -58,15 +58,46 @@ class Stack:
         self.queue = f"kd-bench-dash-{manager}-{uuid.uuid4().hex[:8]}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "KD_BENCH_MANAGER": manager, "KD_BENCH_QUEUE": self.queue,
-               "REDIS_URL": REDIS_URL, "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "KD_BENCH_MANAGER": manager,
+            "KD_BENCH_QUEUE": self.queue,
+            "REDIS_URL": REDIS_URL,
+            "PYTHONPATH": str(ROOT),
+        }
         self.worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "benchmarks.e2e_dash_app:celery_app", "worker",
-             "-Q", self.queue, "-n", f"{self.queue}@%h", "-P", "prefork", "-c", "2",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "warning"],
-            env=env, cwd=ROOT, stdout=subprocess.DEVNULL)  # banner; errors go to stderr
-        self.server = subprocess.Popen([sys.executable, "-m", "benchmarks.e2e_dash_app", str(self.port)],
-                                       env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "benchmarks.e2e_dash_app:celery_app",
+                "worker",
+                "-Q",
+                self.queue,
+                "-n",
+                f"{self.queue}@%h",
+                "-P",
+                "prefork",
+                "-c",
+                "2",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "-l",
+                "warning",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )  # banner; errors go to stderr
+        self.server = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.e2e_dash_app", str(self.port)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         self.http = requests.Session()
         self.http.trust_env = False  # localhost: never through a proxy from the environment
 
@@ -151,10 +182,14 @@ def main(argv=None) -> int:
         for s in stacks.values():
             s.close()
 
-    stats = {m: {"p50": statistics.median(v), "p95": pct(v, 95), "mean": statistics.fmean(v)} for m, v in lat.items()}
+    stats = {
+        m: {"p50": statistics.median(v), "p95": pct(v, 95), "mean": statistics.fmean(v)}
+        for m, v in lat.items()
+    }
     base = stats["dash"]
     lines = [
-        "# End to end: Dash background callback round trip (dispatch → result)", "",
+        "# End to end: Dash background callback round trip (dispatch → result)",
+        "",
         f"Command: `python -m benchmarks.e2e_dash --calls {args.calls}`; dash 4.4.1 CeleryManager vs "
         f"kombu_dash.CeleryManager, Flask backend on werkzeug, Celery worker `-P prefork -c 2` on Redis, "
         f"calls alternating, client polling every 5 ms; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}.",
@@ -164,10 +199,15 @@ def main(argv=None) -> int:
     ]
     for m in MANAGERS:
         st = stats[m]
-        lines.append(f"| {m} | {st['p50'] * 1e3:.1f} | {st['p95'] * 1e3:.1f} | {st['p50'] / base['p50']:.2f} | "
-                     f"{st['p95'] / base['p95']:.2f} | `{outputs[m].split(':', 1)[1]}` |")
-    lines += ["", "Goal (issue 4): kombu_dash p50 at most 1.05× Dash's own. The query was `?tag=a&tag=b`: "
-              "Dash's own manager hands the worker `dict(args)` (one value), kombu_dash's the multi-dict."]
+        lines.append(
+            f"| {m} | {st['p50'] * 1e3:.1f} | {st['p95'] * 1e3:.1f} | {st['p50'] / base['p50']:.2f} | "
+            f"{st['p95'] / base['p95']:.2f} | `{outputs[m].split(':', 1)[1]}` |"
+        )
+    lines += [
+        "",
+        "Goal (issue 4): kombu_dash p50 at most 1.05× Dash's own. The query was `?tag=a&tag=b`: "
+        "Dash's own manager hands the worker `dict(args)` (one value), kombu_dash's the multi-dict.",
+    ]
     text = "\n".join(lines)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "e2e_dash.md").write_text(text + "\n")

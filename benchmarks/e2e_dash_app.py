@@ -21,8 +21,12 @@ MANAGER = os.environ.get("KD_BENCH_MANAGER", "dash")
 QUEUE = os.environ.get("KD_BENCH_QUEUE", "kd-bench-dash")
 
 celery_app = Celery(f"kd_bench_dash_{MANAGER}", broker=REDIS_URL, backend=REDIS_URL)
-celery_app.conf.update(task_default_queue=QUEUE, broker_connection_retry_on_startup=True,
-                       worker_hijack_root_logger=False, result_expires=600)
+celery_app.conf.update(
+    task_default_queue=QUEUE,
+    broker_connection_retry_on_startup=True,
+    worker_hijack_root_logger=False,
+    result_expires=600,
+)
 
 if MANAGER == "kombu_dash":
     from kombu_dash import CeleryManager
@@ -34,8 +38,12 @@ app = Dash(__name__, background_callback_manager=manager)
 app.layout = html.Div([html.Button("run", id="run-button"), html.Div(id="status")])
 
 
-@app.callback(Output("status", "children"), Input("run-button", "n_clicks"),
-              background=True, prevent_initial_call=True)
+@app.callback(
+    Output("status", "children"),
+    Input("run-button", "n_clicks"),
+    background=True,
+    prevent_initial_call=True,
+)
 def run(n_clicks):
     # What a real callback reads from the context: the query (repeated keys under kombu_dash).
     args = ctx.args

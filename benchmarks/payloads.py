@@ -15,7 +15,13 @@ __all__ = ["PAYLOADS", "build", "to_plain", "same", "Payload"]
 
 class Payload:
     def __init__(self, name, title, make, typed, plain_of=None):
-        self.name, self.title, self.make, self.typed, self.plain_of = name, title, make, typed, plain_of
+        self.name, self.title, self.make, self.typed, self.plain_of = (
+            name,
+            title,
+            make,
+            typed,
+            plain_of,
+        )
 
 
 def _attribute_dict():
@@ -38,9 +44,17 @@ def dash_context():
         return {"id": cid, "property": prop, "value": value}
 
     def grouped(d, changed=("run-button.n_clicks",)):  # dash._grouping.update_args_group
-        str_id = d["id"] if isinstance(d["id"], str) else json.dumps(d["id"], sort_keys=True, separators=(",", ":"))
-        return AD(d, str_id=str_id, triggered=f"{str_id}.{d['property']}" in changed,
-                  id=AD(d["id"]) if isinstance(d["id"], dict) else d["id"])
+        str_id = (
+            d["id"]
+            if isinstance(d["id"], str)
+            else json.dumps(d["id"], sort_keys=True, separators=(",", ":"))
+        )
+        return AD(
+            d,
+            str_id=str_id,
+            triggered=f"{str_id}.{d['property']}" in changed,
+            id=AD(d["id"]) if isinstance(d["id"], dict) else d["id"],
+        )
 
     inputs_list = [
         item("run-button", "n_clicks", 3),
@@ -48,7 +62,10 @@ def dash_context():
         [item({"type": "filter", "index": i}, "value", f"v{i}") for i in range(2)],
     ]
     states_list = [item("date-range", "start_date", "2024-01-01"), item("threshold", "value", 0.75)]
-    outputs_list = [{"id": "result-graph", "property": "figure"}, {"id": "status", "property": "children"}]
+    outputs_list = [
+        {"id": "result-graph", "property": "figure"},
+        {"id": "status", "property": "children"},
+    ]
     ctx = AD()
     ctx.inputs_list = inputs_list
     ctx.states_list = states_list
@@ -73,8 +90,12 @@ def dash_context():
     ctx.origin = "https://dash.example.com"
     ctx.updated_props = {}
     ctx.ignore_register_page = True
-    ctx.args_grouping = [grouped(inputs_list[0]), grouped(inputs_list[1]),
-                         [grouped(d) for d in inputs_list[2]], *map(grouped, states_list)]
+    ctx.args_grouping = [
+        grouped(inputs_list[0]),
+        grouped(inputs_list[1]),
+        [grouped(d) for d in inputs_list[2]],
+        *map(grouped, states_list),
+    ]
     ctx.using_args_grouping = False
     ctx.outputs_grouping = outputs_list
     ctx.using_outputs_grouping = False
@@ -84,16 +105,22 @@ def dash_context():
 
 def containers():
     """A message with 100 multi-dicts and 100 header sets (werkzeug and starlette)."""
-    from starlette.datastructures import Headers as SHeaders, QueryParams
-    from werkzeug.datastructures import Headers as WHeaders, MultiDict
+    from starlette.datastructures import Headers as SHeaders
+    from starlette.datastructures import QueryParams
+    from werkzeug.datastructures import Headers as WHeaders
+    from werkzeug.datastructures import MultiDict
 
     rng = random.Random(4)
     out = []
     for i in range(100):
         pairs = [(f"k{j % 4}", f"value-{i}-{j}-{rng.randrange(1000)}") for j in range(8)]
-        hdrs = [("content-type", "text/html; charset=utf-8"), ("set-cookie", f"a={i}"),
-                ("set-cookie", f"b={i}"), ("x-request-id", f"{rng.getrandbits(64):016x}"),
-                ("cache-control", "no-cache")]
+        hdrs = [
+            ("content-type", "text/html; charset=utf-8"),
+            ("set-cookie", f"a={i}"),
+            ("set-cookie", f"b={i}"),
+            ("x-request-id", f"{rng.getrandbits(64):016x}"),
+            ("cache-control", "no-cache"),
+        ]
         if i % 2:
             md = MultiDict(pairs)
             h = WHeaders(hdrs)
@@ -110,15 +137,17 @@ def table(rows: int):
     regions = ["emea", "apac", "amer", "latam"]
     data = []
     for i in range(rows):
-        data.append({
-            "id": i,
-            "name": f"cust-{i}",
-            "region": regions[i % 4],
-            "revenue": round(rng.uniform(0, 1e5), 2),
-            "units": rng.randrange(10_000),
-            "active": bool(i % 3),
-            "note": None if i % 5 else "flagged",
-        })
+        data.append(
+            {
+                "id": i,
+                "name": f"cust-{i}",
+                "region": regions[i % 4],
+                "revenue": round(rng.uniform(0, 1e5), 2),
+                "units": rng.randrange(10_000),
+                "active": bool(i % 3),
+                "note": None if i % 5 else "flagged",
+            }
+        )
     return data
 
 
@@ -139,25 +168,37 @@ def celery_small():
 def requests_300():
     """100 werkzeug MultiDicts, 100 Headers (werkzeug and starlette) and 100 starlette
     QueryParams, about 55 KB."""
-    from starlette.datastructures import Headers as SHeaders, QueryParams
-    from werkzeug.datastructures import Headers as WHeaders, MultiDict
+    from starlette.datastructures import Headers as SHeaders
+    from starlette.datastructures import QueryParams
+    from werkzeug.datastructures import Headers as WHeaders
+    from werkzeug.datastructures import MultiDict
 
     rng = random.Random(12)
     out = []
     for i in range(100):
         pairs = [(f"k{j % 4}", f"value-{i}-{j}-{rng.randrange(1000)}") for j in range(8)]
-        hdrs = [("content-type", "text/html; charset=utf-8"), ("set-cookie", f"a={i}"),
-                ("set-cookie", f"b={i}"), ("x-request-id", f"{rng.getrandbits(64):016x}")]
-        h = WHeaders(hdrs) if i % 2 else SHeaders(raw=[(k.encode("latin-1"), v.encode("latin-1"))
-                                                       for k, v in hdrs])
-        out.append({"id": i, "form": MultiDict(pairs), "headers": h, "query": QueryParams(pairs[:5])})
+        hdrs = [
+            ("content-type", "text/html; charset=utf-8"),
+            ("set-cookie", f"a={i}"),
+            ("set-cookie", f"b={i}"),
+            ("x-request-id", f"{rng.getrandbits(64):016x}"),
+        ]
+        h = (
+            WHeaders(hdrs)
+            if i % 2
+            else SHeaders(raw=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in hdrs])
+        )
+        out.append(
+            {"id": i, "form": MultiDict(pairs), "headers": h, "query": QueryParams(pairs[:5])}
+        )
     return {"requests": out}
 
 
 def to_plain(value):
     """The same information in plain JSON types."""
     from starlette.datastructures import Headers as SHeaders
-    from werkzeug.datastructures import Headers as WHeaders, MultiDict
+    from werkzeug.datastructures import Headers as WHeaders
+    from werkzeug.datastructures import MultiDict
 
     if hasattr(value, "multi_items"):  # starlette QueryParams / multi-dicts
         return [[k, v] for k, v in value.multi_items()]
@@ -202,26 +243,76 @@ def build(quick: bool = False) -> list[tuple[Payload, object]]:
     small_body = celery_small()
     return [
         (Payload("celery_small", "Celery body of add(1, 2)", celery_small, True), small_body),
-        (Payload("celery_small_plain", "Celery body of add(1, 2), plain twin", None, False,
-                 "celery_small"), to_plain(small_body)),
-        (Payload("dash_context", "Dash context (QueryParams, AttributeDicts)", dash_context, True), ctx),
-        (Payload("dash_context_plain", "Dash context, plain twin", None, False, "dash_context"), to_plain(ctx)),
+        (
+            Payload(
+                "celery_small_plain",
+                "Celery body of add(1, 2), plain twin",
+                None,
+                False,
+                "celery_small",
+            ),
+            to_plain(small_body),
+        ),
+        (
+            Payload(
+                "dash_context", "Dash context (QueryParams, AttributeDicts)", dash_context, True
+            ),
+            ctx,
+        ),
+        (
+            Payload("dash_context_plain", "Dash context, plain twin", None, False, "dash_context"),
+            to_plain(ctx),
+        ),
         (Payload("celery_body", "Celery body (Dash context)", None, True), celery_body(ctx)),
-        (Payload("celery_body_plain", "Celery body, plain-twin context", None, False, "celery_body"),
-         celery_body(to_plain(ctx))),
+        (
+            Payload(
+                "celery_body_plain", "Celery body, plain-twin context", None, False, "celery_body"
+            ),
+            celery_body(to_plain(ctx)),
+        ),
         (Payload("containers", "100 multi-dicts + headers", containers, True), cont),
-        (Payload("containers_plain", "100 multi-dicts + headers, plain twin", None, False, "containers"),
-         to_plain(cont)),
-        (Payload("requests_300", "100 MultiDicts + 100 Headers + 100 QueryParams",
-                 requests_300, True), reqs),
-        (Payload("requests_300_plain", "100 MultiDicts + 100 Headers + 100 QueryParams, plain twin",
-                 None, False, "requests_300"), to_plain(reqs)),
+        (
+            Payload(
+                "containers_plain",
+                "100 multi-dicts + headers, plain twin",
+                None,
+                False,
+                "containers",
+            ),
+            to_plain(cont),
+        ),
+        (
+            Payload(
+                "requests_300", "100 MultiDicts + 100 Headers + 100 QueryParams", requests_300, True
+            ),
+            reqs,
+        ),
+        (
+            Payload(
+                "requests_300_plain",
+                "100 MultiDicts + 100 Headers + 100 QueryParams, plain twin",
+                None,
+                False,
+                "requests_300",
+            ),
+            to_plain(reqs),
+        ),
         (Payload("table_10k", f"{small:,}-row table", None, False), table(small)),
         (Payload("table_100k", f"{big:,}-row table", None, False), table(big)),
     ]
 
 
-PAYLOADS = ["celery_small", "celery_small_plain", "dash_context", "dash_context_plain",
-            "celery_body", "celery_body_plain",
-            "containers", "containers_plain", "requests_300", "requests_300_plain", "table_10k",
-            "table_100k"]
+PAYLOADS = [
+    "celery_small",
+    "celery_small_plain",
+    "dash_context",
+    "dash_context_plain",
+    "celery_body",
+    "celery_body_plain",
+    "containers",
+    "containers_plain",
+    "requests_300",
+    "requests_300_plain",
+    "table_10k",
+    "table_100k",
+]

@@ -33,7 +33,9 @@ def profile(fn, arg, calls: int, top: int) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("payloads", nargs="*", default=["dash_context", "table_10k"])
-    ap.add_argument("--calls", type=int, default=0, help="calls per profile (default: by payload size)")
+    ap.add_argument(
+        "--calls", type=int, default=0, help="calls per profile (default: by payload size)"
+    )
     ap.add_argument("--top", type=int, default=18)
     args = ap.parse_args(argv)
 

@@ -133,7 +133,7 @@ def measure(obj, sers: dict, *, quick: bool, budget_s: float) -> dict:
     else:
         # Calibrate: calls per sample so one sample takes >= 2 ms (timer noise negligible).
         number, cost = {}, {}
-        for name, (enc, dec, data) in live.items():
+        for name, (enc, dec, _data) in live.items():
             t0 = time.perf_counter()
             dec(enc(obj))
             rt = time.perf_counter() - t0
@@ -143,8 +143,10 @@ def measure(obj, sers: dict, *, quick: bool, budget_s: float) -> dict:
         # what is left of the budget (at least one round), the others at least five.
         fast = sum(c for n, c in cost.items() if n != JSONPICKLE)
         rounds = int(min(60, max(5, budget_s / max(fast, 1e-9))))
-        limit = {n: rounds if n != JSONPICKLE else max(1, min(rounds, int(budget_s / 2 / c)))
-                 for n, c in cost.items()}
+        limit = {
+            n: rounds if n != JSONPICKLE else max(1, min(rounds, int(budget_s / 2 / c)))
+            for n, c in cost.items()
+        }
     samples = {n: {"encode": [], "decode": [], "roundtrip": []} for n in live}
     for i in range(rounds):
         for name, (enc, dec, data) in live.items():  # interleaved: noise hits every serializer
@@ -155,7 +157,7 @@ def measure(obj, sers: dict, *, quick: bool, budget_s: float) -> dict:
             s["decode"].append(_batch(dec, data, k))
             # round trip = encode then decode, of the same round
             s["roundtrip"].append(s["encode"][-1] + s["decode"][-1])
-    for name, (enc, dec, data) in live.items():
+    for name, (_enc, dec, data) in live.items():
         r = res[name]
         for what, vals in samples[name].items():
             r[what] = statistics.median(vals)
@@ -177,7 +179,8 @@ def run_all(quick: bool, only=None, budget_s: float = 4.0) -> dict:
     for payload, obj in built:
         t0 = time.perf_counter()
         out[payload.name] = {
-            "title": payload.title, "plain_of": payload.plain_of,
+            "title": payload.title,
+            "plain_of": payload.plain_of,
             "results": measure(obj, sers, quick=quick, budget_s=budget_s),
         }
         print(f"  {payload.name}: {time.perf_counter() - t0:.1f} s", file=sys.stderr, flush=True)
@@ -246,21 +249,27 @@ def table(data: dict) -> str:
             ref, ref_payload = (res.get(ref_name), payload)
             if not ref or ref["status"] not in ("ok", "lossy"):
                 twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
-                ref, ref_payload = (data[twin]["results"].get(ref_name), twin) if twin else (None, None)
+                ref, ref_payload = (
+                    (data[twin]["results"].get(ref_name), twin) if twin else (None, None)
+                )
             ratio = "—"
             if r.get("roundtrip") and ref and ref.get("roundtrip"):
-                ratio = f"{r['roundtrip'] / ref['roundtrip']:.2f}" + (" †" if ref_payload != payload else "")
+                ratio = f"{r['roundtrip'] / ref['roundtrip']:.2f}" + (
+                    " †" if ref_payload != payload else ""
+                )
             size = "—" if r["size"] is None else f"{r['size'] / 1000:,.1f}"
             lines.append(
                 f"| {entry['title']} | {name} | {r['status']} | {size} | {_us(r.get('encode'))} | "
                 f"{_us(r.get('decode'))} | {_us(r.get('roundtrip'))} | {ratio} | {_mb(r.get('decode_peak'))} |"
             )
     lines.append("")
-    lines.append("*ok*: same value and same type at every level; *lossy*: decodes, but to other types "
-                 "or values (timed anyway); *refuses*: the encoder raises. † kombu json refuses this "
-                 "payload: the ratio is to kombu json on the plain twin (same information, plain types). "
-                 "On the Celery bodies every JSON serializer is *lossy* only because tuples come back as "
-                 "lists, which Celery tolerates.")
+    lines.append(
+        "*ok*: same value and same type at every level; *lossy*: decodes, but to other types "
+        "or values (timed anyway); *refuses*: the encoder raises. † kombu json refuses this "
+        "payload: the ratio is to kombu json on the plain twin (same information, plain types). "
+        "On the Celery bodies every JSON serializer is *lossy* only because tuples come back as "
+        "lists, which Celery tolerates."
+    )
     return "\n".join(lines)
 
 
@@ -280,16 +289,26 @@ def goals(data: dict) -> list[tuple[str, str, str, bool]]:
     for payload, label, must, target in [
         ("celery_small", "Celery body of add(1, 2) vs kombu json", 1.0, 0.8),
         ("dash_context", "Typed Dash context vs kombu json on its plain twin", 1.0, 0.64),
-        ("celery_body", "Celery body holding the typed context vs kombu json on its plain twin",
-         1.0, None),
+        (
+            "celery_body",
+            "Celery body holding the typed context vs kombu json on its plain twin",
+            1.0,
+            None,
+        ),
     ]:
         r = _ratio_to_json(data, payload)
         goal = f"≤ {must:.2f}× (must)" + (f", ≤ {target:.2f}× (target)" if target else "")
         out.append((label, goal, f"{r:.2f}×", r <= must))
     for payload in ("containers", "requests_300"):
         r = rt(payload, KD) / rt(payload, "pickle")
-        out.append((f"{data[payload]['title']} vs pickle", "≤ 2.0× (must), ≤ 1.5× (target)",
-                    f"{r:.2f}×", r <= 2.0))
+        out.append(
+            (
+                f"{data[payload]['title']} vs pickle",
+                "≤ 2.0× (must), ≤ 1.5× (target)",
+                f"{r:.2f}×",
+                r <= 2.0,
+            )
+        )
     r = rt("table_10k", KD) / rt("table_10k", KJ)
     out.append(("10k-row table vs kombu json", "≤ 0.50×", f"{r:.2f}×", r <= 0.5))
     r = rt("dash_context_plain", KD) / rt("dash_context_plain", KJ)
@@ -299,22 +318,31 @@ def goals(data: dict) -> list[tuple[str, str, str, bool]]:
             r = _ratio_to_json(data, payload, KD_NO_ORJSON, KJ_NO_ORJSON)
             if r is not None and not data[payload]["plain_of"]:
                 title = data[payload]["title"]
-                out.append((f"(context) without orjson: {title} vs kombu json", "—", f"{r:.2f}×", True))
+                out.append(
+                    (f"(context) without orjson: {title} vs kombu json", "—", f"{r:.2f}×", True)
+                )
     big = data["table_100k"]["results"]
     r = big[KD]["decode_peak"] / big[ORJSON]["decode_peak"]
-    out.append(("(context) decoding the 100k-row table: peak memory vs orjson", "—", f"{r:.2f}×",
-                True))
+    out.append(
+        ("(context) decoding the 100k-row table: peak memory vs orjson", "—", f"{r:.2f}×", True)
+    )
     return out
 
 
 def noise(data: dict) -> str:
-    spreads = sorted(r["spread"] for e in data.values() for n, r in e["results"].items()
-                     if n in (KD, KJ, "pickle") and "spread" in r)
+    spreads = sorted(
+        r["spread"]
+        for e in data.values()
+        for n, r in e["results"].items()
+        if n in (KD, KJ, "pickle") and "spread" in r
+    )
     if not spreads:
         return ""
-    return (f"Noise: the interquartile range of a serializer's round-trip samples was "
-            f"{statistics.median(spreads):.0%} of their median (median over kombu_dash, kombu json "
-            f"and pickle on every payload; worst {spreads[-1]:.0%}).")
+    return (
+        f"Noise: the interquartile range of a serializer's round-trip samples was "
+        f"{statistics.median(spreads):.0%} of their median (median over kombu_dash, kombu json "
+        f"and pickle on every payload; worst {spreads[-1]:.0%})."
+    )
 
 
 def goals_table(rows) -> str:
@@ -359,9 +387,14 @@ def chart(data: dict, path: Path) -> None:
                 ax.text(1.0, y, f"  {label}", va="center", fontsize=9, color="grey")
                 continue
             ratio = r["roundtrip"] / ref["roundtrip"]
-            ax.barh(y, ratio, color=colors.get(r["status"], "grey"),
-                    hatch="//" if r["status"] == "lossy" else None,
-                    edgecolor="#d62728" if name.startswith(KD) else "none", linewidth=1.5)
+            ax.barh(
+                y,
+                ratio,
+                color=colors.get(r["status"], "grey"),
+                hatch="//" if r["status"] == "lossy" else None,
+                edgecolor="#d62728" if name.startswith(KD) else "none",
+                linewidth=1.5,
+            )
             ax.text(ratio, y, f" {ratio:.2f}", va="center", fontsize=8)
         ax.axvline(1.0, color="black", lw=0.8)
         ax.axvline(0.5, color="green", lw=0.8, ls="--")
@@ -375,13 +408,22 @@ def chart(data: dict, path: Path) -> None:
         ax.set_xlabel("round trip time / kombu json (log; lower is faster)", fontsize=8)
     from matplotlib.patches import Patch
 
-    fig.legend(handles=[Patch(color=colors["ok"], label="carries it exactly"),
-                        Patch(facecolor=colors["lossy"], hatch="//", label="lossy (other types come back)"),
-                        plt.Line2D([], [], color="black", label="kombu json = 1"),
-                        plt.Line2D([], [], color="green", ls="--", label="goal 0.5×")],
-               loc="lower center", ncol=4, fontsize=9)
-    fig.suptitle("Serializer round trip relative to kombu json (same run; † payloads json refuses are "
-                 "compared with json on their plain twin)", fontsize=11)
+    fig.legend(
+        handles=[
+            Patch(color=colors["ok"], label="carries it exactly"),
+            Patch(facecolor=colors["lossy"], hatch="//", label="lossy (other types come back)"),
+            plt.Line2D([], [], color="black", label="kombu json = 1"),
+            plt.Line2D([], [], color="green", ls="--", label="goal 0.5×"),
+        ],
+        loc="lower center",
+        ncol=4,
+        fontsize=9,
+    )
+    fig.suptitle(
+        "Serializer round trip relative to kombu json (same run; † payloads json refuses are "
+        "compared with json on their plain twin)",
+        fontsize=11,
+    )
     fig.tight_layout(rect=(0, 0.04, 1, 0.96))
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -399,23 +441,36 @@ def environment() -> str:
     except ImportError:
         ov = "not installed"
     try:  # which code was measured: the codec changes while it is being optimised
-        rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent,
+            timeout=10,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         rev = ""
-    return (f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
-            f"commit {rev or 'unknown'}; "
-            f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}; "
-            f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    return (
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
+        f"commit {rev or 'unknown'}; "
+        f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="smoke mode: round trips only, no timing")
-    ap.add_argument("--budget", type=float, default=4.0, help="seconds of sampling per payload (full mode)")
+    ap.add_argument(
+        "--budget", type=float, default=4.0, help="seconds of sampling per payload (full mode)"
+    )
     ap.add_argument("--no-child", action="store_true", help="skip the without-orjson subprocess")
-    ap.add_argument("--out", type=Path, help="where to write the table and chart "
-                    "(default: benchmarks/results; --quick writes only if given)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        help="where to write the table and chart "
+        "(default: benchmarks/results; --quick writes only if given)",
+    )
     ap.add_argument("--_no-orjson", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -434,8 +489,12 @@ def main(argv=None) -> int:
         print("measuring without orjson (subprocess)...", file=sys.stderr)
         merge_no_orjson(data, no_orjson_child(args.quick))
 
-    bad = [(p, n, r["message"]) for p, e in data.items() for n, r in e["results"].items()
-           if n.startswith(KD) and r["status"] != "ok"]
+    bad = [
+        (p, n, r["message"])
+        for p, e in data.items()
+        for n, r in e["results"].items()
+        if n.startswith(KD) and r["status"] != "ok"
+    ]
     if args.quick:
         for p, e in data.items():
             print(p, {n: r["status"] for n, r in e["results"].items()})
@@ -448,14 +507,29 @@ def main(argv=None) -> int:
 
     out_dir = args.out or RESULTS
     out_dir.mkdir(parents=True, exist_ok=True)
-    md = ["# Serializer benchmark" + (" (QUICK SMOKE RUN: timings meaningless)" if args.quick else ""),
-          "", environment(), "",
-          "Command: `python -m benchmarks.run`. Medians of interleaved samples of the thread's CPU "
-          "time, gc disabled while timing; read the ratios (one run), not the absolute times "
-          "(shared, noisy machine).", "",
-          "## Goals (issue 12)", "", goals_table(goals(data)), "", noise(data), "",
-          "## All results", "", table(data), "",
-          "![round trip relative to kombu json](benchmarks.png)", ""]
+    md = [
+        "# Serializer benchmark"
+        + (" (QUICK SMOKE RUN: timings meaningless)" if args.quick else ""),
+        "",
+        environment(),
+        "",
+        "Command: `python -m benchmarks.run`. Medians of interleaved samples of the thread's CPU "
+        "time, gc disabled while timing; read the ratios (one run), not the absolute times "
+        "(shared, noisy machine).",
+        "",
+        "## Goals (issue 12)",
+        "",
+        goals_table(goals(data)),
+        "",
+        noise(data),
+        "",
+        "## All results",
+        "",
+        table(data),
+        "",
+        "![round trip relative to kombu json](benchmarks.png)",
+        "",
+    ]
     text = "\n".join(md)
     (out_dir / "benchmarks.md").write_text(text)
     (out_dir / "benchmarks.json").write_text(json.dumps(data, indent=1))

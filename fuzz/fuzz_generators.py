@@ -16,7 +16,8 @@ from __future__ import annotations
 import base64
 import json
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 # -- building blocks --------------------------------------------------------------------
 

@@ -12,18 +12,34 @@ from typing import Any
 from .codec import Codec
 from .default import default_codec
 from .errors import DecodeError, EncodeError, KombuDashError
-from .standins import AttributeDict, Headers, MultiDict
 from .serializer import CONTENT_ENCODING, CONTENT_TYPE, SERIALIZER, configure, register
+from .standins import AttributeDict, Headers, MultiDict
 from .tags import Tag
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "dumps", "loads", "dumpb", "register_tag", "default_codec", "Codec", "Tag",
-    "MultiDict", "Headers", "AttributeDict",
-    "EncodeError", "DecodeError", "KombuDashError",
-    "SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
-    "CeleryManager", "DiskcacheManager", "TaggedJSONDisk",
+    "dumps",
+    "loads",
+    "dumpb",
+    "register_tag",
+    "default_codec",
+    "Codec",
+    "Tag",
+    "MultiDict",
+    "Headers",
+    "AttributeDict",
+    "EncodeError",
+    "DecodeError",
+    "KombuDashError",
+    "SERIALIZER",
+    "CONTENT_TYPE",
+    "CONTENT_ENCODING",
+    "register",
+    "configure",
+    "CeleryManager",
+    "DiskcacheManager",
+    "TaggedJSONDisk",
 ]
 
 dumps = default_codec.dumps

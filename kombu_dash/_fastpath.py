@@ -70,8 +70,11 @@ if _json.orjson is not None:
     _Fragment = _json.orjson.Fragment
     _NOT_NATIVE += (_Fragment,)
     # subclasses of dict/list/str/int, datetimes and dataclasses go to default=
-    _OPTIONS = (_json.orjson.OPT_PASSTHROUGH_SUBCLASS | _json.orjson.OPT_PASSTHROUGH_DATETIME
-                | _json.orjson.OPT_PASSTHROUGH_DATACLASS)
+    _OPTIONS = (
+        _json.orjson.OPT_PASSTHROUGH_SUBCLASS
+        | _json.orjson.OPT_PASSTHROUGH_DATETIME
+        | _json.orjson.OPT_PASSTHROUGH_DATACLASS
+    )
 
 
 def orjson_defers(cls: type) -> bool:
@@ -235,6 +238,8 @@ def _is_leaf(value: Any) -> bool:
     elif type(value) is not list:
         return False
     types = set(map(type, value))
-    return (types <= _LEAF_SCALARS
-            and (int not in types or all(map(_IN_INT64, filter(_IS_INT, value))))
-            and (float not in types or all(map(_FINITE, filter(_IS_FLOAT, value)))))
+    return (
+        types <= _LEAF_SCALARS
+        and (int not in types or all(map(_IN_INT64, filter(_IS_INT, value))))
+        and (float not in types or all(map(_FINITE, filter(_IS_FLOAT, value))))
+    )

@@ -60,7 +60,9 @@ def stdlib_dumpb(obj) -> bytes:
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise EncodeError(f"str is not valid UTF-8 (lone surrogate at position {exc.start})") from exc
+        raise EncodeError(
+            f"str is not valid UTF-8 (lone surrogate at position {exc.start})"
+        ) from exc
 
 
 def _reject_constant(name):
@@ -92,7 +94,9 @@ _CONTAINERS = {dict, list}
 
 def _too_deep(obj, limit: int) -> bool:
     level, depth = [obj], 0
-    while not _CONTAINERS.isdisjoint(map(type, level)):  # one level of containers per step, at C speed
+    while not _CONTAINERS.isdisjoint(
+        map(type, level)
+    ):  # one level of containers per step, at C speed
         depth += 1
         if depth > limit:
             return True
@@ -114,11 +118,17 @@ def stdlib_loadb(data, max_depth=None):
         if not isinstance(data, str):
             data = bytes(data).decode("utf-8")
         obj = json.loads(
-            data, object_pairs_hook=_unique_keys, parse_constant=_reject_constant, parse_float=_finite_float
+            data,
+            object_pairs_hook=_unique_keys,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
         )
         if "\\ud" in data or "\\uD" in data:  # an escaped surrogate: only in valid pairs
             json.dumps(obj, ensure_ascii=False).encode("utf-8")
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError and Unicode errors are ValueErrors
+    except (
+        ValueError,
+        RecursionError,
+    ) as exc:  # JSONDecodeError and Unicode errors are ValueErrors
         raise DecodeError(f"malformed JSON: {exc}") from exc
     return _check_depth(obj, max_depth)
 

@@ -16,8 +16,9 @@ only: nothing named in a message is imported, called or looked up.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from itertools import chain
-from typing import Any, Iterable
+from typing import Any
 
 from . import _json
 from ._fastpath import orjson_defers, plain_bytes
@@ -28,8 +29,15 @@ __all__ = ["Codec"]
 
 _NoneType = type(None)
 _NESTING = frozenset((dict, list))
-_JSON_NAMES = {dict: "an object", list: "an array", str: "a string", int: "an integer",
-               float: "a number", bool: "a boolean", _NoneType: "null"}
+_JSON_NAMES = {
+    dict: "an object",
+    list: "an array",
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "a boolean",
+    _NoneType: "null",
+}
 
 # Decoder errors a tag's to_python may raise on a payload of the wrong shape.
 _PAYLOAD_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
@@ -139,7 +147,9 @@ class Codec:
         try:
             wire = self._enc(obj, 1, 1 + out)
         except RecursionError as exc:
-            raise EncodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
+            raise EncodeError(
+                f"nesting deeper than the stack allows (max_depth={self.max_depth})"
+            ) from exc
         return _json.dumpb(wire)
 
     def dumps(self, obj: Any, /) -> str:
@@ -164,9 +174,16 @@ class Codec:
                 return obj
             return self._tagged(self._special("float"), obj, depth, scan_at)
         if depth > self.max_depth:
-            raise EncodeError(f"nesting deeper than max_depth={self.max_depth} (a circular reference?)")
-        if t is dict and (not _STR.issuperset(map(type, obj))  # keys JSON objects cannot hold
-                          or (len(obj) == 1 and next(iter(obj))[:1] == "~")):  # would read as a tag
+            raise EncodeError(
+                f"nesting deeper than max_depth={self.max_depth} (a circular reference?)"
+            )
+        if (
+            t is dict
+            and (
+                not _STR.issuperset(map(type, obj))  # keys JSON objects cannot hold
+                or (len(obj) == 1 and next(iter(obj))[:1] == "~")
+            )
+        ):  # would read as a tag
             return self._tagged(self._special("dict"), obj, depth, scan_at)
         if t is list or t is dict:
             if depth >= scan_at and _json.Fragment is not None:
@@ -215,7 +232,9 @@ class Codec:
             exc.tag = exc.tag or tag.key
             raise
         except Exception as exc:
-            raise EncodeError(f"~{tag.key} cannot write this {type(obj).__qualname__}: {exc}", tag=tag.key) from exc
+            raise EncodeError(
+                f"~{tag.key} cannot write this {type(obj).__qualname__}: {exc}", tag=tag.key
+            ) from exc
         try:
             # the fast path scans a payload as one level below its value, as written
             if tag.plain:
@@ -234,7 +253,9 @@ class Codec:
         if type(data) is memoryview or type(data) is bytearray:
             data = bytes(data)
         elif type(data) is not bytes and type(data) is not str:
-            raise DecodeError(f"expected str, bytes, bytearray or memoryview, got {type(data).__name__}")
+            raise DecodeError(
+                f"expected str, bytes, bytearray or memoryview, got {type(data).__name__}"
+            )
         obj = _json.loadb(data, self.max_depth)  # strict, and no deeper than max_depth
         if (type(obj) is dict or type(obj) is list) and _may_hold_tag(data):
             bound = _tag_bound(data)
@@ -248,7 +269,9 @@ class Codec:
             try:
                 return self._dec(obj, 1, [bound])
             except RecursionError as exc:
-                raise DecodeError(f"nesting deeper than the stack allows (max_depth={self.max_depth})") from exc
+                raise DecodeError(
+                    f"nesting deeper than the stack allows (max_depth={self.max_depth})"
+                ) from exc
         return obj
 
     def _dec(self, obj, depth, left):
@@ -301,7 +324,9 @@ class Codec:
         if tag is None:
             raise DecodeError(f"unknown tag {key!r}", tag=key[1:])
         left[0] -= 1
-        payload = self._dec(raw, depth + 1, left) if (type(raw) is dict or type(raw) is list) else raw
+        payload = (
+            self._dec(raw, depth + 1, left) if (type(raw) is dict or type(raw) is list) else raw
+        )
         if type(payload) is not tag.payload:
             raise DecodeError(
                 f"{key} payload must be {_json_name(tag.payload)}, got {_json_name(type(payload))}",
@@ -313,8 +338,11 @@ class Codec:
                     left.append(0)
                 left[1] += tag.cost(payload)
                 if left[1] > tag.costly:
-                    raise DecodeError(f"more than {tag.costly} units of costly objects (figures, "
-                                      "pandas objects) in one message", tag=tag.key)
+                    raise DecodeError(
+                        f"more than {tag.costly} units of costly objects (figures, "
+                        "pandas objects) in one message",
+                        tag=tag.key,
+                    )
             return tag.to_python(payload)
         except DecodeError as exc:
             exc.tag = exc.tag or tag.key
@@ -322,8 +350,9 @@ class Codec:
         except _PAYLOAD_ERRORS as exc:
             raise DecodeError(f"bad {key} payload: {exc}", tag=tag.key) from exc
         except Exception as exc:  # any other library error, or a warning under -W error
-            raise DecodeError(f"bad {key} payload: {type(exc).__name__}: {str(exc)[:300]}",
-                              tag=tag.key) from exc
+            raise DecodeError(
+                f"bad {key} payload: {type(exc).__name__}: {str(exc)[:300]}", tag=tag.key
+            ) from exc
 
 
 _STR = frozenset((str,))
@@ -382,5 +411,9 @@ def _tag_bound(data) -> float:
 def _may_hold_tag(data) -> bool:
     """False only if no JSON object key in ``data`` can start with ``~``."""
     if type(data) is str:
-        return ("~" in data and '"~' in data) or ("\\" in data and ('"\\u007e' in data or '"\\u007E' in data))
-    return (b"~" in data and b'"~' in data) or (b"\\" in data and (b'"\\u007e' in data or b'"\\u007E' in data))
+        return ("~" in data and '"~' in data) or (
+            "\\" in data and ('"\\u007e' in data or '"\\u007E' in data)
+        )
+    return (b"~" in data and b'"~' in data) or (
+        b"\\" in data and (b'"\\u007e' in data or b'"\\u007E' in data)
+    )

@@ -107,7 +107,7 @@ def _canonical(node: Any) -> Any:
         return [_canonical(v) for v in node]
     if type(node) is dict:
         if len(node) == 1:
-            (k, v), = node.items()
+            ((k, v),) = node.items()
             if k in _UNORDERED and type(v) is list:
                 items = [_canonical(x) for x in v]
                 return {k: sorted(items, key=lambda x: json.dumps(x, sort_keys=True))}
@@ -141,7 +141,9 @@ class TaggedJSONDisk(Disk):  # type: ignore[misc]  # diskcache ships no type inf
         if t is str or t is float or (t is int and _INT_MIN <= key <= _INT_MAX):
             return key, True
         encoded = json.loads(self.codec.dumpb(key))
-        canon = json.dumps(_canonical(encoded), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        canon = json.dumps(
+            _canonical(encoded), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
         return sqlite3.Binary(canon.encode("utf-8")), False
 
     def get(self, key: Any, raw: bool) -> Any:
@@ -179,8 +181,11 @@ class TaggedJSONDisk(Disk):  # type: ignore[misc]  # diskcache ships no type inf
             if type(value) in (int, float) and not read:
                 return value  # a native number store() left to SQLite
             if type(value) is not bytes:
-                self._corrupt((mode, filename, value), where,
-                              f"mode 1 row holding {type(value).__name__}, not written here")
+                self._corrupt(
+                    (mode, filename, value),
+                    where,
+                    f"mode 1 row holding {type(value).__name__}, not written here",
+                )
             data = value
         elif mode == MODE_BINARY and value is None and _own_file(filename):
             path = f"{self._directory}/{filename}"
@@ -189,8 +194,9 @@ class TaggedJSONDisk(Disk):  # type: ignore[misc]  # diskcache ships no type inf
             with open(path, "rb") as reader:
                 data = reader.read()
         else:
-            self._corrupt((mode, filename, value), where,
-                          f"mode {mode!r} row not written by TaggedJSONDisk")
+            self._corrupt(
+                (mode, filename, value), where, f"mode {mode!r} row not written by TaggedJSONDisk"
+            )
         try:
             return self._decode(data, where)
         except _CorruptEntry as exc:

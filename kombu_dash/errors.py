@@ -27,8 +27,9 @@ def format_path(path: Iterable[Any], root: str = "value") -> str:
 class KombuDashError(Exception):
     """Base class: something could not be carried through kombu_dash."""
 
-    def __init__(self, message: str, *, path: Iterable[Any] = (), tag: str | None = None,
-                 root: str = "value") -> None:
+    def __init__(
+        self, message: str, *, path: Iterable[Any] = (), tag: str | None = None, root: str = "value"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.path = list(path)
@@ -73,7 +74,9 @@ def unsupported(cls: type, base: type | None = None, key: str | None = None) -> 
     tagged class it subclasses and that tag's key, when the tag does not take subclasses."""
     name = _class_path(cls)
     if issubclass(cls, enum.Enum):
-        kind = next(k for k in (enum.IntFlag, enum.IntEnum, enum.Flag, enum.Enum) if issubclass(cls, k))
+        kind = next(
+            k for k in (enum.IntFlag, enum.IntEnum, enum.Flag, enum.Enum) if issubclass(cls, k)
+        )
         plain = next((b for b in _BUILTINS if issubclass(cls, b)), None)
         json_does = f" (json would send it as a plain {plain.__name__})" if plain else ""
         return EncodeError(

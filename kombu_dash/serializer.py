@@ -13,8 +13,16 @@ from typing import Any
 from .default import default_codec
 from .errors import KombuDashError
 
-__all__ = ["SERIALIZER", "CONTENT_TYPE", "CONTENT_ENCODING", "register", "configure",
-           "encode", "decode", "ENTRY_POINT"]
+__all__ = [
+    "SERIALIZER",
+    "CONTENT_TYPE",
+    "CONTENT_ENCODING",
+    "register",
+    "configure",
+    "encode",
+    "decode",
+    "ENTRY_POINT",
+]
 
 SERIALIZER = "kombu_dash"
 CONTENT_TYPE = "application/x-kombu-dash+json"
@@ -44,8 +52,13 @@ def _name_celery_path(obj: Any, exc: Any) -> None:
     if not path or exc.root != "value":
         return
     t = type(obj)
-    if (t is tuple and len(obj) == 3 and type(obj[1]) is dict and type(obj[2]) is dict
-            and obj[2].keys() <= _EMBED):
+    if (
+        t is tuple
+        and len(obj) == 3
+        and type(obj[1]) is dict
+        and type(obj[2]) is dict
+        and obj[2].keys() <= _EMBED
+    ):
         # a task message (protocol 2): (args, kwargs, {callbacks, errbacks, chain, chord})
         if path[0] == 2 and len(path) > 1:
             exc.root, exc.path = path[1], path[2:]  # chain[0]['kwargs']...
@@ -69,11 +82,14 @@ def register() -> None:
     Installing the package already does this through its entry point; call it where
     entry points are not loaded (a zipapp, a frozen build).
     """
-    from kombu.serialization import register as kombu_register, registry
+    from kombu.serialization import register as kombu_register
+    from kombu.serialization import registry
 
     if registry._encoders.get(SERIALIZER) == (CONTENT_TYPE, CONTENT_ENCODING, encode):
         return
-    kombu_register(SERIALIZER, encode, decode, content_type=CONTENT_TYPE, content_encoding=CONTENT_ENCODING)
+    kombu_register(
+        SERIALIZER, encode, decode, content_type=CONTENT_TYPE, content_encoding=CONTENT_ENCODING
+    )
 
 
 _JSON = ("json", "application/json")
@@ -104,7 +120,9 @@ def configure(app, *, keep_json: bool = True, accept_only: bool = False):
     accept = {
         "accept_content": _accept(conf.accept_content, keep_json),
         # result_accept_content falls back to accept_content when unset
-        "result_accept_content": _accept(conf.result_accept_content or conf.accept_content, keep_json),
+        "result_accept_content": _accept(
+            conf.result_accept_content or conf.accept_content, keep_json
+        ),
     }
     if accept_only:
         conf.update(accept)

@@ -9,8 +9,8 @@ original was, so the next process that has starlette gets ``QueryParams`` again.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any
 
 __all__ = ["MultiDict", "Headers", "AttributeDict"]
 
@@ -128,7 +128,11 @@ class MultiDict(Mapping[Any, Any]):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, MultiDict):
-            return type(self) is type(other) and self._index == other._index and self.last == other.last
+            return (
+                type(self) is type(other)
+                and self._index == other._index
+                and self.last == other.last
+            )
         return NotImplemented
 
     __hash__ = None  # type: ignore[assignment]  # unhashable, like dict

@@ -340,8 +340,12 @@ def _from_iso(cls, text: str):
     if m is None:
         return cls.fromisoformat(text)
     sign, hours, minutes, seconds, micros = m.groups()
-    offset = dt.timedelta(hours=int(hours), minutes=int(minutes), seconds=int(seconds or 0),
-                          microseconds=int(micros or 0))
+    offset = dt.timedelta(
+        hours=int(hours),
+        minutes=int(minutes),
+        seconds=int(seconds or 0),
+        microseconds=int(micros or 0),
+    )
     tz = dt.timezone(-offset if sign == "-" else offset)
     return cls.fromisoformat(text[: m.start()]).replace(tzinfo=tz)
 
@@ -470,8 +474,13 @@ class KombuDashErrorTag(Tag):
     _KINDS: ClassVar[dict[str, type[KombuDashError]]] = {c.__name__: c for c in types}
 
     def to_json(self, value: KombuDashError) -> dict[str, Any]:
-        return {"kind": type(value).__name__, "message": value.message, "root": value.root,
-                "path": value.path, "tag": value.tag}
+        return {
+            "kind": type(value).__name__,
+            "message": value.message,
+            "root": value.root,
+            "path": value.path,
+            "tag": value.tag,
+        }
 
     def to_python(self, payload: dict[str, Any]) -> KombuDashError:
         kind, message, root = payload["kind"], payload["message"], payload["root"]

@@ -80,9 +80,8 @@ def broker_of(app: Celery) -> str:
 @contextlib.contextmanager
 def in_process_worker(app: Celery, **kwargs):
     """Celery's own embedded test worker (celery.contrib.testing), solo pool, in a thread."""
-    from celery.contrib.testing.worker import start_worker
-
     from celery import _state
+    from celery.contrib.testing.worker import start_worker
 
     kwargs.setdefault("pool", "solo")
     kwargs.setdefault("shutdown_timeout", 30)
@@ -121,14 +120,31 @@ def delete_queue(broker: str, queue: str) -> None:
         print(f"could not delete queue {queue!r} on {broker}: {exc!r}", file=sys.stderr)
 
 
-def celery_worker(module: str, broker: str, queue: str, logdir: Path, *, pool: str = "solo",
-                  concurrency: int = 1, extra_args=(), env=None, ready_timeout: float = 90) -> CeleryWorker:
+def celery_worker(
+    module: str,
+    broker: str,
+    queue: str,
+    logdir: Path,
+    *,
+    pool: str = "solo",
+    concurrency: int = 1,
+    extra_args=(),
+    env=None,
+    ready_timeout: float = 90,
+) -> CeleryWorker:
     """A ``celery worker`` for one of tests.celery_apps on ``broker`` ("redis" or "amqp"),
     consuming ``queue`` (deleted from the broker when the worker stops)."""
     return CeleryWorker(
-        module, queue, Path(logdir) / f"{queue}.log", pool=pool, concurrency=concurrency,
-        env=worker_env(broker, queue, **(env or {})), extra_args=extra_args,
-        ready_timeout=ready_timeout, broker=broker, on_stop=lambda: delete_queue(broker, queue),
+        module,
+        queue,
+        Path(logdir) / f"{queue}.log",
+        pool=pool,
+        concurrency=concurrency,
+        env=worker_env(broker, queue, **(env or {})),
+        extra_args=extra_args,
+        ready_timeout=ready_timeout,
+        broker=broker,
+        on_stop=lambda: delete_queue(broker, queue),
     )
 
 
@@ -141,12 +157,20 @@ def app_env(**kd) -> dict:
     return env
 
 
-def reliability_worker(name: str, queue: str, log: Path, *, concurrency: int = 2,
-                       pool: str = "prefork", **kd) -> CeleryWorker:
+def reliability_worker(
+    name: str, queue: str, log: Path, *, concurrency: int = 2, pool: str = "prefork", **kd
+) -> CeleryWorker:
     """A ``celery worker`` on tests.celery_apps.reliability_app (acks late, prefetch one),
     started; its KD_* settings come from ``kd`` (see :func:`app_env`)."""
-    worker = CeleryWorker("tests.celery_apps.reliability_app", queue, log, pool=pool,
-                          concurrency=concurrency, name=f"{name}@kd", env=app_env(queue=queue, **kd))
+    worker = CeleryWorker(
+        "tests.celery_apps.reliability_app",
+        queue,
+        log,
+        pool=pool,
+        concurrency=concurrency,
+        name=f"{name}@kd",
+        env=app_env(queue=queue, **kd),
+    )
     worker.start()
     return worker
 
@@ -169,20 +193,32 @@ def make_signing_material(directory: Path) -> dict:
     now = dt.datetime.now(dt.timezone.utc)
     cert = (
         x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
         .sign(key, hashes.SHA256())
     )
     store = Path(directory) / "store"
     store.mkdir(parents=True)
     key_file, cert_file = Path(directory) / "worker.key", Path(directory) / "worker.pem"
-    key_file.write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     cert_pem = cert.public_bytes(serialization.Encoding.PEM)
     cert_file.write_bytes(cert_pem)
     (store / "worker.pem").write_bytes(cert_pem)
-    return {"KD_SECURITY_KEY": str(key_file), "KD_SECURITY_CERT": str(cert_file), "KD_SECURITY_STORE": str(store)}
+    return {
+        "KD_SECURITY_KEY": str(key_file),
+        "KD_SECURITY_CERT": str(cert_file),
+        "KD_SECURITY_STORE": str(store),
+    }
 
 
 @contextlib.contextmanager

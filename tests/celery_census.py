@@ -64,7 +64,8 @@ def walk(value: Any, path: str, seen: dict, depth: int = 0) -> None:
                 seen.setdefault(f"key {type(k).__module__}.{type(k).__qualname__}", path)
             walk(v, f"{path}[{k!r}]" if len(repr(k)) < 40 else f"{path}[...]", seen, depth + 1)
     elif isinstance(value, (list, tuple, set, frozenset)) or (
-        hasattr(value, "__iter__") and type(value).__module__.startswith(("celery", "collections"))
+        hasattr(value, "__iter__")
+        and type(value).__module__.startswith(("celery", "collections"))
         and not isinstance(value, (str, bytes))
     ):
         for i, v in enumerate(value):
@@ -99,13 +100,24 @@ def install(out: str) -> None:
             raise
         finally:
             if True:  # every message: the channels seen count too
-                line = json.dumps({"pid": os.getpid(), "channel": channel, "error": error,
-                                   "types": {k: _generic(v) for k, v in seen.items()}})
+                line = json.dumps(
+                    {
+                        "pid": os.getpid(),
+                        "channel": channel,
+                        "error": error,
+                        "types": {k: _generic(v) for k, v in seen.items()},
+                    }
+                )
                 with open(out, "a") as fh:
                     fh.write(line + "\n")
 
-    register(serializer.SERIALIZER, census_encode, serializer.decode,
-             content_type=serializer.CONTENT_TYPE, content_encoding=serializer.CONTENT_ENCODING)
+    register(
+        serializer.SERIALIZER,
+        census_encode,
+        serializer.decode,
+        content_type=serializer.CONTENT_TYPE,
+        content_encoding=serializer.CONTENT_ENCODING,
+    )
     assert registry._encoders[serializer.SERIALIZER].encoder is census_encode
 
 
@@ -125,36 +137,112 @@ def _scenarios(app, node: str, log) -> None:
 
     # -- canvas shapes ----------------------------------------------------------------
     run("chain", lambda: (add.s(2, 2) | add.s(4)).delay().get(timeout=timeout))
-    run("group from a list", lambda: group([add.s(i, i) for i in range(3)]).delay().get(timeout=timeout))
-    run("group from a generator", lambda: group(add.s(i, i) for i in range(3)).delay().get(timeout=timeout))
-    run("issue 10 repro: chain | group(generator)",
-        lambda: (add.s(2, 2) | add.s(4) | group(add.s(i) for i in range(4))).delay().get(timeout=timeout))
-    run("chord, generator header", lambda: chord(add.s(i, i) for i in range(3))(collect.s()).get(timeout=timeout))
-    run("chord in a chain",
-        lambda: chain(add.s(1, 1), chord([add.s(i) for i in range(3)], collect.s())).delay().get(timeout=timeout))
-    run("group of chains",
-        lambda: group(chain(add.s(i, i), add.s(1)) for i in range(3)).delay().get(timeout=timeout))
-    run("chain, group, chain (group_chord_group_chain)",
-        lambda: chain(add.si(1, 1), group(add.si(2, 2), add.si(3, 3)), collect.s(),
-                      group(add.si(4, 4), add.si(5, 5))).delay().get(timeout=timeout))
-    run("nested chord", lambda: chord([chord([add.s(1, 1)], collect.s()), add.s(2, 2)],
-                                      collect.s()).delay().get(timeout=timeout))
+    run(
+        "group from a list",
+        lambda: group([add.s(i, i) for i in range(3)]).delay().get(timeout=timeout),
+    )
+    run(
+        "group from a generator",
+        lambda: group(add.s(i, i) for i in range(3)).delay().get(timeout=timeout),
+    )
+    run(
+        "issue 10 repro: chain | group(generator)",
+        lambda: (
+            (add.s(2, 2) | add.s(4) | group(add.s(i) for i in range(4)))
+            .delay()
+            .get(timeout=timeout)
+        ),
+    )
+    run(
+        "chord, generator header",
+        lambda: chord(add.s(i, i) for i in range(3))(collect.s()).get(timeout=timeout),
+    )
+    run(
+        "chord in a chain",
+        lambda: (
+            chain(add.s(1, 1), chord([add.s(i) for i in range(3)], collect.s()))
+            .delay()
+            .get(timeout=timeout)
+        ),
+    )
+    run(
+        "group of chains",
+        lambda: group(chain(add.s(i, i), add.s(1)) for i in range(3)).delay().get(timeout=timeout),
+    )
+    run(
+        "chain, group, chain (group_chord_group_chain)",
+        lambda: (
+            chain(
+                add.si(1, 1),
+                group(add.si(2, 2), add.si(3, 3)),
+                collect.s(),
+                group(add.si(4, 4), add.si(5, 5)),
+            )
+            .delay()
+            .get(timeout=timeout)
+        ),
+    )
+    run(
+        "nested chord",
+        lambda: (
+            chord([chord([add.s(1, 1)], collect.s()), add.s(2, 2)], collect.s())
+            .delay()
+            .get(timeout=timeout)
+        ),
+    )
     run("xmap", lambda: identity.map([1, (2,), {3}]).delay().get(timeout=timeout))
     run("xstarmap", lambda: add.starmap([(1, 2), (3, 4)]).delay().get(timeout=timeout))
     run("chunks", lambda: add.chunks(zip(range(4), range(4)), 2).delay().get(timeout=timeout))
-    run("chunks as group", lambda: add.chunks(zip(range(4), range(4)), 2).group().delay().get(timeout=timeout))
-    run("link and link_error", lambda: add.apply_async((1, 1), link=identity.s(),
-                                                       link_error=identity.si("err")).get(timeout=timeout))
-    run("chain | chunks(zip)", lambda: (add.si(0, 0) | add.chunks(zip(range(4), range(4)), 2)).delay().get(timeout=timeout))
-    run("chain | map(generator)", lambda: (add.si(0, 0) | identity.map(i for i in range(3))).delay().get(timeout=timeout))
-    run("chain | starmap(generator)",
-        lambda: (add.si(0, 0) | add.starmap((i, i) for i in range(3))).delay().get(timeout=timeout))
-    run("chain | chord(generator header)",
-        lambda: (add.si(0, 0) | chord((add.si(i, i) for i in range(3)), collect.s())).delay().get(timeout=timeout))
-    run("link=group(generator)", lambda: add.apply_async((1, 1), link=group(identity.s() for _ in range(2))).get(timeout=timeout))
-    run("group(generator) of groups(generator)",
-        lambda: group(group(add.si(i, j) for j in range(2)) for i in range(2)).delay().get(timeout=timeout))
-    run("immutable + options", lambda: add.si(1, 2).set(countdown=0.1, priority=3).delay().get(timeout=timeout))
+    run(
+        "chunks as group",
+        lambda: add.chunks(zip(range(4), range(4)), 2).group().delay().get(timeout=timeout),
+    )
+    run(
+        "link and link_error",
+        lambda: add.apply_async((1, 1), link=identity.s(), link_error=identity.si("err")).get(
+            timeout=timeout
+        ),
+    )
+    run(
+        "chain | chunks(zip)",
+        lambda: (
+            (add.si(0, 0) | add.chunks(zip(range(4), range(4)), 2)).delay().get(timeout=timeout)
+        ),
+    )
+    run(
+        "chain | map(generator)",
+        lambda: (add.si(0, 0) | identity.map(i for i in range(3))).delay().get(timeout=timeout),
+    )
+    run(
+        "chain | starmap(generator)",
+        lambda: (add.si(0, 0) | add.starmap((i, i) for i in range(3))).delay().get(timeout=timeout),
+    )
+    run(
+        "chain | chord(generator header)",
+        lambda: (
+            (add.si(0, 0) | chord((add.si(i, i) for i in range(3)), collect.s()))
+            .delay()
+            .get(timeout=timeout)
+        ),
+    )
+    run(
+        "link=group(generator)",
+        lambda: add.apply_async((1, 1), link=group(identity.s() for _ in range(2))).get(
+            timeout=timeout
+        ),
+    )
+    run(
+        "group(generator) of groups(generator)",
+        lambda: (
+            group(group(add.si(i, j) for j in range(2)) for i in range(2))
+            .delay()
+            .get(timeout=timeout)
+        ),
+    )
+    run(
+        "immutable + options",
+        lambda: add.si(1, 2).set(countdown=0.1, priority=3).delay().get(timeout=timeout),
+    )
 
     def saved_group():
         res = group(add.s(i, i) for i in range(2)).delay()
@@ -164,7 +252,10 @@ def _scenarios(app, node: str, log) -> None:
         return [type(res.as_tuple()).__name__, back.id == res.id, [r.id for r in back.results]]
 
     run("GroupResult.save/restore", saved_group)
-    run("failure result", lambda: t["kd.fail"].delay("custom", {"s": {1, 2}}).get(timeout=timeout, propagate=False))
+    run(
+        "failure result",
+        lambda: t["kd.fail"].delay("custom", {"s": {1, 2}}).get(timeout=timeout, propagate=False),
+    )
 
     # -- control and inspect while the worker is busy ---------------------------------
     busy = [sleep.delay(60, {"n": i}) for i in range(2)]  # terminated below  # both pool processes
@@ -174,8 +265,20 @@ def _scenarios(app, node: str, log) -> None:
     time.sleep(1.5)
     app.control.revoke(gone.id, destination=[node])
     i = app.control.inspect(destination=[node], timeout=5)
-    for name in ("ping", "stats", "registered", "active", "scheduled", "reserved", "revoked", "conf",
-                 "active_queues", "report", "clock", "memsample"):
+    for name in (
+        "ping",
+        "stats",
+        "registered",
+        "active",
+        "scheduled",
+        "reserved",
+        "revoked",
+        "conf",
+        "active_queues",
+        "report",
+        "clock",
+        "memsample",
+    ):
         run(f"inspect {name}", getattr(i, name))
     run("inspect registered with info", lambda: i.registered("rate_limit", "time_limit"))
     run("inspect active safe", lambda: i.active(safe=True))
@@ -184,20 +287,38 @@ def _scenarios(app, node: str, log) -> None:
     run("inspect revoked_headers", lambda: i._request("revoked_headers"))
     run("hello (mingle)", lambda: i.hello("other@host", revoked=[later.id]))
     c = app.control
-    run("control rate_limit", lambda: c.rate_limit("kd.add", "100/m", destination=[node], reply=True))
-    run("control time_limit", lambda: c.time_limit("kd.add", soft=50, hard=60, destination=[node], reply=True))
+    run(
+        "control rate_limit",
+        lambda: c.rate_limit("kd.add", "100/m", destination=[node], reply=True),
+    )
+    run(
+        "control time_limit",
+        lambda: c.time_limit("kd.add", soft=50, hard=60, destination=[node], reply=True),
+    )
     run("control enable_events", lambda: c.enable_events(destination=[node], reply=True))
-    run("control add_consumer", lambda: c.add_consumer("kd-census-extra", destination=[node], reply=True))
-    run("control cancel_consumer", lambda: c.cancel_consumer("kd-census-extra", destination=[node], reply=True))
+    run(
+        "control add_consumer",
+        lambda: c.add_consumer("kd-census-extra", destination=[node], reply=True),
+    )
+    run(
+        "control cancel_consumer",
+        lambda: c.cancel_consumer("kd-census-extra", destination=[node], reply=True),
+    )
     run("control pool_grow", lambda: c.pool_grow(1, destination=[node], reply=True))
     run("control pool_shrink", lambda: c.pool_shrink(1, destination=[node], reply=True))
     run("control autoscale", lambda: c.autoscale(3, 1, destination=[node], reply=True))
-    run("control revoke_by_stamped_headers",
-        lambda: c.revoke_by_stamped_headers({"stamp": "x"}, destination=[node], reply=True))
+    run(
+        "control revoke_by_stamped_headers",
+        lambda: c.revoke_by_stamped_headers({"stamp": "x"}, destination=[node], reply=True),
+    )
     run("control heartbeat", lambda: c.heartbeat(destination=[node]))
     # (not "election": a made-up election kills a 5.7 worker with gossip on, IndexError)
-    run("control revoke terminate",
-        lambda: c.revoke([b.id for b in busy], terminate=True, destination=[node], reply=True, timeout=10))
+    run(
+        "control revoke terminate",
+        lambda: c.revoke(
+            [b.id for b in busy], terminate=True, destination=[node], reply=True, timeout=10
+        ),
+    )
     for r in busy[1:] + queued:
         # (on Celery 5.3 the queued ones may never run after this sequence, with json too)
         run("drain", lambda r=r: r.get(timeout=10, propagate=False))
@@ -229,12 +350,23 @@ def main(argv: list[str]) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         census = os.path.join(tmp, "census.jsonl")
         queue = unique("census")
-        worker = celery_worker("tests.celery_apps.census_app", "redis", queue, Path(tmp), pool="prefork",
-                               concurrency=2, extra_args=("-E",), env={"KD_CENSUS": census, **({"KD_CENSUS_JSON": "1"} if as_json else {})},
-                               ready_timeout=60)
+        worker = celery_worker(
+            "tests.celery_apps.census_app",
+            "redis",
+            queue,
+            Path(tmp),
+            pool="prefork",
+            concurrency=2,
+            extra_args=("-E",),
+            env={"KD_CENSUS": census, **({"KD_CENSUS_JSON": "1"} if as_json else {})},
+            ready_timeout=60,
+        )
         # mingle, gossip and heartbeats on: their messages are in the census too
-        worker.argv = [a for a in worker.argv if a not in ("--without-gossip", "--without-mingle",
-                                                           "--without-heartbeat")]
+        worker.argv = [
+            a
+            for a in worker.argv
+            if a not in ("--without-gossip", "--without-mingle", "--without-heartbeat")
+        ]
         app = Celery("kd_census_producer", set_as_current=False)
         app.conf.update(app_conf("redis", queue))
         app.conf.update(result_extended=True, task_send_sent_event=True)
@@ -259,7 +391,7 @@ def main(argv: list[str]) -> int:
                 while not stop.is_set():
                     try:
                         recv.capture(limit=None, timeout=1, wakeup=False)
-                    except (TimeoutError, socket.timeout):
+                    except TimeoutError:
                         pass
 
         receiver = threading.Thread(target=receive, daemon=True)
@@ -280,7 +412,9 @@ def main(argv: list[str]) -> int:
     import celery
     import kombu
 
-    print(f"celery {celery.__version__}, kombu {kombu.__version__}, python {sys.version.split()[0]}")
+    print(
+        f"celery {celery.__version__}, kombu {kombu.__version__}, python {sys.version.split()[0]}"
+    )
     print("\nscenarios:")
     for o in outcomes:
         print(f"  {o['status']:5} {o['scenario']}: {o['value'][:160]}")
@@ -312,10 +446,19 @@ def main(argv: list[str]) -> int:
     for x in bad[:20]:
         print("  ", x[:300])
     if out:
-        out.write_text(json.dumps({
-            "outcomes": outcomes, "errors": errors,
-            "types": [{"class": c, "channel": ch, "paths": sorted(p)} for (c, ch), p in sorted(rows.items())],
-        }, indent=1))
+        out.write_text(
+            json.dumps(
+                {
+                    "outcomes": outcomes,
+                    "errors": errors,
+                    "types": [
+                        {"class": c, "channel": ch, "paths": sorted(p)}
+                        for (c, ch), p in sorted(rows.items())
+                    ],
+                },
+                indent=1,
+            )
+        )
     return 0
 
 

@@ -20,8 +20,9 @@ import sys
 import time
 import zoneinfo
 from collections import Counter, OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,8 +33,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.1,
-             what: str = "condition") -> Any:
+def wait_for(
+    predicate: Callable[[], Any], timeout: float, interval: float = 0.1, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` until it returns something truthy; AssertionError after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
@@ -45,7 +47,9 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.1
         time.sleep(interval)
 
 
-def with_pythonpath(env: Mapping[str, str] | None, *dirs: Path | str, **extra: Any) -> dict[str, str]:
+def with_pythonpath(
+    env: Mapping[str, str] | None, *dirs: Path | str, **extra: Any
+) -> dict[str, str]:
     """``env`` (default: this process's) with ``dirs`` first on PYTHONPATH and ``extra`` set."""
     out = dict(os.environ if env is None else env)
     out["PYTHONPATH"] = os.pathsep.join(filter(None, [*map(str, dirs), out.get("PYTHONPATH")]))
@@ -56,8 +60,15 @@ def with_pythonpath(env: Mapping[str, str] | None, *dirs: Path | str, **extra: A
 class Proc:
     """A command in its own process group, its output in ``log``."""
 
-    def __init__(self, argv: Sequence[str], log: Path, *, env: Mapping[str, str] | None = None,
-                 cwd: Path | str | None = None, start: bool = True):
+    def __init__(
+        self,
+        argv: Sequence[str],
+        log: Path,
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | str | None = None,
+        start: bool = True,
+    ):
         self.argv, self.log, self.env, self.cwd = list(argv), Path(log), env, cwd
         self.popen: subprocess.Popen[bytes] | None = None
         self._out: Any = None
@@ -66,8 +77,15 @@ class Proc:
 
     def start(self) -> Proc:
         self._out = open(self.log, "ab")
-        self.popen = subprocess.Popen(self.argv, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL,
-                                      stdout=self._out, stderr=subprocess.STDOUT, start_new_session=True)
+        self.popen = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=self.cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         return self
 
     @property
@@ -92,8 +110,10 @@ class Proc:
             if m:
                 return m
             if self.exited() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"{pattern!r} not seen in {self.argv[:4]} (exit {self.exited()}):\n"
-                                     f"{self.text()[-3000:]}")
+                raise AssertionError(
+                    f"{pattern!r} not seen in {self.argv[:4]} (exit {self.exited()}):\n"
+                    f"{self.text()[-3000:]}"
+                )
             time.sleep(0.2)
 
     def signal(self, sig: int) -> None:
@@ -132,17 +152,48 @@ class CeleryWorker(Proc):
     """``python -m celery -A APP worker`` on one queue, as a user starts it; ``start()``
     then ``wait_ready()``, or use it as a context manager (ready on entry)."""
 
-    def __init__(self, app: str, queue: str, log: Path, *, pool: str = "solo", concurrency: int = 1,
-                 name: str | None = None, env: Mapping[str, str] | None = None,
-                 cwd: Path | str = ROOT, extra_args: Sequence[str] = (), ready_timeout: float = 90,
-                 broker: str | None = None, on_stop: Callable[[], None] | None = None):
+    def __init__(
+        self,
+        app: str,
+        queue: str,
+        log: Path,
+        *,
+        pool: str = "solo",
+        concurrency: int = 1,
+        name: str | None = None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | str = ROOT,
+        extra_args: Sequence[str] = (),
+        ready_timeout: float = 90,
+        broker: str | None = None,
+        on_stop: Callable[[], None] | None = None,
+    ):
         #: ``broker`` is the test's name for the broker it runs on ("redis", "amqp")
         self.queue, self.hostname, self.broker = queue, name or f"{queue}@%h", broker
         self.name = self.hostname  # the node name, as `celery inspect` reports it
         self.ready_timeout, self.on_stop = ready_timeout, on_stop
-        argv = [sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queue, "-n", self.hostname,
-                "-P", pool, "-c", str(concurrency), "-l", "INFO",
-                "--without-gossip", "--without-mingle", "--without-heartbeat", *extra_args]
+        argv = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "worker",
+            "-Q",
+            queue,
+            "-n",
+            self.hostname,
+            "-P",
+            pool,
+            "-c",
+            str(concurrency),
+            "-l",
+            "INFO",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            *extra_args,
+        ]
         super().__init__(argv, log, env=env, cwd=cwd, start=False)
 
     def wait_ready(self, timeout: float | None = None) -> CeleryWorker:
@@ -190,9 +241,21 @@ class OwnRedis(Proc):
     def __init__(self, workdir: Path, port: int | None = None, appendonly: bool = True):
         self.port = port or free_port()
         # appendonly: a restart keeps queued and unacked messages, as a production Redis would
-        argv = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "yes" if appendonly else "no", "--appendfsync", "always",
-                "--dir", str(workdir)]
+        argv = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "yes" if appendonly else "no",
+            "--appendfsync",
+            "always",
+            "--dir",
+            str(workdir),
+        ]
         super().__init__(argv, Path(workdir) / f"redis-{self.port}.log", start=False)
 
     @property
@@ -256,7 +319,9 @@ def same(out: Any, obj: Any) -> None:
         assert len(out) == len(obj), f"{len(out)} items, expected {len(obj)}"
         for a, b in zip(out, obj, strict=True):
             same(a, b)
-    elif t in (dict, OrderedDict, Counter) or (isinstance(obj, dict) and not hasattr(obj, "getlist")):
+    elif t in (dict, OrderedDict, Counter) or (
+        isinstance(obj, dict) and not hasattr(obj, "getlist")
+    ):
         assert list(out) == list(obj), "key order"
         for k in obj:
             same(out[k], obj[k])

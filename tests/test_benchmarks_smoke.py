@@ -16,7 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_quick_benchmark_round_trips_every_payload_and_writes_table_and_chart(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.run", "--quick", "--out", str(tmp_path)],
-        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "every payload round-tripped through kombu_dash" in proc.stdout

@@ -33,21 +33,29 @@ pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--hide-scrollbars"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
 #: The width the layout must hold at (issue 13), and a height that shows the whole table.
 WIDTH, HEIGHT = 1280, 1150
 LONGEST = "werkzeug.datastructures.structures.ImmutableMultiDict"
-ARGS_TYPE = {"fastapi": "starlette.datastructures.QueryParams", "flask": LONGEST,
-             "quart": LONGEST}
+ARGS_TYPE = {"fastapi": "starlette.datastructures.QueryParams", "flask": LONGEST, "quart": LONGEST}
 
 
 @pytest.fixture(scope="session")
 def artifacts(tmp_path_factory) -> Path:
     """Where the screenshots are kept: $KOMBU_DASH_ARTIFACTS or <basetemp>/artifacts."""
-    where = Path(os.environ.get("KOMBU_DASH_ARTIFACTS")
-                 or tmp_path_factory.getbasetemp() / "artifacts")
+    where = Path(
+        os.environ.get("KOMBU_DASH_ARTIFACTS") or tmp_path_factory.getbasetemp() / "artifacts"
+    )
     where.mkdir(parents=True, exist_ok=True)
     return where
 
@@ -57,8 +65,9 @@ def browser(monkeypatch):
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         # CI installs the Debian packages; there a missing browser is a failure, not a skip.
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} or {CHROMEDRIVER} missing "
-                        "(apt-get install chromium chromium-driver)")
+            pytest.fail(
+                f"{CHROMIUM} or {CHROMEDRIVER} missing (apt-get install chromium chromium-driver)"
+            )
         pytest.skip("chromium/chromium-driver not installed here (CI installs them)")
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
@@ -71,8 +80,10 @@ def browser(monkeypatch):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     # The viewport itself is WIDTH px wide, whatever the window decorations take.
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
-        "width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 1, "mobile": False},
+    )
     try:
         yield driver
     finally:
@@ -82,6 +93,7 @@ def browser(monkeypatch):
 
 def children(proc) -> str:
     import psutil
+
     lines = []
     for c in psutil.Process(proc.popen.pid).children(recursive=True):
         try:
@@ -119,20 +131,27 @@ class Page:
         read in one script so a re-render cannot leave half a table."""
         rows = self.driver.execute_script(
             "return [...document.querySelectorAll('#comparison tbody tr')].map(tr =>"
-            " [...tr.children].map(td => [td.innerText, td.className]))")
+            " [...tr.children].map(td => [td.innerText, td.className]))"
+        )
         return {r[0][0]: [tuple(c) for c in r[1:]] for r in rows if len(r) == 4}
 
     def headings(self) -> list[str]:
         return self.driver.execute_script(
-            "return [...document.querySelectorAll('#comparison th')].map(th => th.innerText)")
+            "return [...document.querySelectorAll('#comparison th')].map(th => th.innerText)"
+        )
 
     def shot(self, path: Path) -> Path:
         """A PNG of the page down to the end of its content (WIDTH px wide)."""
         bottom = self.driver.execute_script(
-            "return Math.ceil(document.querySelector('.kd-page').getBoundingClientRect().bottom)")
-        png = self.driver.execute_cdp_cmd("Page.captureScreenshot", {
-            "format": "png",
-            "clip": {"x": 0, "y": 0, "width": WIDTH, "height": bottom + 16, "scale": 1}})
+            "return Math.ceil(document.querySelector('.kd-page').getBoundingClientRect().bottom)"
+        )
+        png = self.driver.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {
+                "format": "png",
+                "clip": {"x": 0, "y": 0, "width": WIDTH, "height": bottom + 16, "scale": 1},
+            },
+        )
         path.write_bytes(base64.b64decode(png["data"]))
         return path
 
@@ -182,25 +201,45 @@ def test_demo_page_at_1280px(browser, tmp_path, artifacts, capsys, backend):
         assert page.text("verdict") == ""
 
         page("run").click()
-        wait_until("running states", lambda: not page("run").is_enabled()
-                   and page("cancel").is_enabled()
-                   and page.text("status") == "running in the background…", timeout=30)
+        wait_until(
+            "running states",
+            lambda: (
+                not page("run").is_enabled()
+                and page("cancel").is_enabled()
+                and page.text("status") == "running in the background…"
+            ),
+            timeout=30,
+        )
         seen = set()
-        wait_until("progress", lambda: seen.add(page("progress").get_attribute("value"))
-                   or seen - {"0", None}, timeout=30)
+        wait_until(
+            "progress",
+            lambda: seen.add(page("progress").get_attribute("value")) or seen - {"0", None},
+            timeout=30,
+        )
         # The synchronous column is filled while the background jobs still run.
-        wait_until("the synchronous column",
-                   lambda: page.table().get('ctx.args.getlist("tag")', [("",)])[0][0]
-                   == "['a', 'b']", timeout=10)
+        wait_until(
+            "the synchronous column",
+            lambda: page.table().get('ctx.args.getlist("tag")', [("",)])[0][0] == "['a', 'b']",
+            timeout=10,
+        )
         assert page("cancel").is_enabled(), "the job ended before the synchronous column showed"
         assert "running…" in page.text("verdict")
 
-        wait_until("both background columns", lambda: "running" not in page.text("verdict")
-                   and "Dash's own manager: " in page.text("verdict"), timeout=60,
-                   why=lambda: f"verdict {page.text('verdict')!r}\n{proc.text()[-3000:]}\n"
-                   + children(proc))
-        wait_until("running states off", lambda: page("run").is_enabled()
-                   and not page("cancel").is_enabled())
+        wait_until(
+            "both background columns",
+            lambda: (
+                "running" not in page.text("verdict")
+                and "Dash's own manager: " in page.text("verdict")
+            ),
+            timeout=60,
+            why=lambda: (
+                f"verdict {page.text('verdict')!r}\n{proc.text()[-3000:]}\n" + children(proc)
+            ),
+        )
+        wait_until(
+            "running states off",
+            lambda: page("run").is_enabled() and not page("cancel").is_enabled(),
+        )
         verdict = page.text("verdict")
         assert "kombu_dash's manager: ✔ same as synchronous" in verdict, verdict
         rows = page.table()
@@ -228,7 +267,9 @@ def test_demo_page_at_1280px(browser, tmp_path, artifacts, capsys, backend):
         if backend != "fastapi":
             whole = browser.execute_script(
                 "return [...document.querySelectorAll('#comparison td')]"
-                ".filter(td => td.innerText.replace(/\\s/g, '') === arguments[0]).length", LONGEST)
+                ".filter(td => td.innerText.replace(/\\s/g, '') === arguments[0]).length",
+                LONGEST,
+            )
             assert whole == 3  # synchronous, kombu_dash's, Dash's own
         shot = page.shot(artifacts / f"demo-{backend}.png")
 
@@ -241,8 +282,12 @@ def test_demo_page_at_1280px(browser, tmp_path, artifacts, capsys, backend):
         page("cancel").click()
         # Run comes back only when Dash's poll finds the job gone without a result: the
         # job was stopped (a job left running would deliver run 2 and show as done).
-        wait_until("cancel to end the run", lambda: page("run").is_enabled(), timeout=30,
-                   why=lambda: f"verdict {page.text('verdict')!r}, status {page.text('status')!r}")
+        wait_until(
+            "cancel to end the run",
+            lambda: page("run").is_enabled(),
+            timeout=30,
+            why=lambda: f"verdict {page.text('verdict')!r}, status {page.text('status')!r}",
+        )
         wait_until("the cancelled state", lambda: page.text("verdict").startswith("Cancelled"))
         verdict = page.text("verdict")
         assert "Run 2" in verdict and "kombu_dash's manager: cancelled (grey: run 1)" in verdict
@@ -262,8 +307,9 @@ def test_demo_page_at_1280px(browser, tmp_path, artifacts, capsys, backend):
 
 
 @pytest.mark.broker
-def test_celery_page_says_no_worker_took_the_job_then_runs(browser, tmp_path, artifacts, capsys,
-                                                           redis_url, unique_name):
+def test_celery_page_says_no_worker_took_the_job_then_runs(
+    browser, tmp_path, artifacts, capsys, redis_url, unique_name
+):
     env = dict(os.environ, REDIS_URL=redis_url, KOMBU_DASH_DEMO_QUEUE=unique_name)
     proc, base = start_demo(tmp_path, "--backend", "fastapi", env=env)
     worker = None
@@ -272,14 +318,20 @@ def test_celery_page_says_no_worker_took_the_job_then_runs(browser, tmp_path, ar
         page("run").click()
         wait_until("running states", lambda: page("cancel").is_enabled(), timeout=30)
         # Dash's own CeleryManager cannot send the task: its column says why, at once.
-        wait_until("Dash's own column", lambda: "Dash's own manager: ✘" in page.text("verdict"),
-                   timeout=15)
-        notice = wait_until("the no-worker notice", lambda: page.text("no-worker"),
-                            timeout=settings.NO_WORKER_SECONDS + 10)
+        wait_until(
+            "Dash's own column", lambda: "Dash's own manager: ✘" in page.text("verdict"), timeout=15
+        )
+        notice = wait_until(
+            "the no-worker notice",
+            lambda: page.text("no-worker"),
+            timeout=settings.NO_WORKER_SECONDS + 10,
+        )
         assert notice.startswith("No worker has taken the job after ")
         command = page("no-worker").find_element(page.by.TAG_NAME, "code").text
-        assert command == (f"REDIS_URL={redis_url} KOMBU_DASH_DEMO_QUEUE={unique_name} "
-                           "celery -A kombu_dash.demo:celery_app worker --loglevel=INFO")
+        assert command == (
+            f"REDIS_URL={redis_url} KOMBU_DASH_DEMO_QUEUE={unique_name} "
+            "celery -A kombu_dash.demo:celery_app worker --loglevel=INFO"
+        )
         assert command in proc.text()  # the terminal says the same
         assert_layout_holds(browser)
         waiting = page.shot(artifacts / "demo-celery-no-worker.png")
@@ -289,13 +341,16 @@ def test_celery_page_says_no_worker_took_the_job_then_runs(browser, tmp_path, ar
         argv = [sys.executable, "-m", "celery", *celery_args]
         worker = Proc(argv, tmp_path / "worker.log", env=env)
         wait_until("the notice to go", lambda: page.text("no-worker") == "", timeout=90)
-        wait_until("the result", lambda: "kombu_dash's manager: ✔" in page.text("verdict"),
-                   timeout=60)
+        wait_until(
+            "the result", lambda: "kombu_dash's manager: ✔" in page.text("verdict"), timeout=60
+        )
         rows = page.table()
         assert all(kd == (sync[0], "kd-same") for sync, kd, _ in rows.values()), rows
         assert rows["(the background job)"][2] == (
             "the task was not sent: kombu.exceptions.EncodeError: "
-            "Object of type set is not JSON serializable", "kd-differs")
+            "Object of type set is not JSON serializable",
+            "kd-differs",
+        )
         assert_layout_holds(browser)
         done = page.shot(artifacts / "demo-celery.png")
     finally:

@@ -55,8 +55,15 @@ def fleet_workers(logdir, request):
     """For conftest's ``fleet``: configured_app on both brokers, prefork, one process,
     prefetch one, so a second task waits in the broker while the first runs."""
     return {
-        broker: celery_worker("tests.celery_apps.configured_app", broker, unique(f"configured-{broker}"), logdir,
-                              pool="prefork", concurrency=1, extra_args=("--prefetch-multiplier", "1"))
+        broker: celery_worker(
+            "tests.celery_apps.configured_app",
+            broker,
+            unique(f"configured-{broker}"),
+            logdir,
+            pool="prefork",
+            concurrency=1,
+            extra_args=("--prefetch-multiplier", "1"),
+        )
         for broker in BROKER_URLS
     }
 
@@ -67,8 +74,9 @@ def worker(request, fleet):
 
 
 def producer(worker):
-    return make_app(f"kd_configured_producer_{worker.queue}", worker.broker, worker.queue,
-                    result_extended=True)
+    return make_app(
+        f"kd_configured_producer_{worker.queue}", worker.broker, worker.queue, result_extended=True
+    )
 
 
 def hostname(worker) -> str:
@@ -111,8 +119,9 @@ def test_control_mailbox_ping_revoke_and_terminate(worker):
     assert [list(r) for r in replies] == [[node]]
     assert queued.id in replies[0][node]["ok"] and "revoked" in replies[0][node]["ok"]
 
-    replies = app.control.revoke(running.id, terminate=True, signal="SIGTERM", destination=[node],
-                                 reply=True, timeout=10)
+    replies = app.control.revoke(
+        running.id, terminate=True, signal="SIGTERM", destination=[node], reply=True, timeout=10
+    )
     assert [list(r) for r in replies] == [[node]]
     assert replies[0][node]["ok"] == f"terminate: {running.id}"
     wait_for(lambda: running.state == "REVOKED", TIMEOUT, 0.2, "the running task to be terminated")

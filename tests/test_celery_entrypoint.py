@@ -22,7 +22,11 @@ import kombu_dash
 from ._celery_support import BROKER_URLS, BROKERS, celery_worker, make_app, unique
 from .harness import CeleryWorker, same, wait_for
 
-pytestmark = [pytest.mark.broker, pytest.mark.timeout(180), pytest.mark.usefixtures("celery_result_consumer_fix")]
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.timeout(180),
+    pytest.mark.usefixtures("celery_result_consumer_fix"),
+]
 
 TIMEOUT = 30
 APPS = Path(__file__).parent / "celery_apps"
@@ -31,8 +35,11 @@ APPS = Path(__file__).parent / "celery_apps"
 def fleet_workers(logdir, request):
     """For conftest's ``fleet``: both worker kinds on both brokers."""
     return {
-        (kind, broker): celery_worker(f"tests.celery_apps.{kind}_app", broker, unique(f"{kind}-{broker}"), logdir)
-        for kind in ("plain", "json_only") for broker in BROKER_URLS
+        (kind, broker): celery_worker(
+            f"tests.celery_apps.{kind}_app", broker, unique(f"{kind}-{broker}"), logdir
+        )
+        for kind in ("plain", "json_only")
+        for broker in BROKER_URLS
     }
 
 
@@ -53,8 +60,11 @@ def imported_modules(path: Path) -> set[str]:
             names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             names.add("." * node.level + (node.module or ""))
-        elif isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) in (
-            "__import__", "import_module",
+        elif isinstance(node, ast.Call) and getattr(
+            node.func, "id", getattr(node.func, "attr", "")
+        ) in (
+            "__import__",
+            "import_module",
         ):
             names.add("dynamic:" + ast.unparse(node))
     return names
@@ -73,7 +83,11 @@ def test_entry_point_registers_the_serializer_in_the_worker(workers):
     app = producer(workers["plain"])
     probe = app.send_task("kd.probe").get(timeout=TIMEOUT)
     # loaded by kombu through the entry point, since plain_app never imports it
-    assert probe == {"kombu_dash_imported": True, "entry_points": probe["entry_points"], "registered": True}
+    assert probe == {
+        "kombu_dash_imported": True,
+        "entry_points": probe["entry_points"],
+        "registered": True,
+    }
     assert "kombu_dash" in probe["entry_points"]
 
 
@@ -86,8 +100,11 @@ def test_worker_without_kombu_dash_import_decodes_messages(workers, multi):
     app = producer(workers["plain"])
     res = app.send_task("kd.getlist", args=(multi, "tag"), serializer=kombu_dash.SERIALIZER)
     out = res.get(timeout=TIMEOUT)
-    assert out == {"type": f"{type(multi).__module__}.{type(multi).__qualname__}",
-                   "values": multi.getlist("tag"), "item": multi["tag"]}
+    assert out == {
+        "type": f"{type(multi).__module__}.{type(multi).__qualname__}",
+        "values": multi.getlist("tag"),
+        "item": multi["tag"],
+    }
     # and the result came back through kombu_dash too (result_serializer of plain_app)
     _, echoed = app.send_task("kd.echo", args=(multi,)).get(timeout=TIMEOUT)
     same(echoed, multi)
@@ -107,11 +124,18 @@ def test_worker_without_kombu_dash_in_accept_content_rejects_the_message(workers
     refused = app.send_task("kd.getlist", args=(multi, "tag"))
 
     # the worker says why, in its log, naming the content type
-    wait_for(lambda: refused.id in worker.text() or "ContentDisallowed" in worker.text(), TIMEOUT, 0.2,
-             "the json-only worker to log the refused message")
+    wait_for(
+        lambda: refused.id in worker.text() or "ContentDisallowed" in worker.text(),
+        TIMEOUT,
+        0.2,
+        "the json-only worker to log the refused message",
+    )
     log = worker.text()
     assert "ContentDisallowed" in log
-    assert "Refusing to deserialize untrusted content of type kombu_dash (application/x-kombu-dash+json)" in log
+    assert (
+        "Refusing to deserialize untrusted content of type kombu_dash (application/x-kombu-dash+json)"
+        in log
+    )
 
     # a json message queued behind it runs: the worker is alive and has passed the first one
     later = app.send_task("kd.echo", args=(multi,), serializer="json")
@@ -121,7 +145,9 @@ def test_worker_without_kombu_dash_in_accept_content_rejects_the_message(workers
     # the refused task never ran: no result, no "succeeded", and it is not left in the queue
     assert refused.state == "PENDING" and refused.result is None
     assert f"kd.getlist[{refused.id}] succeeded" not in worker.text()
-    wait_for(lambda: f"kd.echo[{later.id}] succeeded" in worker.text(), TIMEOUT, 0.2, "the log line")
+    wait_for(
+        lambda: f"kd.echo[{later.id}] succeeded" in worker.text(), TIMEOUT, 0.2, "the log line"
+    )
     assert queue_length(app, worker.queue) == 0
     time.sleep(1)  # and nothing turns up late
     assert refused.state == "PENDING"

@@ -17,11 +17,15 @@ import werkzeug.datastructures as wd
 from celery import chain, chord, group
 
 from ._celery_support import BROKERS, in_process_worker, make_app, unique
-from .harness import same
 from .celery_apps.tasks import KDTaskError, type_name
+from .harness import same
 from .test_roundtrip import ROWS
 
-pytestmark = [pytest.mark.broker, pytest.mark.timeout(120), pytest.mark.usefixtures("celery_result_consumer_fix")]
+pytestmark = [
+    pytest.mark.broker,
+    pytest.mark.timeout(120),
+    pytest.mark.usefixtures("celery_result_consumer_fix"),
+]
 
 TIMEOUT = 30
 
@@ -41,11 +45,34 @@ def task(app, name):
 # The types this file promises to carry through workers; the rows themselves live in
 # test_roundtrip.ROWS so that a new tag's row is sent through Celery too.
 PROMISED = {
-    "tuple", "set", "frozenset", "bytes", "bytearray", "datetime-naive", "datetime-offset", "date",
-    "time", "timedelta", "decimal", "uuid", "dict-int-keys", "dict-mixed-keys", "float-nan-inf", "int-big",
-    "lookalike-tag", "werkzeug-MultiDict", "werkzeug-ImmutableMultiDict", "werkzeug-CombinedMultiDict",
-    "werkzeug-Headers", "starlette-QueryParams", "starlette-Headers", "starlette-FormData", "starlette-URL",
-    "multidict-CIMultiDict", "dash-AttributeDict", "counter",
+    "tuple",
+    "set",
+    "frozenset",
+    "bytes",
+    "bytearray",
+    "datetime-naive",
+    "datetime-offset",
+    "date",
+    "time",
+    "timedelta",
+    "decimal",
+    "uuid",
+    "dict-int-keys",
+    "dict-mixed-keys",
+    "float-nan-inf",
+    "int-big",
+    "lookalike-tag",
+    "werkzeug-MultiDict",
+    "werkzeug-ImmutableMultiDict",
+    "werkzeug-CombinedMultiDict",
+    "werkzeug-Headers",
+    "starlette-QueryParams",
+    "starlette-Headers",
+    "starlette-FormData",
+    "starlette-URL",
+    "multidict-CIMultiDict",
+    "dash-AttributeDict",
+    "counter",
 }
 
 
@@ -79,7 +106,10 @@ def test_args_and_kwargs_of_every_type_in_one_message(app):
 
 @pytest.mark.parametrize(
     "multi",
-    [wd.MultiDict([("tag", "a"), ("tag", "b"), ("page", "2")]), sd.QueryParams("tag=a&tag=b&page=2")],
+    [
+        wd.MultiDict([("tag", "a"), ("tag", "b"), ("page", "2")]),
+        sd.QueryParams("tag=a&tag=b&page=2"),
+    ],
     ids=["werkzeug-MultiDict", "starlette-QueryParams"],
 )
 def test_repeated_keys_reach_the_worker(app, multi):
@@ -103,8 +133,16 @@ def test_chain_passes_typed_results_between_tasks(app):
     # each link's result is the next task's argument: it travels in a new message
     add, identity, getlist = task(app, "add"), task(app, "identity"), task(app, "getlist")
     assert chain(add.s((1, 2), (3,)), add.s((4,))).delay().get(timeout=TIMEOUT) == (1, 2, 3, 4)
-    out = chain(identity.s(sd.QueryParams("tag=a&tag=b")), getlist.s("tag")).delay().get(timeout=TIMEOUT)
-    assert out == {"type": "starlette.datastructures.QueryParams", "values": ["a", "b"], "item": "b"}
+    out = (
+        chain(identity.s(sd.QueryParams("tag=a&tag=b")), getlist.s("tag"))
+        .delay()
+        .get(timeout=TIMEOUT)
+    )
+    assert out == {
+        "type": "starlette.datastructures.QueryParams",
+        "values": ["a", "b"],
+        "item": "b",
+    }
 
 
 def test_group_results_keep_their_types(app):
@@ -169,7 +207,11 @@ def test_eta_with_an_aware_datetime(app):
 def test_compressed_messages(app, compression):
     # kombu compresses the kombu_dash bytes; the worker sees the header and the same values
     value = {"md": wd.MultiDict([("tag", "a"), ("tag", "b")]), "blob": b"x" * 10_000, "t": (1,)}
-    out = task(app, "request_info").apply_async((value,), compression=compression).get(timeout=TIMEOUT)
+    out = (
+        task(app, "request_info")
+        .apply_async((value,), compression=compression)
+        .get(timeout=TIMEOUT)
+    )
     from kombu.compression import get_encoder
 
     assert out["compression"] == get_encoder(compression)[1]

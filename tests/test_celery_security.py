@@ -20,16 +20,29 @@ from celery.security.serialization import SecureSerializer
 
 import kombu_dash
 
-from ._celery_support import (REDIS_URL, BROKER_URLS, BROKERS, app_conf, celery_worker, kombu_registry_restored,
-                              make_app, make_signing_material, unique)
-from .harness import same, wait_for
+from ._celery_support import (
+    BROKER_URLS,
+    BROKERS,
+    REDIS_URL,
+    app_conf,
+    celery_worker,
+    kombu_registry_restored,
+    make_app,
+    make_signing_material,
+    unique,
+)
 from .celery_apps.tasks import define_tasks, type_name
+from .harness import same, wait_for
 
 pytestmark = [
     pytest.mark.broker,
     pytest.mark.timeout(180),
     # Celery 5.3's certificate check reads cryptography's deprecated naive-datetime property
-    pytest.mark.filterwarnings("ignore:Properties that return a na:cryptography.utils.CryptographyDeprecationWarning"), pytest.mark.usefixtures("celery_result_consumer_fix")]
+    pytest.mark.filterwarnings(
+        "ignore:Properties that return a na:cryptography.utils.CryptographyDeprecationWarning"
+    ),
+    pytest.mark.usefixtures("celery_result_consumer_fix"),
+]
 
 TIMEOUT = 30
 
@@ -43,7 +56,9 @@ def fleet_workers(logdir, request):
     """For conftest's ``fleet``: signed_app on both brokers, with this module's signing key."""
     signing = request.getfixturevalue("signing")
     return {
-        broker: celery_worker("tests.celery_apps.signed_app", broker, unique(f"signed-{broker}"), logdir, env=signing)
+        broker: celery_worker(
+            "tests.celery_apps.signed_app", broker, unique(f"signed-{broker}"), logdir, env=signing
+        )
         for broker in BROKER_URLS
     }
 
@@ -60,8 +75,11 @@ def signed_producers(fleet, signing):
                 security_key=signing["KD_SECURITY_KEY"],
                 security_certificate=signing["KD_SECURITY_CERT"],
                 security_cert_store=signing["KD_SECURITY_STORE"],
-                task_serializer="auth", result_serializer="auth", event_serializer="auth",
-                accept_content=["auth"], result_accept_content=["auth"],
+                task_serializer="auth",
+                result_serializer="auth",
+                event_serializer="auth",
+                accept_content=["auth"],
+                result_accept_content=["auth"],
             )
             app.setup_security(serializer="kombu_dash")
             define_tasks(app)
@@ -99,7 +117,9 @@ def test_signed_messages_carry_kombu_dash_values(signed_producers, signing, brok
 def test_signed_and_compressed(signed_producers, broker):
     app = signed_producers[broker]
     value = {"md": MULTI, "blob": bytes(range(256)) * 40}
-    out = app.tasks["kd.request_info"].apply_async((value,), compression="zlib").get(timeout=TIMEOUT)
+    out = (
+        app.tasks["kd.request_info"].apply_async((value,), compression="zlib").get(timeout=TIMEOUT)
+    )
     assert out["compression"] == "application/x-gzip"
     same(out["value"], value)
 
@@ -109,8 +129,12 @@ def test_unsigned_kombu_dash_message_is_refused(fleet, signed_producers, broker)
     # a producer that does not sign: plain kombu_dash
     unsigned = make_app(f"kd_unsigned_{broker}", broker, worker.queue)
     res = unsigned.tasks["kd.echo"].delay(MULTI)
-    wait_for(lambda: res.id in worker.text() or "ContentDisallowed" in worker.text(), TIMEOUT, 0.2,
-             "the signed worker to refuse the unsigned message")
+    wait_for(
+        lambda: res.id in worker.text() or "ContentDisallowed" in worker.text(),
+        TIMEOUT,
+        0.2,
+        "the signed worker to refuse the unsigned message",
+    )
     assert "Refusing to deserialize untrusted content of type kombu_dash" in worker.text()
     # a signed message after it still runs, the unsigned one never did
     signed = signed_producers[broker]

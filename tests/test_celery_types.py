@@ -52,7 +52,10 @@ SHAPES = [
     ("group-generator", lambda add: group(add.s(i) for i in range(3))),
     ("group-list", lambda add: group([add.s(1), add.s(2)])),
     ("chord-generator-header", lambda add: chord((add.s(i) for i in range(3)), add.s())),
-    ("chain-chord-generator", lambda add: add.si(0) | chord((add.si(i) for i in range(2)), add.s())),
+    (
+        "chain-chord-generator",
+        lambda add: add.si(0) | chord((add.si(i) for i in range(2)), add.s()),
+    ),
     ("group-of-chains", lambda add: group(chain(add.s(i), add.s(1)) for i in range(2))),
     ("nested-groups", lambda add: group(group(add.si(i, j) for j in range(2)) for i in range(2))),
     ("map-iterator", lambda add: add.map(iter([1, 2]))),
@@ -97,7 +100,9 @@ def test_canvas_comes_back_as_json_gives_it_with_tuples_kept(add, make):
     as_json = kombu_json.loads(kombu_json.dumps(make(add)))
     rebuilt = signature(out, app=add.app)
     # (signature() rebuilds nested signatures in place: give it its own copy)
-    assert type(rebuilt) is type(signature(kombu_json.loads(kombu_json.dumps(as_json)), app=add.app))
+    assert type(rebuilt) is type(
+        signature(kombu_json.loads(kombu_json.dumps(as_json)), app=add.app)
+    )
     assert isinstance(rebuilt, Signature) and isinstance(sig, type(rebuilt))
     assert _no_tuples(kombu_json.loads(kombu_json.dumps(rebuilt))) == as_json
 
@@ -112,7 +117,9 @@ def test_a_users_list_subclass_is_still_refused():
     class Rows(list):
         pass
 
-    with pytest.raises(kombu_dash.EncodeError, match="a subclass of builtins.list that no tag writes"):
+    with pytest.raises(
+        kombu_dash.EncodeError, match="a subclass of builtins.list that no tag writes"
+    ):
         kombu_dash.dumps({"rows": Rows([1])})
 
 
@@ -148,14 +155,32 @@ def worker_app():
     "make, expected",
     [
         (lambda add, c: add.s(2, 2) | add.s(4) | group(add.s(i) for i in range(4)), [8, 9, 10, 11]),
-        (lambda add, c: add.si(0, 0) | c.app.tasks["kd.identity"].map(i for i in range(3)), [0, 1, 2]),
+        (
+            lambda add, c: add.si(0, 0) | c.app.tasks["kd.identity"].map(i for i in range(3)),
+            [0, 1, 2],
+        ),
         (lambda add, c: add.si(0, 0) | add.starmap((i, i) for i in range(3)), [0, 2, 4]),
-        (lambda add, c: add.si(1, 1) | group(add.s(i) for i in range(2)) | c.s(),
-         (["builtins.int", "builtins.int"], (2, 3))),
-        (lambda add, c: chain(add.si(1, 1), group(add.si(2, 2), add.si(3, 3)), c.s(),
-                              group(add.si(4, 4), add.si(5, 5))), [8, 10]),
+        (
+            lambda add, c: add.si(1, 1) | group(add.s(i) for i in range(2)) | c.s(),
+            (["builtins.int", "builtins.int"], (2, 3)),
+        ),
+        (
+            lambda add, c: chain(
+                add.si(1, 1),
+                group(add.si(2, 2), add.si(3, 3)),
+                c.s(),
+                group(add.si(4, 4), add.si(5, 5)),
+            ),
+            [8, 10],
+        ),
     ],
-    ids=["issue-10-repro", "chain-map", "chain-starmap", "chain-group-chord", "group-chord-group-chain"],
+    ids=[
+        "issue-10-repro",
+        "chain-map",
+        "chain-starmap",
+        "chain-group-chord",
+        "group-chord-group-chain",
+    ],
 )
 def test_canvas_runs_on_a_worker(worker_app, make, expected):
     add, collect = worker_app.tasks["kd.add"], worker_app.tasks["kd.collect"]
@@ -211,8 +236,15 @@ def busy_worker(tmp_path_factory):
     """census_app (kombu_dash for tasks, results, control and events) as a prefork worker with
     one process and prefetch two: one task active, one reserved, one scheduled (eta)."""
     queue = unique("types-inspect")
-    worker = celery_worker("tests.celery_apps.census_app", "redis", queue, tmp_path_factory.mktemp("inspect"),
-                           pool="prefork", concurrency=1, extra_args=("-E", "--prefetch-multiplier", "2"))
+    worker = celery_worker(
+        "tests.celery_apps.census_app",
+        "redis",
+        queue,
+        tmp_path_factory.mktemp("inspect"),
+        pool="prefork",
+        concurrency=1,
+        extra_args=("-E", "--prefetch-multiplier", "2"),
+    )
     with worker:
         app = Celery("kd_types_inspect", set_as_current=False)
         app.conf.update(app_conf("redis", queue))
@@ -229,11 +261,22 @@ def busy_worker(tmp_path_factory):
 
         def settled():
             active = (inspect.active() or {}).get(node)
-            return active and (inspect.reserved() or {}).get(node) and (inspect.scheduled() or {}).get(node)
+            return (
+                active
+                and (inspect.reserved() or {}).get(node)
+                and (inspect.scheduled() or {}).get(node)
+            )
 
         wait_for(settled, TIMEOUT, 0.5, "an active, a reserved and a scheduled task")
-        yield {"app": app, "node": node, "inspect": inspect, "later": later, "running": running,
-               "waiting": waiting, "worker": worker}
+        yield {
+            "app": app,
+            "node": node,
+            "inspect": inspect,
+            "later": later,
+            "running": running,
+            "waiting": waiting,
+            "worker": worker,
+        }
         app.control.revoke([running.id, later.id], terminate=True, destination=[node])
 
 
@@ -278,11 +321,18 @@ def test_inspect_task_lists(busy_worker):
 def test_inspect_registered_conf_queues_revoked_ping_report(busy_worker):
     i, node, app = busy_worker["inspect"], busy_worker["node"], busy_worker["app"]
     registered = _reply(i.registered(), node)
-    assert type(registered) is list and "kd.echo" in registered and all(type(n) is str for n in registered)
+    assert (
+        type(registered) is list
+        and "kd.echo" in registered
+        and all(type(n) is str for n in registered)
+    )
     with_info = _reply(i.registered("serializer"), node)  # the item names travel as a tuple
     assert "kd.echo [serializer=kombu_dash]" in with_info
     conf = _reply(i.conf(), node)
-    assert conf["task_serializer"] == "kombu_dash" and conf["accept_content"] == ["json", "kombu_dash"]
+    assert conf["task_serializer"] == "kombu_dash" and conf["accept_content"] == [
+        "json",
+        "kombu_dash",
+    ]
     assert type(conf["accept_content"]) is list
     (queue,) = _reply(i.active_queues(), node)
     assert queue["name"] == app.conf.task_default_queue and type(queue["exchange"]) is dict
@@ -307,7 +357,7 @@ def test_events_with_kombu_dash_event_serializer(busy_worker):
             while not stop.is_set():
                 try:
                     recv.capture(limit=None, timeout=1, wakeup=False)
-                except (TimeoutError, socket.timeout):
+                except TimeoutError:
                     pass
 
     thread = threading.Thread(target=receive, daemon=True)
@@ -315,12 +365,19 @@ def test_events_with_kombu_dash_event_serializer(busy_worker):
     try:
         time.sleep(1)  # the receiver's queue is bound
         victim = app.tasks["kd.sleep"].delay(60)
-        wait_for(lambda: any(e["type"] == "task-received" and e["uuid"] == victim.id for e in events),
-                 TIMEOUT, 0.2, "task-received")
+        wait_for(
+            lambda: any(e["type"] == "task-received" and e["uuid"] == victim.id for e in events),
+            TIMEOUT,
+            0.2,
+            "task-received",
+        )
         # the running task is busy_worker's: terminate it; the victim then starts
-        app.control.revoke(busy_worker["running"].id, terminate=True, signal="SIGTERM", destination=[node])
-        revoked = wait_for(lambda: [e for e in events if e["type"] == "task-revoked"], TIMEOUT, 0.2,
-                           "task-revoked")
+        app.control.revoke(
+            busy_worker["running"].id, terminate=True, signal="SIGTERM", destination=[node]
+        )
+        revoked = wait_for(
+            lambda: [e for e in events if e["type"] == "task-revoked"], TIMEOUT, 0.2, "task-revoked"
+        )
     finally:
         stop.set()
         thread.join(5)
@@ -334,7 +391,10 @@ def test_events_with_kombu_dash_event_serializer(busy_worker):
 
 #: docs/celery.rst, "Celery's own classes", plus the types the census's own tasks send
 DOCUMENTED = {
-    "builtins.tuple", "celery.utils.functional._regen", "collections.Counter", "signal.Signals",
+    "builtins.tuple",
+    "celery.utils.functional._regen",
+    "collections.Counter",
+    "signal.Signals",
 }
 SCENARIO_DATA = {"builtins.set"}  # the census sends sets as task arguments itself
 
@@ -354,8 +414,14 @@ def test_census_of_what_celery_sends(tmp_path):
 
     out = tmp_path / "census.json"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, "-m", "tests.celery_census", str(out)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=380)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.celery_census", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=380,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     census = json.loads(out.read_text())
     assert census["errors"] == [], census["errors"]  # nothing Celery sent was refused
@@ -364,6 +430,8 @@ def test_census_of_what_celery_sends(tmp_path):
     assert classes - canvas <= DOCUMENTED | SCENARIO_DATA, classes
     assert {"celery.canvas.Signature", "celery.canvas.group"} <= canvas
     # the scenarios reached what the fixes are for
-    assert {"celery.utils.functional._regen", "collections.Counter", "signal.Signals"} <= classes, done.stdout
+    assert {"celery.utils.functional._regen", "collections.Counter", "signal.Signals"} <= classes, (
+        done.stdout
+    )
     failed = [o for o in census["outcomes"] if o["status"] == "error" and o["scenario"] != "drain"]
     assert failed == []

@@ -27,10 +27,10 @@ import redis
 import kombu_dash
 from kombu_dash import Tag
 from kombu_dash.cli import check, decode
-from tests.conftest import REDIS_URL
 from tests._celery_support import app_env
 from tests._celery_support import reliability_worker as Worker
 from tests.celery_apps.reliability_app import make_app
+from tests.conftest import REDIS_URL
 from tests.harness import ROOT, Proc, free_port
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow]
@@ -469,7 +469,9 @@ def test_decode_value_whose_repr_raises_is_exit_1_without_traceback(monkeypatch,
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0", "-1", "1e9", "soon"])
 def test_check_bad_timeout_is_a_usage_error(value):
-    rc, out, _ = run_cli("check", "-A", "tests.celery_apps.reliability_app:app", f"--timeout={value}")
+    rc, out, _ = run_cli(
+        "check", "-A", "tests.celery_apps.reliability_app:app", f"--timeout={value}"
+    )
     assert rc == check.USAGE, out
     assert "argument --timeout" in out and "unreachable" not in out and "Traceback" not in out
 
@@ -490,8 +492,16 @@ def fake_worker(tmp_path):
     procs = []
 
     def start(queue, mode):
-        proc = Proc([sys.executable, str(ROOT / "tests" / "fake_control_worker.py"), REDIS_URL, queue, mode],
-                    tmp_path / f"fake-{mode}.log")
+        proc = Proc(
+            [
+                sys.executable,
+                str(ROOT / "tests" / "fake_control_worker.py"),
+                REDIS_URL,
+                queue,
+                mode,
+            ],
+            tmp_path / f"fake-{mode}.log",
+        )
         procs.append(proc)
         proc.wait_for_text("ready", 60)
         return proc

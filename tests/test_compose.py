@@ -36,8 +36,9 @@ def test_docker_compose_config_validates():
         pytest.skip("docker-compose is not installed here (CI installs it)")
     base = ["-f", "docker-compose.yml"]
     for files in (base, base + ["-f", "compose/offline.yml"]):
-        done = subprocess.run([exe, *files, "config", "--quiet"], cwd=ROOT, capture_output=True,
-                              text=True, timeout=60)
+        done = subprocess.run(
+            [exe, *files, "config", "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 0, done.stderr
 
 

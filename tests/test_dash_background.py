@@ -53,8 +53,12 @@ def dash_stack(tmp_path_factory, redis_url):
             return started[key]
         kind, _, method = manager.partition("-")
         env = harness.child_env(
-            KD_BACKEND=backend, KD_MANAGER=kind, KD_START_METHOD=method or "fork",
-            KD_QUEUE=queue, REDIS_URL=redis_url, KD_STOCK="1" if stock else "",
+            KD_BACKEND=backend,
+            KD_MANAGER=kind,
+            KD_START_METHOD=method or "fork",
+            KD_QUEUE=queue,
+            REDIS_URL=redis_url,
+            KD_STOCK="1" if stock else "",
             KD_CACHE_DIR=logs / f"cache-{backend}-{manager}-{int(stock)}",
         )
         if kind == "celery" and "worker" not in started:
@@ -75,7 +79,9 @@ def _views(server, path_suffix=""):
     headers = {"X-Nonce": nonce, "Origin": server.base, "Authorization": f"Bearer tok-{nonce}"}
     cookies = {"session": f"sess-{nonce}"}
     # Same-length output ids, so both requests carry the same Content-Length header.
-    sync = harness.post(server.base, harness.body("out-sync.children", state=nonce), QUERY, headers, cookies)
+    sync = harness.post(
+        server.base, harness.body("out-sync.children", state=nonce), QUERY, headers, cookies
+    )
     assert sync.status_code == 200, sync.text[-3000:]
     _, final, _ = harness.run_background(
         server.base, harness.body("out-back.children", state=nonce), QUERY, headers, cookies
@@ -93,7 +99,9 @@ def _differences(sync_view: dict, back_view: dict) -> list:
         if key == "outputs_list":  # the two callbacks write different outputs
             b = {**b, "id": "out-sync"} if isinstance(b, dict) else b
         if type(a) is not type(b) or a != b:
-            diffs.append(f"{key}: sync {type(a).__qualname__} {a!r:.200} != background {type(b).__qualname__} {b!r:.200}")
+            diffs.append(
+                f"{key}: sync {type(a).__qualname__} {a!r:.200} != background {type(b).__qualname__} {b!r:.200}"
+            )
     return diffs
 
 
@@ -112,7 +120,10 @@ def test_background_context_equals_sync_context(dash_stack, backend, manager):
             assert view["args.type"].startswith(package) and view["args.type"].endswith("." + name)
             assert view["args.getlist(tag)"] == ["a", "b"]
             assert view["args[tag]"] == EXPECTED_ITEM[backend]
-        assert view["args_grouping.attrs"] == [("btn", "n_clicks", 1, True), ("inp", "children", nonce, False)]
+        assert view["args_grouping.attrs"] == [
+            ("btn", "n_clicks", 1, True),
+            ("inp", "children", nonce, False),
+        ]
         assert view["triggered_id"] == "btn"
         assert view["path"].endswith("?tag=a&tag=b")
         assert view["cookies"] == {"session": f"sess-{nonce}"}
@@ -168,18 +179,27 @@ def _plotly_array(value):
 
 def test_progress_progress_default_running_set_props(feature_server):
     nonce = _nonce()
-    payload = harness.body("graph.figure", state=nonce,
-                           inputs=[{"id": "btn-progress", "property": "n_clicks", "value": 1}])
+    payload = harness.body(
+        "graph.figure",
+        state=nonce,
+        inputs=[{"id": "btn-progress", "property": "n_clicks", "value": 1}],
+    )
     started, final, answers = harness.run_background(feature_server.base, payload)
 
     assert started["progressDefault"] == {"progress.children": _component("I", "idle")}
     progress = [data["progress"] for _, data in answers if "progress" in data]
     assert progress, "no progress reached the poll"
     assert all(p["progress.children"]["type"] == "B" for p in progress)
-    assert {p["progress.children"]["props"]["children"] for p in progress} <= {"step 0", "step 1", "step 2"}
+    assert {p["progress.children"]["props"]["children"] for p in progress} <= {
+        "step 0",
+        "step 1",
+        "step 2",
+    }
     side = [data["sideUpdate"] for _, data in answers if "sideUpdate" in data]
     # dash's CeleryManager never deletes the set_props entry, so it repeats on every poll
-    assert side and all(u == {"side": {"children": _component("Span", f"side {nonce}")}} for u in side)
+    assert side and all(
+        u == {"side": {"children": _component("Span", f"side {nonce}")}} for u in side
+    )
     figure = final["response"]["graph"]["figure"]
     assert figure["data"][0]["type"] == "scatter"
     assert _plotly_array(figure["data"][0]["y"]) == [1.5, 2.5, 3.5]
@@ -197,9 +217,11 @@ def test_cancel_stops_the_job(feature_server, redis_url):
     assert started["cancel"] == [{"id": "cancel", "property": "n_clicks"}]
     time.sleep(1.5)  # let it start
     cancel = {
-        "output": "cancel.id", "outputs": {"id": "cancel", "property": "id"},
+        "output": "cancel.id",
+        "outputs": {"id": "cancel", "property": "id"},
         "inputs": [{"id": "cancel", "property": "n_clicks", "value": 1}],
-        "state": [], "changedPropIds": ["cancel.n_clicks"],
+        "state": [],
+        "changedPropIds": ["cancel.n_clicks"],
     }
     answer = harness.post(feature_server.base, cancel, [("cancelJob", started["job"])])
     # the cancel callback returns no_update: 204, or 200 with nothing to update
@@ -218,7 +240,10 @@ def test_cancel_stops_the_job(feature_server, redis_url):
     if job.isdigit():  # diskcache: the job's process is gone
         import psutil
 
-        assert not psutil.pid_exists(int(job)) or psutil.Process(int(job)).status() == psutil.STATUS_ZOMBIE
+        assert (
+            not psutil.pid_exists(int(job))
+            or psutil.Process(int(job)).status() == psutil.STATUS_ZOMBIE
+        )
     else:  # celery: the task was revoked
         from celery import Celery
 
@@ -227,33 +252,43 @@ def test_cancel_stops_the_job(feature_server, redis_url):
 
 def test_error_reaches_on_error(feature_server):
     nonce = _nonce()
-    _, final, _ = harness.run_background(feature_server.base, harness.body("failing.children", state=nonce))
+    _, final, _ = harness.run_background(
+        feature_server.base, harness.body("failing.children", state=nonce)
+    )
     text = final["response"]["failing"]["children"]
     assert text.startswith("handled: An error occurred inside a background callback: boom " + nonce)
 
 
 def test_prevent_update_and_no_update(feature_server):
     nonce = _nonce()
-    _, final, answers = harness.run_background(feature_server.base, harness.body("prevented.children", state=nonce))
+    _, final, answers = harness.run_background(
+        feature_server.base, harness.body("prevented.children", state=nonce)
+    )
     assert final is None and answers[-1][0] == 204
 
     payload = harness.body("x.children", state=nonce)
     payload["output"] = "..partial-a.children...partial-b.children.."
-    payload["outputs"] = [{"id": "partial-a", "property": "children"}, {"id": "partial-b", "property": "children"}]
+    payload["outputs"] = [
+        {"id": "partial-a", "property": "children"},
+        {"id": "partial-b", "property": "children"},
+    ]
     _, final, _ = harness.run_background(feature_server.base, payload)
     assert final["response"] == {"partial-b": {"children": f"b {nonce}"}}
 
 
-@pytest.mark.skipif(not harness.ASYNC_CALLBACKS, reason="async callbacks need dash >= 3.1 with dash[async]")
+@pytest.mark.skipif(
+    not harness.ASYNC_CALLBACKS, reason="async callbacks need dash >= 3.1 with dash[async]"
+)
 def test_async_callback(feature_server):
     nonce = _nonce()
-    _, final, _ = harness.run_background(feature_server.base, harness.body("async-out.children", state=nonce),
-                                         QUERY)
+    _, final, _ = harness.run_background(
+        feature_server.base, harness.body("async-out.children", state=nonce), QUERY
+    )
     text = final["response"]["async-out"]["children"]
     prefix = f"async {nonce} "
     assert text.startswith(prefix)
     if HAS_CTX_ARGS:
-        assert kombu_dash.loads(text[len(prefix):])["args.getlist(tag)"] == ["a", "b"]
+        assert kombu_dash.loads(text[len(prefix) :])["args.getlist(tag)"] == ["a", "b"]
 
 
 def test_cache_by_returns_the_cached_result(feature_server):

@@ -7,13 +7,14 @@ import inspect
 import subprocess
 import sys
 
-
 import kombu_dash
 
 
 def test_import_kombu_dash_does_not_import_dash():
     code = "import sys, kombu_dash; kombu_dash.dumps({'a': (1,)}); print('dash' in sys.modules, 'diskcache' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.split() == ["False", "False"]
 
 
@@ -26,8 +27,10 @@ def test_managers_are_drop_in_subclasses():
 
     assert issubclass(kombu_dash.CeleryManager, dash.CeleryManager)
     assert issubclass(kombu_dash.DiskcacheManager, dash.DiskcacheManager)
-    for ours, theirs in [(kombu_dash.CeleryManager, dash.CeleryManager),
-                         (kombu_dash.DiskcacheManager, dash.DiskcacheManager)]:
+    for ours, theirs in [
+        (kombu_dash.CeleryManager, dash.CeleryManager),
+        (kombu_dash.DiskcacheManager, dash.DiskcacheManager),
+    ]:
         # same names, kinds and defaults (ours are annotated, Dash's are not)
         assert _params(ours.__init__) == _params(theirs.__init__)
 
@@ -54,11 +57,16 @@ def test_job_ending_between_result_and_running_checks_is_not_taken_for_cancelled
     proc = subprocess.Popen([sys.executable, "-c", "pass"])  # exits and is reaped: not running
     proc.wait()
     job = str(proc.pid)
-    for manager_cls, expected_running in [(dash.DiskcacheManager, False), (kombu_dash.DiskcacheManager, True)]:
-        cache = diskcache.Cache(str(tmp_path / manager_cls.__module__), disk=kombu_dash.TaggedJSONDisk)
+    for manager_cls, expected_running in [
+        (dash.DiskcacheManager, False),
+        (kombu_dash.DiskcacheManager, True),
+    ]:
+        cache = diskcache.Cache(
+            str(tmp_path / manager_cls.__module__), disk=kombu_dash.TaggedJSONDisk
+        )
         manager = manager_cls(cache)
         assert manager.get_result("key", job) is manager.UNDEFINED  # poll: not written yet...
-        cache.set("key", "the output")                               # ...the job writes and exits
-        assert bool(manager.job_running(job)) is expected_running   # dash's own: "cancelled"
+        cache.set("key", "the output")  # ...the job writes and exits
+        assert bool(manager.job_running(job)) is expected_running  # dash's own: "cancelled"
         if expected_running:
             assert manager.get_result("key", None) == "the output"  # the next poll shows it

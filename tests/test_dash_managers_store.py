@@ -19,10 +19,12 @@ import pytest
 import kombu_dash
 
 
-@pytest.fixture(params=[
-    pytest.param("fakeredis", id="fakeredis"),
-    pytest.param("redis", id="redis", marks=pytest.mark.broker),
-])
+@pytest.fixture(
+    params=[
+        pytest.param("fakeredis", id="fakeredis"),
+        pytest.param("redis", id="redis", marks=pytest.mark.broker),
+    ]
+)
 def celery_app(request, monkeypatch, redis_url):
     from celery import Celery
     from celery.backends.redis import RedisBackend
@@ -31,13 +33,17 @@ def celery_app(request, monkeypatch, redis_url):
         import fakeredis
 
         server = fakeredis.FakeServer()
-        monkeypatch.setattr(RedisBackend, "_create_client",
-                            lambda self, **params: fakeredis.FakeRedis(server=server))
+        monkeypatch.setattr(
+            RedisBackend,
+            "_create_client",
+            lambda self, **params: fakeredis.FakeRedis(server=server),
+        )
         backend = "redis://fake-host:6379/0"  # never connected to: the client is patched
     else:
         backend = redis_url
-    app = Celery(f"kd-{uuid.uuid4().hex[:6]}", broker="memory://", backend=backend,
-                 set_as_current=False)
+    app = Celery(
+        f"kd-{uuid.uuid4().hex[:6]}", broker="memory://", backend=backend, set_as_current=False
+    )
     yield app
     app.close()
 
@@ -72,8 +78,12 @@ def _context(**extra):
         cookies={"session": "sess-secret"},
         headers={"Authorization": "Bearer tok-secret"},
         args_grouping=[AttributeDict(id="btn", property="n_clicks", value=1)],
-        inputs_list=[], states_list=[], outputs_list=[], triggered_inputs=[],
-        path="/?tag=a&tag=b", custom_data={"when": (1, 2)},
+        inputs_list=[],
+        states_list=[],
+        outputs_list=[],
+        triggered_inputs=[],
+        path="/?tag=a&tag=b",
+        custom_data={"when": (1, 2)},
     )
     base.update(extra)
     return AttributeDict(base)
@@ -104,12 +114,21 @@ def test_result_written_by_the_job_is_what_the_manager_returns(celery_app):
     from dash import ctx
 
     def callback(n):
-        return {"n": n, "tags": ctx.args.getlist("tag"), "value": ctx.args_grouping[0].value,
-                "custom": list(ctx.custom_data["when"])}
+        return {
+            "n": n,
+            "tags": ctx.args.getlist("tag"),
+            "value": ctx.args_grouping[0].value,
+            "custom": list(ctx.custom_data["when"]),
+        }
 
     manager, key, _ = _dispatch_and_run(celery_app, callback, [3], _context())
     assert manager.result_ready(key)
-    assert manager.get_result(key, None) == {"n": 3, "tags": ["a", "b"], "value": 1, "custom": [1, 2]}
+    assert manager.get_result(key, None) == {
+        "n": 3,
+        "tags": ["a", "b"],
+        "value": 1,
+        "custom": [1, 2],
+    }
 
 
 def test_progress_and_set_props_keys(celery_app):
@@ -133,7 +152,10 @@ def test_task_message_is_kombu_dash_and_its_repr_hides_the_context(celery_app):
     outside = json.dumps({k: v for k, v in message.headers.items()}, default=str)
     for secret in ("sess-secret", "tok-secret", "tag=a"):
         assert secret not in outside
-    assert message.headers["argsrepr"] == f"({key!r}, {key + '-progress'!r}, '<1 callback args>', '<callback_context: redacted>')"
+    assert (
+        message.headers["argsrepr"]
+        == f"({key!r}, {key + '-progress'!r}, '<1 callback args>', '<callback_context: redacted>')"
+    )
     assert message.headers["kwargsrepr"] == "{}"
 
 
@@ -146,7 +168,11 @@ def test_cache_by_keys_reuse_the_stored_result(celery_app):
 
     manager = kombu_dash.CeleryManager(celery_app, cache_by=[lambda: "v1"], expire=60)
     # dash >= 4 hashes the triggering input too; older Dash takes three arguments
-    triggered = ["btn.n_clicks"] if "triggered" in inspect.signature(manager.build_cache_key).parameters else []
+    triggered = (
+        ["btn.n_clicks"]
+        if "triggered" in inspect.signature(manager.build_cache_key).parameters
+        else []
+    )
     key_a = manager.build_cache_key(callback, [1], [], *triggered)
     key_b = manager.build_cache_key(callback, [1], [], *triggered)
     key_c = manager.build_cache_key(callback, [2], [], *triggered)

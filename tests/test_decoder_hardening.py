@@ -50,7 +50,11 @@ HOSTILE = [
 @pytest.mark.parametrize("data", [d for _, d in HOSTILE], ids=[i for i, _ in HOSTILE])
 @pytest.mark.parametrize("parser", ["orjson", "stdlib"])
 def test_hostile_input_is_a_decode_error(data, parser):
-    patch = {"loadb": _json.loadb} if parser == "orjson" else {"loadb": _json.stdlib_loadb, "HAVE_ORJSON": False}
+    patch = (
+        {"loadb": _json.loadb}
+        if parser == "orjson"
+        else {"loadb": _json.stdlib_loadb, "HAVE_ORJSON": False}
+    )
     with mock.patch.multiple(_json, **patch):
         started = time.process_time()
         with pytest.raises(DecodeError):
@@ -85,11 +89,21 @@ def test_non_canonical_but_valid_json_still_decodes():
 
 
 JSONISH = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-              st.text(max_size=5), st.sampled_from(["~tuple", "~dict", "~set", "~"])),
-    lambda c: st.one_of(st.lists(c, max_size=3), st.dictionaries(st.text(max_size=4), c, max_size=3),
-                        st.dictionaries(st.sampled_from(["~tuple", "~set", "~dict", "~bytes"]), c,
-                                        min_size=1, max_size=1)),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=5),
+        st.sampled_from(["~tuple", "~dict", "~set", "~"]),
+    ),
+    lambda c: st.one_of(
+        st.lists(c, max_size=3),
+        st.dictionaries(st.text(max_size=4), c, max_size=3),
+        st.dictionaries(
+            st.sampled_from(["~tuple", "~set", "~dict", "~bytes"]), c, min_size=1, max_size=1
+        ),
+    ),
     max_leaves=12,
 )
 
@@ -113,7 +127,16 @@ def test_both_parsers_agree_on_arbitrary_json(value, style):
 
 @pytest.mark.parametrize(
     "descr",
-    ["9" * 5000 + "i4", "(2,)i4,(3,)f8", "i4,f8", "[('a','<i4')]", "__import__('os')", ["x"], [["a", "(2,)i4"]], []],
+    [
+        "9" * 5000 + "i4",
+        "(2,)i4,(3,)f8",
+        "i4,f8",
+        "[('a','<i4')]",
+        "__import__('os')",
+        ["x"],
+        [["a", "(2,)i4"]],
+        [],
+    ],
 )
 def test_numpy_dtype_text_never_reaches_numpys_parser(descr):
     # numpy's comma/tuple dtype strings go through ast.literal_eval: refuse them first.
@@ -135,8 +158,9 @@ from kombu_dash import Tag  # noqa: E402
 
 def _python(code: str) -> str:
     """Run ``code`` in a fresh interpreter (its own imports and Django settings)."""
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
-                          text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
@@ -152,12 +176,27 @@ def _tag_raising(exc_factory):
     return Codec([Raising])
 
 
-@pytest.mark.parametrize("make", [
-    lambda: Exception("bare"), lambda: LookupError("unknown encoding: bogus"), lambda: MemoryError(),
-    lambda: SystemError("bad code point"), lambda: NotImplementedError("float16"),
-    lambda: kombu_dash.EncodeError("a tag re-encoding"), lambda: ArithmeticError("sNaN"),
-], ids=["Exception", "LookupError", "MemoryError", "SystemError", "NotImplementedError",
-        "EncodeError", "ArithmeticError"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: Exception("bare"),
+        lambda: LookupError("unknown encoding: bogus"),
+        lambda: MemoryError(),
+        lambda: SystemError("bad code point"),
+        lambda: NotImplementedError("float16"),
+        lambda: kombu_dash.EncodeError("a tag re-encoding"),
+        lambda: ArithmeticError("sNaN"),
+    ],
+    ids=[
+        "Exception",
+        "LookupError",
+        "MemoryError",
+        "SystemError",
+        "NotImplementedError",
+        "EncodeError",
+        "ArithmeticError",
+    ],
+)
 def test_any_exception_from_a_tag_is_a_decode_error_with_tag_and_path(make):
     codec = _tag_raising(make)
     with pytest.raises(DecodeError) as info:
@@ -186,11 +225,14 @@ def test_a_warning_raised_as_an_error_is_a_decode_error():
 def test_dash_component_explicit_args_is_a_decode_error():
     # was a bare Exception("Variable _explicit_args should not be set.") from Dash
     with pytest.raises(DecodeError, match="_explicit_args"):
-        kombu_dash.loads('{"~dash.Component": {"namespace": "dash_html_components", "type": "B", '
-                         '"props": {"_explicit_args": []}}}')
+        kombu_dash.loads(
+            '{"~dash.Component": {"namespace": "dash_html_components", "type": "B", '
+            '"props": {"_explicit_args": []}}}'
+        )
 
 
 # item 4: a figure costs a fixed ~0.2 ms (it was ~1 ms plus 40 KB with the default template)
+
 
 def _figures(n: int) -> bytes:
     return b"[" + b",".join([b'{"~plotly.Figure":{}}'] * n) + b"]"
@@ -222,20 +264,43 @@ def test_a_thousand_figures_decode_without_the_default_template():
 
 # item 6: a value that decodes must be writable by Dash (plotly.io.json.to_json_plotly)
 
-@pytest.mark.parametrize("inner", [
-    '{"~set": [1]}', '{"~frozenset": [1]}', '{"~bytes": "YQ=="}', '{"~timedelta": [1, 0, 0]}',
-    '{"~int": "18446744073709551616"}', '{"~dict": [[{"~tuple": [1, 2]}, 3]]}', '{"~kombu_dash.MultiDict": {"items": []}}',
-    '{"~numpy.ndarray": {"dtype": "|S1", "shape": [1], "data": "YQ=="}}',
-    '{"~numpy.ndarray": {"dtype": "O", "shape": [1], "data": [{"~set": [1]}]}}',
-], ids=["set", "frozenset", "bytes", "timedelta", "int-over-64-bits", "tuple-key", "multidict",
-        "bytes-array", "set-in-object-array"])
+
+@pytest.mark.parametrize(
+    "inner",
+    [
+        '{"~set": [1]}',
+        '{"~frozenset": [1]}',
+        '{"~bytes": "YQ=="}',
+        '{"~timedelta": [1, 0, 0]}',
+        '{"~int": "18446744073709551616"}',
+        '{"~dict": [[{"~tuple": [1, 2]}, 3]]}',
+        '{"~kombu_dash.MultiDict": {"items": []}}',
+        '{"~numpy.ndarray": {"dtype": "|S1", "shape": [1], "data": "YQ=="}}',
+        '{"~numpy.ndarray": {"dtype": "O", "shape": [1], "data": [{"~set": [1]}]}}',
+    ],
+    ids=[
+        "set",
+        "frozenset",
+        "bytes",
+        "timedelta",
+        "int-over-64-bits",
+        "tuple-key",
+        "multidict",
+        "bytes-array",
+        "set-in-object-array",
+    ],
+)
 @pytest.mark.parametrize("where", ["figure", "component"])
 def test_a_value_dash_cannot_write_is_refused_inside_figures_and_components(inner, where):
     if where == "figure":
-        text = '{"~plotly.Figure": {"data": [{"type": "scatter", "customdata": [[%s]]}]}}' % inner
+        text = (
+            '{"~plotly.Figure": {"data": [{"type": "scatter", "customdata": [[' + inner + "]]}]}}"
+        )
     else:
-        text = ('{"~dash.Component": {"namespace": "dash_html_components", "type": "Div", '
-                '"props": {"children": [{"a": %s}]}}}' % inner)
+        text = (
+            '{"~dash.Component": {"namespace": "dash_html_components", "type": "Div", '
+            '"props": {"children": [{"a": ' + inner + "}]}}}"
+        )
     kombu_dash.loads(inner)  # valid on its own
     with pytest.raises(DecodeError, match="cannot write"):
         kombu_dash.loads(text)
@@ -251,13 +316,35 @@ def test_every_value_a_figure_may_hold_is_written_by_plotlys_encoder(engine):
     from dash import html
     from plotly.io.json import to_json_plotly
 
-    held = [(1, "a"), None, 2**63, -(2**63), 1.5, float("nan"), dt.datetime(2024, 1, 1),
-            dt.date(2024, 1, 1), dt.time(1, 2), decimal.Decimal("1.5"), pd.Timestamp("2024-01-01"),
-            {1: "int key", None: "x"}, np.arange(3.0), np.arange(3), np.array([True]), np.array(["a"]),
-            np.array(["2024-01-01"], dtype="M8[ns]"), np.array([1], dtype="m8[ns]"),
-            np.array([1, "a", None], dtype=object), np.zeros(2, dtype=[("a", "<i4")]), np.zeros((2, 2)),
-            np.float16(1), np.int64(3), np.datetime64("2024-01-01"), np.str_("a"), np.bool_(True),
-            html.B("x")]
+    held = [
+        (1, "a"),
+        None,
+        2**63,
+        -(2**63),
+        1.5,
+        float("nan"),
+        dt.datetime(2024, 1, 1),
+        dt.date(2024, 1, 1),
+        dt.time(1, 2),
+        decimal.Decimal("1.5"),
+        pd.Timestamp("2024-01-01"),
+        {1: "int key", None: "x"},
+        np.arange(3.0),
+        np.arange(3),
+        np.array([True]),
+        np.array(["a"]),
+        np.array(["2024-01-01"], dtype="M8[ns]"),
+        np.array([1], dtype="m8[ns]"),
+        np.array([1, "a", None], dtype=object),
+        np.zeros(2, dtype=[("a", "<i4")]),
+        np.zeros((2, 2)),
+        np.float16(1),
+        np.int64(3),
+        np.datetime64("2024-01-01"),
+        np.str_("a"),
+        np.bool_(True),
+        html.B("x"),
+    ]
     for value in held:
         payload = kombu_dash.dumps({"data": [{"type": "scatter", "customdata": [value]}]})
         fig = kombu_dash.loads('{"~plotly.Figure":' + payload + "}")
@@ -266,15 +353,26 @@ def test_every_value_a_figure_may_hold_is_written_by_plotlys_encoder(engine):
 
 # item 7: refuse instead of coercing
 
-@pytest.mark.parametrize("text", [
-    '{"~starlette.QueryParams": [["a", 1]]}',
-    '{"~starlette.QueryParams": [[1, "a"]]}',
-    '{"~starlette.FormData": [["a", true]]}',
-    '{"~starlette.Headers": [["a", 1]]}',
-    '{"~werkzeug.Headers": [["A", 1]]}',
-    '{"~werkzeug.Headers": [["A", {"~set": [1]}]]}',
-], ids=["qp-int-value", "qp-int-key", "formdata-bool", "starlette-headers", "werkzeug-headers-int",
-        "werkzeug-headers-set"])
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"~starlette.QueryParams": [["a", 1]]}',
+        '{"~starlette.QueryParams": [[1, "a"]]}',
+        '{"~starlette.FormData": [["a", true]]}',
+        '{"~starlette.Headers": [["a", 1]]}',
+        '{"~werkzeug.Headers": [["A", 1]]}',
+        '{"~werkzeug.Headers": [["A", {"~set": [1]}]]}',
+    ],
+    ids=[
+        "qp-int-value",
+        "qp-int-key",
+        "formdata-bool",
+        "starlette-headers",
+        "werkzeug-headers-int",
+        "werkzeug-headers-set",
+    ],
+)
 def test_non_strings_where_the_library_would_apply_str_are_refused(text):
     with pytest.raises(DecodeError, match="strings"):
         kombu_dash.loads(text)
@@ -299,7 +397,8 @@ _STAND_IN_WIRES = [
 
 
 def test_stand_ins_keep_tag_and_payload_where_the_library_is_missing():
-    out = json.loads(_python(f"""
+    out = json.loads(
+        _python(f"""
         import sys, json
         for name in ("plotly", "dash", "yarl", "starlette", "django"):
             sys.modules[name] = None  # not installed here
@@ -312,10 +411,18 @@ def test_stand_ins_keep_tag_and_payload_where_the_library_is_missing():
                      [qd.encoding, qd.mutable, qd.empty, qd["a"], qd.getlist("")],
                      [bare.encoding, bare.mutable], mvd.empty],
         }}))
-    """))
+    """)
+    )
     assert out["rewire"] == _STAND_IN_WIRES  # written back exactly as they arrived
-    assert out["read"] == ["t", {"_dash_no_update": "_dash_no_update"}, "http://x/%C3%A4?a=1&a=2", True,
-                           ["iso-8859-1", True, ["e", ""], "1", ["2"]], ["utf-8", False], ["e"]]
+    assert out["read"] == [
+        "t",
+        {"_dash_no_update": "_dash_no_update"},
+        "http://x/%C3%A4?a=1&a=2",
+        True,
+        ["iso-8859-1", True, ["e", ""], "1", ["2"]],
+        ["utf-8", False],
+        ["e"],
+    ]
 
 
 def test_django_stand_in_without_settings_is_written_back_with_its_options():
@@ -339,10 +446,14 @@ def test_django_stand_in_without_settings_is_written_back_with_its_options():
 
 # item 8 (and 5): the QueryDict encoding comes from a fixed list
 
-@pytest.mark.parametrize("encoding", ["bogus", "hex", "uu_codec", "rot13", "zlib", "mbcs", "utf-8 ", "UTF\u0130-8"])
+
+@pytest.mark.parametrize(
+    "encoding", ["bogus", "hex", "uu_codec", "rot13", "zlib", "mbcs", "utf-8 ", "UTF\u0130-8"]
+)
 def test_query_dict_encoding_outside_the_list_is_refused_and_never_imported(encoding):
-    wire = json.dumps({"~django.QueryDict": [{"mutable": False, "encoding": encoding},
-                                             [{"~bytes": "YQ=="}, "1"]]})
+    wire = json.dumps(
+        {"~django.QueryDict": [{"mutable": False, "encoding": encoding}, [{"~bytes": "YQ=="}, "1"]]}
+    )
     out = _python(f"""
         import sys
         from django.conf import settings
@@ -441,9 +552,11 @@ def test_each_framework_tag_names_its_class_once_and_decodes_to_what_it_encodes(
 def test_pandas_objects_count_against_the_costly_budget():
     # found by the structured fuzzer after the numpy/pandas budgets: a Series with a
     # two-level MultiIndex costs ~1 ms for 200 bytes, 250 KB of them 1.2-1.7 CPU s
-    one = ('{"~pandas.Series": {"index": {"levels": [{"dtype": "bool", "values": []}, '
-           '{"dtype": "datetime64[s, UTC]", "values": []}], "names": [null, "b"]}, "name": null, '
-           '"data": {"dtype": "bool", "values": []}}}')
+    one = (
+        '{"~pandas.Series": {"index": {"levels": [{"dtype": "bool", "values": []}, '
+        '{"dtype": "datetime64[s, UTC]", "values": []}], "names": [null, "b"]}, "name": null, '
+        '"data": {"dtype": "bool", "values": []}}}'
+    )
     kombu_dash.loads(one)
     data = "[" + ",".join([one] * 1250) + "]"
     assert len(data) > 250_000

@@ -63,8 +63,9 @@ def callback_body(output: str, clicks: int = 1, search: str = "?tag=a&tag=b") ->
 
 
 def post(base, payload, params):
-    return requests.post(base + "/_dash-update-component", params=params, json=payload,
-                         cookies=COOKIES, timeout=30)
+    return requests.post(
+        base + "/_dash-update-component", params=params, json=payload, cookies=COOKIES, timeout=30
+    )
 
 
 def run_sync(base: str, params=PAGE_QUERY) -> list:
@@ -106,8 +107,11 @@ def drive_demo(base: str, params=PAGE_QUERY, timeout: float = 90):
 def start_demo(tmp_path, *args, env=None) -> tuple[Proc, str]:
     port = free_port()
     env = dict(os.environ if env is None else env)
-    proc = Proc([sys.executable, "-m", "kombu_dash", "demo", "--port", str(port), *args],
-                tmp_path / f"demo-{port}.log", env=env)
+    proc = Proc(
+        [sys.executable, "-m", "kombu_dash", "demo", "--port", str(port), *args],
+        tmp_path / f"demo-{port}.log",
+        env=env,
+    )
     try:
         url = proc.wait_for_text(r"Open (http://\S+)").group(1)
         assert url == f"http://127.0.0.1:{port}/?tag=a&tag=b"
@@ -184,8 +188,7 @@ def test_embedded_demo_three_columns_from_one_click(tmp_path, backend):
 
 @pytest.mark.slow
 def test_dash_managers_flag_is_accepted_and_says_it_is_not_needed(tmp_path):
-    proc, base = start_demo(tmp_path, "--backend", "fastapi", "--dash-managers",
-                            env=embedded_env())
+    proc, base = start_demo(tmp_path, "--backend", "fastapi", "--dash-managers", env=embedded_env())
     try:
         sync_rows, bg_rows, _ = drive_demo(base)
     finally:
@@ -196,8 +199,9 @@ def test_dash_managers_flag_is_accepted_and_says_it_is_not_needed(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.broker
-def test_celery_mode_dash_own_column_shows_the_task_dash_cannot_send(tmp_path, redis_url,
-                                                                        unique_name):
+def test_celery_mode_dash_own_column_shows_the_task_dash_cannot_send(
+    tmp_path, redis_url, unique_name
+):
     """Under Celery, Dash's own CeleryManager sends json: the set in custom_data makes
     kombu refuse the task. The column shows that error (Dash alone answers HTTP 500)."""
     env = dict(os.environ, REDIS_URL=redis_url, KOMBU_DASH_DEMO_QUEUE=unique_name)
@@ -208,9 +212,13 @@ def test_celery_mode_dash_own_column_shows_the_task_dash_cannot_send(tmp_path, r
         proc.stop()
     command = f"KOMBU_DASH_DEMO_QUEUE={unique_name} celery -A kombu_dash.demo:celery_app"
     assert command in proc.text()
-    assert own_rows == [["(the background job)",
-                         "the task was not sent: kombu.exceptions.EncodeError: "
-                         "Object of type set is not JSON serializable"]]
+    assert own_rows == [
+        [
+            "(the background job)",
+            "the task was not sent: kombu.exceptions.EncodeError: "
+            "Object of type set is not JSON serializable",
+        ]
+    ]
 
 
 def test_port_clash_is_reported_before_any_url(capsys, monkeypatch):
@@ -267,42 +275,53 @@ def view(run, rows):
     return {"run": run, "rows": [list(r) for r in rows]}
 
 
-SYNC = [("type(ctx.args)", "werkzeug.datastructures.structures.ImmutableMultiDict"),
-        ('ctx.args.getlist("tag")', "['a', 'b']")]
-OWN = [("type(ctx.args)", "dict"),
-       ('ctx.args.getlist("tag")', "AttributeError: 'dict' object has no attribute 'getlist'")]
+SYNC = [
+    ("type(ctx.args)", "werkzeug.datastructures.structures.ImmutableMultiDict"),
+    ('ctx.args.getlist("tag")', "['a', 'b']"),
+]
+OWN = [
+    ("type(ctx.args)", "dict"),
+    ('ctx.args.getlist("tag")', "AttributeError: 'dict' object has no attribute 'getlist'"),
+]
 NAMES = ["kombu_dash.DiskcacheManager", "dash.DiskcacheManager"]
 
 
 def cells(table) -> list[list[tuple[str, str | None]]]:
     """(text, class) per cell of each body row of a rendered comparison table."""
+
     def text(children) -> str:
         if isinstance(children, str):
             return children
         return "".join(c for c in children if isinstance(c, str))
 
     body = table.children[2].children
-    return [[(text(td.children), getattr(td, "className", None)) for td in tr.children]
-            for tr in body]
+    return [
+        [(text(td.children), getattr(td, "className", None)) for td in tr.children] for tr in body
+    ]
 
 
 def test_comparison_marks_each_cell_against_the_synchronous_one():
     table, verdict = demo_app.comparison(view(3, SYNC), [view(3, SYNC), view(3, OWN)], None, NAMES)
     rows = cells(table)
-    assert rows[0] == [("type(ctx.args)", None),
-                       ("werkzeug.datastructures.structures.ImmutableMultiDict", None),
-                       ("werkzeug.datastructures.structures.ImmutableMultiDict", "kd-same"),
-                       ("dict", "kd-differs")]
+    assert rows[0] == [
+        ("type(ctx.args)", None),
+        ("werkzeug.datastructures.structures.ImmutableMultiDict", None),
+        ("werkzeug.datastructures.structures.ImmutableMultiDict", "kd-same"),
+        ("dict", "kd-differs"),
+    ]
     assert [c[1] for c in rows[1]][2:] == ["kd-same", "kd-differs"]
-    assert verdict == ("Run 3 · kombu_dash's manager: ✔ same as synchronous (all 2 rows) · "
-                       "Dash's own manager: ✘ 2 of 2 rows differ")
+    assert verdict == (
+        "Run 3 · kombu_dash's manager: ✔ same as synchronous (all 2 rows) · "
+        "Dash's own manager: ✘ 2 of 2 rows differ"
+    )
 
 
 def test_comparison_while_running_and_after_cancel():
     # Run 2 started: the background columns still hold run 1, greyed, unmarked.
     table, verdict = demo_app.comparison(view(2, SYNC), [view(1, SYNC), None], None, NAMES)
-    assert verdict == ("Run 2 · kombu_dash's manager: running… (grey: run 1) · "
-                       "Dash's own manager: running…")
+    assert verdict == (
+        "Run 2 · kombu_dash's manager: running… (grey: run 1) · Dash's own manager: running…"
+    )
     assert {c[1] for row in cells(table) for c in row[2:]} == {"kd-stale"}
     # Cancel pressed during run 2: a visible cancelled state, not an empty status.
     _, verdict = demo_app.comparison(view(2, SYNC), [view(1, SYNC), None], 2, NAMES)
@@ -317,11 +336,16 @@ def test_comparison_while_running_and_after_cancel():
 
 def test_comparison_shows_an_error_row_in_its_own_column():
     error = [["(the background job)", "the task was not sent: kombu.exceptions.EncodeError: x"]]
-    table, verdict = demo_app.comparison(view(1, SYNC), [view(1, SYNC), view(None, error)], None,
-                                         NAMES)
+    table, verdict = demo_app.comparison(
+        view(1, SYNC), [view(1, SYNC), view(None, error)], None, NAMES
+    )
     rows = cells(table)
-    assert rows[0] == [("(the background job)", None), ("—", None), ("—", "kd-same"),
-                       (error[0][1], "kd-differs")]  # first, where it is seen
+    assert rows[0] == [
+        ("(the background job)", None),
+        ("—", None),
+        ("—", "kd-same"),
+        (error[0][1], "kd-differs"),
+    ]  # first, where it is seen
     assert [c[1] for c in rows[1]][2:] == ["kd-same", "kd-differs"]
     assert "kombu_dash's manager: ✔ same as synchronous (all 2 rows)" in verdict
     assert "Dash's own manager: ✘ 2 of 2 rows differ" in verdict
@@ -386,12 +410,13 @@ def test_missing_packages_are_named_with_the_pip_line(monkeypatch, capsys):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "fastapi" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "fastapi" else real(name, *a)
+    )
     monkeypatch.delenv("REDIS_URL", raising=False)
     assert demo.main(["--backend", "fastapi"]) == 2
     err = capsys.readouterr().err
-    assert 'pip install "dash[fastapi]"' in err and 'kombu_dash[demo]' in err
+    assert 'pip install "dash[fastapi]"' in err and "kombu_dash[demo]" in err
 
 
 def test_old_module_path_still_works():
@@ -405,8 +430,10 @@ def test_old_module_path_still_works():
 
 
 def test_importing_the_demo_loads_no_web_framework():
-    code = ("import sys, kombu_dash.demo, kombu_dash.cli.demo as d; d.main; "
-            "print(sorted(m for m in ('dash', 'celery', 'flask', 'fastapi') if m in sys.modules))")
+    code = (
+        "import sys, kombu_dash.demo, kombu_dash.cli.demo as d; d.main; "
+        "print(sorted(m for m in ('dash', 'celery', 'flask', 'fastapi') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -436,11 +463,14 @@ def test_an_installed_wheel_ships_the_page_template(tmp_path):
         zf.extractall(installed)
     assert "kombu_dash/cli/demo/index.html" in names
     assert "kombu_dash/cli/demo/styles.css" in names
-    code = ("import kombu_dash.cli.demo.app as a; print(a.__file__); "
-            "print('{%app_entry%}' in a.index_string() and '.kd-table' in a.index_string())")
+    code = (
+        "import kombu_dash.cli.demo.app as a; print(a.__file__); "
+        "print('{%app_entry%}' in a.index_string() and '.kd-table' in a.index_string())"
+    )
     env = dict(os.environ, PYTHONPATH=str(installed))
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                          cwd=tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path
+    )
     assert done.returncode == 0, done.stderr
     where, ok = done.stdout.split()
     assert where.startswith(str(installed)) and ok == "True"

@@ -40,7 +40,10 @@ def _dash_values():
 
     return [
         ("html.B in progress", [html.B("step 1", id="b")]),
-        ("component tree", html.Div([html.Span("x"), dcc.Input(value=3, id="i")], id="d", **{"data-k": "v"})),
+        (
+            "component tree",
+            html.Div([html.Span("x"), dcc.Input(value=3, id="i")], id="d", **{"data-k": "v"}),
+        ),
         ("figure", go.Figure(go.Scatter(x=[1, 2], y=np.array([1.5, 2.5])))),
         ("numpy float", np.arange(6, dtype="<f4").reshape(2, 3)),
         ("numpy datetime", np.array(["2024-01-01", "2024-02-01"], dtype="datetime64[D]")),
@@ -50,8 +53,16 @@ def _dash_values():
         ("signing secret", os.urandom(32)),
         ("set_props", {"side": {"children": html.I("x")}}),
         ("multidict", ImmutableMultiDict([("tag", "a"), ("tag", "b")])),
-        ("codec values", {"t": (1, 2), "s": {1, 2}, "when": dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
-                          "d": decimal.Decimal("1.10"), "k": {1: "int key"}}),
+        (
+            "codec values",
+            {
+                "t": (1, 2),
+                "s": {1, 2},
+                "when": dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+                "d": decimal.Decimal("1.10"),
+                "k": {1: "int key"},
+            },
+        ),
         ("str", "plain text"),
         ("None", None),
         ("int", 42),
@@ -76,7 +87,10 @@ def test_values_are_tagged_json_on_disk_not_pickles(cache):
     (filename,) = con.execute("SELECT filename FROM Cache WHERE key = 'big'").fetchone()
     con.close()
     assert bytes(raw).startswith(b"kd1:")
-    assert bytes(raw)[13:] == b'[{"~dash.Component":{"namespace":"dash_html_components","type":"B","props":{"children":"x"}}}]'
+    assert (
+        bytes(raw)[13:]
+        == b'[{"~dash.Component":{"namespace":"dash_html_components","type":"B","props":{"children":"x"}}}]'
+    )
     assert Path(cache.directory, filename).read_bytes()[13:] == b'"' + b"x" * 100_000 + b'"'
 
 
@@ -91,7 +105,9 @@ def test_equal_keys_find_the_same_entry(cache):
     assert cache[(1, 2)] == "float in tuple"
     cache[b"raw"] = "bytes key"
     assert cache[b"raw"] == "bytes key" and "raw" not in cache
-    assert sorted(map(repr, cache.iterkeys())) == sorted(map(repr, [("a", {"x": 1, "y": 2}), frozenset("pqrs"), 1, (1, 2), b"raw"]))
+    assert sorted(map(repr, cache.iterkeys())) == sorted(
+        map(repr, [("a", {"x": 1, "y": 2}), frozenset("pqrs"), 1, (1, 2), b"raw"])
+    )
 
 
 def test_incr_and_native_numbers(cache):
@@ -234,8 +250,10 @@ class _RunsCode:
 def _forge(cache, key, *, mode, value=None, filename=None):
     cache.set(key, "honest value")  # a real row, then rewritten as an attacker would
     con = sqlite3.connect(os.path.join(cache.directory, "cache.db"))
-    con.execute("UPDATE Cache SET mode = ?, value = ?, filename = ? WHERE key = ?",
-                (mode, value, filename, key))
+    con.execute(
+        "UPDATE Cache SET mode = ?, value = ?, filename = ? WHERE key = ?",
+        (mode, value, filename, key),
+    )
     con.commit()
     con.close()
 
@@ -251,7 +269,9 @@ def _pickle_row(marker):
     return sqlite3.Binary(pickle.dumps(_RunsCode(str(marker))))
 
 
-@pytest.mark.parametrize("read", ["get", "getitem", "pop", "peekitem", "manager result", "manager progress"])
+@pytest.mark.parametrize(
+    "read", ["get", "getitem", "pop", "peekitem", "manager result", "manager progress"]
+)
 def test_forged_pickle_row_never_runs_code(cache, tmp_path, read):
     marker = tmp_path / "marker"
     key = "result-key-progress" if read == "manager progress" else "result-key"
@@ -261,13 +281,17 @@ def test_forged_pickle_row_never_runs_code(cache, tmp_path, read):
         "get": lambda: cache.get(key, default="miss"),
         "getitem": lambda: _getitem(cache, key),
         "pop": lambda: cache.pop(key, default="miss"),
-        "manager result": lambda: "miss" if manager.get_result("result-key", None) is manager.UNDEFINED else "hit",
+        "manager result": lambda: (
+            "miss" if manager.get_result("result-key", None) is manager.UNDEFINED else "hit"
+        ),
         "manager progress": lambda: manager.get_progress("result-key") or "miss",
     }
     if read == "peekitem":
         # diskcache's peekitem re-reads a row after a miss, forever: a clear error instead
-        with pytest.warns(CorruptEntryWarning, match="mode 4"), \
-                pytest.raises(CorruptEntryError, match="read 50 times in a row"):
+        with (
+            pytest.warns(CorruptEntryWarning, match="mode 4"),
+            pytest.raises(CorruptEntryError, match="read 50 times in a row"),
+        ):
             cache.peekitem()
     else:
         with pytest.warns(CorruptEntryWarning, match="mode 4 row not written by TaggedJSONDisk"):
@@ -326,8 +350,11 @@ def test_forged_file_name_is_never_removed(cache, tmp_path, how):
     assert "k" not in cache
 
 
-@pytest.mark.parametrize("value", ["a text value", b"no header at all", None, 2**70 // 2**10 * 1.5],
-                         ids=["text", "bytes without header", "null", "float forged as text-mode"])
+@pytest.mark.parametrize(
+    "value",
+    ["a text value", b"no header at all", None, 2**70 // 2**10 * 1.5],
+    ids=["text", "bytes without header", "null", "float forged as text-mode"],
+)
 def test_forged_bare_values_are_misses(cache, value):
     mode = 3 if type(value) is float else 1
     _forge(cache, "k", mode=mode, value=value)

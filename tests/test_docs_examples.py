@@ -95,7 +95,9 @@ def _blocks(path: Path):
         while i < len(lines) and lines[i].strip().startswith(":"):  # directive options
             i += 1
         body = []
-        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > outer):
+        while i < len(lines) and (
+            not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > outer
+        ):
             body.append(lines[i])
             i += 1
         text = "\n".join(body)
@@ -131,7 +133,9 @@ def test_every_integration_page_exists_and_has_an_example():
 # -- helpers: a private Redis, workers, servers ------------------------------------------------
 
 
-def _wait_port(port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float = 60) -> None:
+def _wait_port(
+    port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float = 60
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -163,18 +167,25 @@ def _stop(proc: subprocess.Popen) -> None:
 
 def _start(args, cwd: Path, env: dict, log: Path) -> subprocess.Popen:
     with open(log, "wb") as out:
-        return subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(
+            args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
 
 
 @pytest.fixture(scope="module")
 def private_redis(tmp_path_factory):
     exe = shutil.which("redis-server")
-    assert exe, "redis-server is needed to run the documentation's worker examples (apt: redis-server)"
+    assert exe, (
+        "redis-server is needed to run the documentation's worker examples (apt: redis-server)"
+    )
     port = free_port()
     log = tmp_path_factory.mktemp("redis") / "redis.log"
-    proc = _start([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-                  log.parent, dict(os.environ), log)
+    proc = _start(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        log.parent,
+        dict(os.environ),
+        log,
+    )
     _wait_port(port, proc, "redis-server", log)
     yield f"redis://127.0.0.1:{port}/0"
     _stop(proc)
@@ -183,16 +194,39 @@ def private_redis(tmp_path_factory):
 def _env(tmp: Path, redis_url: str, **extra) -> dict:
     env = dict(os.environ)
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    env.update(REDIS_URL=redis_url, PYTHONUNBUFFERED="1",
-               PYTHONPATH=os.pathsep.join(filter(None, [str(tmp), os.environ.get("PYTHONPATH")])))
+    env.update(
+        REDIS_URL=redis_url,
+        PYTHONUNBUFFERED="1",
+        PYTHONPATH=os.pathsep.join(filter(None, [str(tmp), os.environ.get("PYTHONPATH")])),
+    )
     env.update(extra)
     return env
 
 
 def _worker(module: str, tmp: Path, env: dict) -> subprocess.Popen:
     log = tmp / "worker.log"
-    proc = _start([sys.executable, "-m", "celery", "-A", module, "worker", "-P", "solo", "-c", "1",
-                   "--without-gossip", "--without-mingle", "--without-heartbeat", "-l", "INFO"], tmp, env, log)
+    proc = _start(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            module,
+            "worker",
+            "-P",
+            "solo",
+            "-c",
+            "1",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "INFO",
+        ],
+        tmp,
+        env,
+        log,
+    )
     deadline = time.monotonic() + 90
     while "ready." not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -205,9 +239,29 @@ def _worker(module: str, tmp: Path, env: dict) -> subprocess.Popen:
 def _server(kind: str, module: str, tmp: Path, env: dict) -> tuple[subprocess.Popen, str]:
     port = free_port()
     if kind == "uvicorn":
-        args = [sys.executable, "-m", "uvicorn", f"{module}:app", "--host", "127.0.0.1", "--port", str(port)]
+        args = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"{module}:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     elif kind == "flask":
-        args = [sys.executable, "-m", "flask", "--app", module, "run", "--host", "127.0.0.1", "--port", str(port)]
+        args = [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            module,
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ]
     else:
         raise AssertionError(f"unknown server={kind!r} (uvicorn or flask)")
     log = tmp / "server.log"
@@ -238,7 +292,11 @@ def test_doc_example_runs(example: Example, tmp_path, request):
     server = example.options.get("server")
     script = tmp_path / f"{module}.py"
     script.write_text(example.source, encoding="utf-8")
-    redis_url = request.getfixturevalue("private_redis") if (needs_worker or server) else "redis://127.0.0.1:1/0"
+    redis_url = (
+        request.getfixturevalue("private_redis")
+        if (needs_worker or server)
+        else "redis://127.0.0.1:1/0"
+    )
     env = _env(tmp_path, redis_url)
 
     started = []
@@ -250,8 +308,14 @@ def test_doc_example_runs(example: Example, tmp_path, request):
             proc, url = _server(server, module, tmp_path, env)
             started.append(proc)
             env["APP_URL"] = url
-        run = subprocess.run([sys.executable, script.name], cwd=tmp_path, env=env, capture_output=True, text=True,
-                             timeout=RUN_TIMEOUT)
+        run = subprocess.run(
+            [sys.executable, script.name],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=RUN_TIMEOUT,
+        )
     finally:
         for proc in reversed(started):
             _stop(proc)

@@ -76,43 +76,103 @@ ADD = "(see 'Adding a type' in the README)"
 # The exact message for each kind of value no tag writes: what it is, and what to send instead.
 REFUSED = [
     ("object", object(), f"cannot encode builtins.object: no kombu_dash tag for this type {ADD}"),
-    ("enum", Color.RED, "cannot encode tests.test_errors.Color: an Enum member; send its .value and "
-     "rebuild it with Color(value), or register a Tag for tests.test_errors.Color"),
-    ("int-enum", Level.HIGH, "cannot encode tests.test_errors.Level: an IntEnum member (json would send "
-     "it as a plain int); send its .value and rebuild it with Level(value), or register a Tag for "
-     "tests.test_errors.Level"),
-    ("str-enum", Mode.FAST, "cannot encode tests.test_errors.Mode: an Enum member (json would send it as "
-     "a plain str); send its .value and rebuild it with Mode(value), or register a Tag for "
-     "tests.test_errors.Mode"),
-    ("defaultdict", defaultdict(list, a=[1]), "cannot encode collections.defaultdict: a defaultdict's "
-     "default_factory cannot travel; send dict(x) (it comes back a dict), or register a Tag"),
-    ("deque", deque([1, 2], maxlen=5), "cannot encode collections.deque: no kombu_dash tag for deque; "
-     "send list(x) (it comes back a list, without maxlen), or register a Tag"),
-    ("dict-subclass", MyDict(a=1), "cannot encode tests.test_errors.MyDict: a subclass of builtins.dict "
-     "that no tag writes (json would send it as a plain dict); send dict(x), or register a Tag for "
-     f"tests.test_errors.MyDict {ADD}"),
-    ("list-subclass", MyList([1]), "cannot encode tests.test_errors.MyList: a subclass of builtins.list "
-     "that no tag writes (json would send it as a plain list); send list(x), or register a Tag for "
-     f"tests.test_errors.MyList {ADD}"),
-    ("str-subclass", Markup("<b>"), "cannot encode tests.test_errors.Markup: a subclass of builtins.str "
-     "that no tag writes (json would send it as a plain str); send str(x), or register a Tag for "
-     f"tests.test_errors.Markup {ADD}"),
-    ("set-subclass", MySet({1}), "tests.test_errors.MySet is a subclass of builtins.set, which ~set would "
-     "bring back as set: register a Tag for it or convert it (set(x))"),
-    ("counter-subclass", MyCounter(a=1), "tests.test_errors.MyCounter is a subclass of collections.Counter, "
-     "which ~Counter would bring back as Counter: register a Tag for it or convert it (Counter(x))"),
-    ("ordereddict-subclass", MyOrderedDict(a=1), "tests.test_errors.MyOrderedDict is a subclass of "
-     "collections.OrderedDict, which ~OrderedDict would bring back as OrderedDict: register a Tag for it "
-     "or convert it (OrderedDict(x))"),
-    ("namedtuple", Pair(1, 2), "tests.test_errors.Pair is a subclass of builtins.tuple, which ~tuple would "
-     "bring back as tuple: register a Tag for it or convert it (x._asdict() or tuple(x))"),
-    ("multidict-subclass", MyMultiDict(), "tests.test_errors.MyMultiDict is a subclass of "
-     "werkzeug.datastructures.structures.MultiDict, which ~werkzeug.MultiDict would bring back as "
-     "MultiDict: register a Tag for it or convert it (MultiDict(x))"),
-    ("dataclass", Point(1), "cannot encode tests.test_errors.Point: a dataclass; send "
-     f"dataclasses.asdict(x), or register a Tag {ADD}"),
-    ("__json__", Model(), "cannot encode tests.test_errors.Model: kombu_dash does not call __json__ "
-     f"(kombu's json hook); send x.__json__(), or register a Tag {ADD}"),
+    (
+        "enum",
+        Color.RED,
+        "cannot encode tests.test_errors.Color: an Enum member; send its .value and "
+        "rebuild it with Color(value), or register a Tag for tests.test_errors.Color",
+    ),
+    (
+        "int-enum",
+        Level.HIGH,
+        "cannot encode tests.test_errors.Level: an IntEnum member (json would send "
+        "it as a plain int); send its .value and rebuild it with Level(value), or register a Tag for "
+        "tests.test_errors.Level",
+    ),
+    (
+        "str-enum",
+        Mode.FAST,
+        "cannot encode tests.test_errors.Mode: an Enum member (json would send it as "
+        "a plain str); send its .value and rebuild it with Mode(value), or register a Tag for "
+        "tests.test_errors.Mode",
+    ),
+    (
+        "defaultdict",
+        defaultdict(list, a=[1]),
+        "cannot encode collections.defaultdict: a defaultdict's "
+        "default_factory cannot travel; send dict(x) (it comes back a dict), or register a Tag",
+    ),
+    (
+        "deque",
+        deque([1, 2], maxlen=5),
+        "cannot encode collections.deque: no kombu_dash tag for deque; "
+        "send list(x) (it comes back a list, without maxlen), or register a Tag",
+    ),
+    (
+        "dict-subclass",
+        MyDict(a=1),
+        "cannot encode tests.test_errors.MyDict: a subclass of builtins.dict "
+        "that no tag writes (json would send it as a plain dict); send dict(x), or register a Tag for "
+        f"tests.test_errors.MyDict {ADD}",
+    ),
+    (
+        "list-subclass",
+        MyList([1]),
+        "cannot encode tests.test_errors.MyList: a subclass of builtins.list "
+        "that no tag writes (json would send it as a plain list); send list(x), or register a Tag for "
+        f"tests.test_errors.MyList {ADD}",
+    ),
+    (
+        "str-subclass",
+        Markup("<b>"),
+        "cannot encode tests.test_errors.Markup: a subclass of builtins.str "
+        "that no tag writes (json would send it as a plain str); send str(x), or register a Tag for "
+        f"tests.test_errors.Markup {ADD}",
+    ),
+    (
+        "set-subclass",
+        MySet({1}),
+        "tests.test_errors.MySet is a subclass of builtins.set, which ~set would "
+        "bring back as set: register a Tag for it or convert it (set(x))",
+    ),
+    (
+        "counter-subclass",
+        MyCounter(a=1),
+        "tests.test_errors.MyCounter is a subclass of collections.Counter, "
+        "which ~Counter would bring back as Counter: register a Tag for it or convert it (Counter(x))",
+    ),
+    (
+        "ordereddict-subclass",
+        MyOrderedDict(a=1),
+        "tests.test_errors.MyOrderedDict is a subclass of "
+        "collections.OrderedDict, which ~OrderedDict would bring back as OrderedDict: register a Tag for it "
+        "or convert it (OrderedDict(x))",
+    ),
+    (
+        "namedtuple",
+        Pair(1, 2),
+        "tests.test_errors.Pair is a subclass of builtins.tuple, which ~tuple would "
+        "bring back as tuple: register a Tag for it or convert it (x._asdict() or tuple(x))",
+    ),
+    (
+        "multidict-subclass",
+        MyMultiDict(),
+        "tests.test_errors.MyMultiDict is a subclass of "
+        "werkzeug.datastructures.structures.MultiDict, which ~werkzeug.MultiDict would bring back as "
+        "MultiDict: register a Tag for it or convert it (MultiDict(x))",
+    ),
+    (
+        "dataclass",
+        Point(1),
+        "cannot encode tests.test_errors.Point: a dataclass; send "
+        f"dataclasses.asdict(x), or register a Tag {ADD}",
+    ),
+    (
+        "__json__",
+        Model(),
+        "cannot encode tests.test_errors.Model: kombu_dash does not call __json__ "
+        f"(kombu's json hook); send x.__json__(), or register a Tag {ADD}",
+    ),
 ]
 
 
@@ -134,7 +194,11 @@ def test_refused_value_gets_its_own_hint(value, message):
         # a namedtuple would come back as a plain tuple: refused instead of flattened
         ({"p": Pair(1, 2)}, "Pair is a subclass of builtins.tuple", "value['p']"),
         ({1: {"k": object()}}, "cannot encode builtins.object", "value[1]['k']"),
-        ([{1, 2}, {"s": {object}}], "cannot encode builtins.type", "value[1]['s'][0]"),  # index in the set's payload
+        (
+            [{1, 2}, {"s": {object}}],
+            "cannot encode builtins.type",
+            "value[1]['s'][0]",
+        ),  # index in the set's payload
         # a key named like a part of Celery's message is still only a key
         ({"args": [object()]}, "cannot encode builtins.object", "value['args'][0]"),
     ],
@@ -150,7 +214,9 @@ def test_encode_error_names_type_and_path(value, message, path):
 def test_upload_file_is_refused_naming_the_field():
     import io
 
-    form = sd.FormData([("name", "x"), ("file", sd.UploadFile(io.BytesIO(b"data"), filename="a.txt"))])
+    form = sd.FormData(
+        [("name", "x"), ("file", sd.UploadFile(io.BytesIO(b"data"), filename="a.txt"))]
+    )
     with pytest.raises(EncodeError) as info:
         kombu_dash.dumps(((1, 2, {"file": form}), {}, {}))  # a Celery body: (args, kwargs, embed)
     assert "form field 'file'" in str(info.value)
@@ -196,7 +262,11 @@ def test_lone_surrogate_is_an_encode_error():
         ('{"~starlette.Headers": [["a", 1]]}', "bad ~starlette.Headers payload", None),
         ('{"~werkzeug.CombinedMultiDict": [{"a": 1}]}', "expected werkzeug multi-dicts", None),
         ('{"~datetime": "2024-01-01T00:00:00+00:00[No/Such_Zone]"}', "unknown time zone", None),
-        ('{"~kombu_dash.MultiDict": {"items": [], "last": 1}}', "bad ~kombu_dash.MultiDict payload", None),
+        (
+            '{"~kombu_dash.MultiDict": {"items": [], "last": 1}}',
+            "bad ~kombu_dash.MultiDict payload",
+            None,
+        ),
         ("[1, 2", "malformed JSON", None),
         ("", "malformed JSON", None),
     ],
@@ -221,7 +291,9 @@ def test_kombu_wraps_our_errors_in_its_own():
     with pytest.raises(KombuEncodeError):
         kombu_serialization.dumps({"x": object()}, serializer="kombu_dash")
     with pytest.raises(KombuDecodeError):
-        kombu_serialization.loads(b'{"~nope":1}', kombu_dash.CONTENT_TYPE, "utf-8", accept=[kombu_dash.CONTENT_TYPE])
+        kombu_serialization.loads(
+            b'{"~nope":1}', kombu_dash.CONTENT_TYPE, "utf-8", accept=[kombu_dash.CONTENT_TYPE]
+        )
 
 
 def test_errors_are_the_usual_python_kinds():
@@ -285,7 +357,12 @@ def test_protocol_1_message_paths_name_args(celery_task):
 def test_result_meta_paths_name_result():
     from kombu_dash.serializer import encode
 
-    meta = {"status": "SUCCESS", "result": {"rows": [1, Upload()]}, "traceback": None, "children": []}
+    meta = {
+        "status": "SUCCESS",
+        "result": {"rows": [1, Upload()]},
+        "traceback": None,
+        "children": [],
+    }
     with pytest.raises(EncodeError) as info:
         encode(meta)
     assert str(info.value) == f"{NO_TAG} at result['rows'][1]"
@@ -294,8 +371,9 @@ def test_result_meta_paths_name_result():
 def test_decode_error_repr_keeps_the_path():
     # a worker logs an undecodable message with %r: the path must be in the repr
     with pytest.raises(KombuDecodeError) as info:
-        kombu_serialization.loads(b'[1, {"~nope": 1}]', kombu_dash.CONTENT_TYPE, "utf-8",
-                                  accept=[kombu_dash.CONTENT_TYPE])
+        kombu_serialization.loads(
+            b'[1, {"~nope": 1}]', kombu_dash.CONTENT_TYPE, "utf-8", accept=[kombu_dash.CONTENT_TYPE]
+        )
     assert repr(info.value) == "DecodeError(DecodeError(\"unknown tag '~nope' at value[1]\"))"
 
 

@@ -16,7 +16,18 @@ from dash._utils import AttributeDict as DashAttributeDict
 import kombu_dash
 from kombu_dash import Headers, MultiDict
 
-BLOCK = ("starlette", "werkzeug", "multidict", "dash", "django", "pandas", "numpy", "yarl", "plotly", "celery")
+BLOCK = (
+    "starlette",
+    "werkzeug",
+    "multidict",
+    "dash",
+    "django",
+    "pandas",
+    "numpy",
+    "yarl",
+    "plotly",
+    "celery",
+)
 
 
 def run_without_frameworks(code: str) -> dict:
@@ -29,7 +40,9 @@ def run_without_frameworks(code: str) -> dict:
         import kombu_dash
         """
     ) + textwrap.dedent(code)
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -47,8 +60,10 @@ def test_import_needs_no_framework():
 
 
 def test_import_does_not_load_frameworks_that_are_installed():
-    code = "import sys, kombu_dash; print(sorted(m for m in sys.modules if m.split('.')[0] in " \
-           "('starlette','werkzeug','multidict','dash','flask','celery','diskcache','numpy','pandas','django')))"
+    code = (
+        "import sys, kombu_dash; print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('starlette','werkzeug','multidict','dash','flask','celery','diskcache','numpy','pandas','django')))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
@@ -59,7 +74,9 @@ WIRES = {
     "sh": kombu_dash.dumps(sd.Headers(raw=[(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2")])),
     "wmd": kombu_dash.dumps(wd.MultiDict([("tag", "a"), ("tag", "b")])),
     "wh": kombu_dash.dumps(wd.Headers([("X-A", "1"), ("x-a", "2")])),
-    "wc": kombu_dash.dumps(wd.CombinedMultiDict([wd.MultiDict([("a", "1")]), wd.MultiDict([("a", "2")])])),
+    "wc": kombu_dash.dumps(
+        wd.CombinedMultiDict([wd.MultiDict([("a", "1")]), wd.MultiDict([("a", "2")])])
+    ),
     "ci": kombu_dash.dumps(multidict.CIMultiDict([("Accept", "1"), ("accept", "2")])),
     "ad": kombu_dash.dumps(DashAttributeDict(value=DashAttributeDict(id="x"))),
     "url": kombu_dash.dumps(sd.URL("http://h/p?q=1")),
@@ -85,8 +102,16 @@ def test_stand_ins_read_like_the_originals():
         }}))
         """
     )
-    assert out["types"] == {"qp": "MultiDict", "sh": "Headers", "wmd": "MultiDict", "wh": "Headers",
-                            "wc": "MultiDict", "ci": "Headers", "ad": "AttributeDict", "url": "URLStandIn"}
+    assert out["types"] == {
+        "qp": "MultiDict",
+        "sh": "Headers",
+        "wmd": "MultiDict",
+        "wh": "Headers",
+        "wc": "MultiDict",
+        "ci": "Headers",
+        "ad": "AttributeDict",
+        "url": "URLStandIn",
+    }
     # starlette's [] gives the last value, werkzeug's the first: kept by the stand-ins
     assert out["qp"] == ["b", ["a", "b"], [["tag", "a"], ["tag", "b"], ["x", "1"]], 2, True]
     assert out["wmd"] == ["a", ["a", "b"], [["tag", "a"], ["tag", "b"]], {"tag": "a"}]
@@ -112,9 +137,13 @@ def test_stand_in_api():
     assert list(md) == ["a", "b"] and len(md) == 2 and "b" in md and "z" not in md
     assert md.items() == [("a", "1"), ("b", "x")]
     assert md.items(multi=True) == md.multi_items() == [("a", "1"), ("b", "x"), ("a", "2")]
-    assert md == MultiDict([("b", "x"), ("a", "1"), ("a", "2")])  # per-key order matters, not key order
+    assert md == MultiDict(
+        [("b", "x"), ("a", "1"), ("a", "2")]
+    )  # per-key order matters, not key order
     assert md != MultiDict([("a", "2"), ("a", "1"), ("b", "x")])
     h = Headers([("Content-Type", "text/html"), ("X-A", "1"), ("x-a", "2")])
-    assert h["content-type"] == "text/html" and h.getlist("X-a") == ["1", "2"] and "CONTENT-TYPE" in h
+    assert (
+        h["content-type"] == "text/html" and h.getlist("X-a") == ["1", "2"] and "CONTENT-TYPE" in h
+    )
     assert MultiDict(wd.MultiDict([("a", "1"), ("a", "2")])).getlist("a") == ["1", "2"]
     assert MultiDict(sd.QueryParams("a=1&a=2")).getlist("a") == ["1", "2"]

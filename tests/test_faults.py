@@ -65,8 +65,10 @@ def collect(app, ids: list[str], timeout: float) -> dict:
     while todo:
         still = []
         for start in range(0, len(todo), 500):
-            chunk = todo[start:start + 500]
-            for task_id, raw in zip(chunk, client.mget([backend.get_key_for_task(t) for t in chunk])):
+            chunk = todo[start : start + 500]
+            for task_id, raw in zip(
+                chunk, client.mget([backend.get_key_for_task(t) for t in chunk])
+            ):
                 meta = backend.decode_result(raw) if raw else None
                 if meta and meta["status"] in ("SUCCESS", "FAILURE"):
                     done[task_id] = meta
@@ -101,13 +103,19 @@ def settled(rec, key: str, queue: str, broker_client, quiet: float, target: int)
             return True
 
 
-def sigkill_run(tmp_path, name: str, broker: str, results: OwnRedis, may_lose: int = 0, **worker_kd):
+def sigkill_run(
+    tmp_path, name: str, broker: str, results: OwnRedis, may_lose: int = 0, **worker_kd
+):
     queue = f"kd-faults-{name}-{os.getpid()}-{time.monotonic_ns() % 10**8}"
     key = f"{queue}:done"
     rec = redis.Redis.from_url(results.url)
     app = make_app("kombu_dash", broker=broker, backend=results.url, queue=queue)
-    kd = dict(mode="kombu_dash", broker=broker, backend=results.url, record=results.url, **worker_kd)
-    first = Worker(f"first-{queue}", queue, tmp_path / "first.log", concurrency=2, **kd).wait_ready()
+    kd = dict(
+        mode="kombu_dash", broker=broker, backend=results.url, record=results.url, **worker_kd
+    )
+    first = Worker(
+        f"first-{queue}", queue, tmp_path / "first.log", concurrency=2, **kd
+    ).wait_ready()
     second = None
     try:
         t0 = time.monotonic()
@@ -119,18 +127,27 @@ def sigkill_run(tmp_path, name: str, broker: str, results: OwnRedis, may_lose: i
         children = pool_children(first.pid)
         assert children, "no pool children to kill"
         os.kill(children[0], signal.SIGKILL)
-        wait_for(lambda: "signal 9 (SIGKILL)" in first.text(), 60, 0.25, "the worker noticing its dead child")
+        wait_for(
+            lambda: "signal 9 (SIGKILL)" in first.text(),
+            60,
+            0.25,
+            "the worker noticing its dead child",
+        )
         # Then the whole worker, main process and pool, with no chance to ack or clean up.
         wait_for(lambda: rec.scard(key) >= (2 * N) // 5, 120, 0.25, "two fifths of the tasks")
         done_at_kill = rec.scard(key)
         first.kill()
         t_kill = time.monotonic()
 
-        second = Worker(f"second-{queue}", queue, tmp_path / "second.log", concurrency=2, **kd).wait_ready()
+        second = Worker(
+            f"second-{queue}", queue, tmp_path / "second.log", concurrency=2, **kd
+        ).wait_ready()
         broker_client = redis.Redis.from_url(broker) if broker.startswith("redis") else None
         end = time.monotonic() + 300
         while rec.scard(key) < N and time.monotonic() < end:
-            if rec.scard(key) >= N - may_lose and settled(rec, key, queue, broker_client, VISIBILITY + 25, N):
+            if rec.scard(key) >= N - may_lose and settled(
+                rec, key, queue, broker_client, VISIBILITY + 25, N
+            ):
                 break
             time.sleep(1)
         # Every task may be recorded while one result is still missing: a task whose child
@@ -143,12 +160,21 @@ def sigkill_run(tmp_path, name: str, broker: str, results: OwnRedis, may_lose: i
         recorded = {int(x) for x in rec.smembers(key)}
         lost = sorted(set(range(N)) - recorded)
         results_ok = {t: m["result"] for t, m in metas.items() if m["status"] == "SUCCESS"}
-        figure(f"sigkill-{name}", tasks=N, results=len(results_ok), recorded=len(recorded), lost=lost,
-               executions=len(runs), redelivered=len(runs) - len(recorded), done_when_killed=done_at_kill,
-               send_seconds=round(sent, 1), seconds_kill_to_all_results=round(recovered, 1))
-        assert len(lost) <= may_lose, f"lost tasks {lost[:20]}"                   # nothing lost
-        assert set(results_ok) == {ids[i] for i in range(N) if i not in lost}      # one result per task
-        assert all(results_ok[ids[i]] == i for i in range(N) if i not in lost)     # ...the right one
+        figure(
+            f"sigkill-{name}",
+            tasks=N,
+            results=len(results_ok),
+            recorded=len(recorded),
+            lost=lost,
+            executions=len(runs),
+            redelivered=len(runs) - len(recorded),
+            done_when_killed=done_at_kill,
+            send_seconds=round(sent, 1),
+            seconds_kill_to_all_results=round(recovered, 1),
+        )
+        assert len(lost) <= may_lose, f"lost tasks {lost[:20]}"  # nothing lost
+        assert set(results_ok) == {ids[i] for i in range(N) if i not in lost}  # one result per task
+        assert all(results_ok[ids[i]] == i for i in range(N) if i not in lost)  # ...the right one
         assert set(runs) == recorded
     finally:
         first.stop()
@@ -175,20 +201,41 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
     queue = f"kd-faults-restart-{os.getpid()}-{time.monotonic_ns() % 10**8}"
     key = f"{queue}:done"
     half = N // 2
-    app = make_app("kombu_dash", broker=own_redis.url, backend=own_redis.url, queue=queue,
-                   # bounded: a producer must fail fast, not hang, while the broker is down
-                   task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
-                                              "interval_max": 1},
-                   broker_connection_timeout=2, broker_connection_max_retries=2,
-                   redis_socket_connect_timeout=2, redis_socket_timeout=5,
-                   result_backend_always_retry=True, result_backend_max_retries=20)
-    kd = dict(mode="kombu_dash", broker=own_redis.url, backend=own_redis.url, record=own_redis.url,
-              visibility=VISIBILITY)
+    app = make_app(
+        "kombu_dash",
+        broker=own_redis.url,
+        backend=own_redis.url,
+        queue=queue,
+        # bounded: a producer must fail fast, not hang, while the broker is down
+        task_publish_retry_policy={
+            "max_retries": 2,
+            "interval_start": 0,
+            "interval_step": 0.5,
+            "interval_max": 1,
+        },
+        broker_connection_timeout=2,
+        broker_connection_max_retries=2,
+        redis_socket_connect_timeout=2,
+        redis_socket_timeout=5,
+        result_backend_always_retry=True,
+        result_backend_max_retries=20,
+    )
+    kd = dict(
+        mode="kombu_dash",
+        broker=own_redis.url,
+        backend=own_redis.url,
+        record=own_redis.url,
+        visibility=VISIBILITY,
+    )
     worker = Worker(f"w-{queue}", queue, tmp_path / "worker.log", concurrency=2, **kd).wait_ready()
     rec = redis.Redis.from_url(own_redis.url, socket_connect_timeout=2)
     try:
-        before = [app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half)]
-        wait_for(lambda: rec.scard(key) >= half // 4, 120, 0.25, "some tasks done before the outage")
+        before = [
+            app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half)
+        ]
+        wait_for(
+            lambda: rec.scard(key) >= half // 4, 120, 0.25, "some tasks done before the outage"
+        )
 
         own_redis.stop()  # mid-run: tasks queued, some running, some results being written
         t0 = time.monotonic()
@@ -200,9 +247,13 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
         time.sleep(2)
 
         own_redis.start()  # same port, its append-only file brings the queue back
-        after = [app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half, N)]
+        after = [
+            app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half, N)
+        ]
         metas = collect(app, after, 300)
-        assert len(metas) == len(after), f"{len(after) - len(metas)} tasks published after the restart never finished"
+        assert len(metas) == len(after), (
+            f"{len(after) - len(metas)} tasks published after the restart never finished"
+        )
         assert [metas[t]["result"] for t in after] == list(range(half, N))
         # Tasks from before the outage: the append-only file kept the queue, so they finish;
         # only one in flight when Redis vanished (2 running + 2 prefetched) may lose its
@@ -210,13 +261,22 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
         metas_before = collect(app, before, 60)
         recorded = {int(x) for x in rec.smembers(key)}
         assert set(range(half, N)) <= recorded and -1 not in recorded
-        assert half - len(metas_before) <= 4, f"{half - len(metas_before)} tasks from before the outage lost"
+        assert half - len(metas_before) <= 4, (
+            f"{half - len(metas_before)} tasks from before the outage lost"
+        )
         assert "Connection to broker lost" in worker.text() or "Cannot connect" in worker.text()
-        figure("redis-restart", tasks=N, before_outage=half, after_restart=N - half,
-               results_after=len(metas), results_before=len(metas_before),
-               lost_in_flight=half - len(metas_before),
-               producer_error=type(info.value).__name__, producer_error_seconds=round(failed_after, 2),
-               executions=rec.llen(key + ":runs"))
+        figure(
+            "redis-restart",
+            tasks=N,
+            before_outage=half,
+            after_restart=N - half,
+            results_after=len(metas),
+            results_before=len(metas_before),
+            lost_in_flight=half - len(metas_before),
+            producer_error=type(info.value).__name__,
+            producer_error_seconds=round(failed_after, 2),
+            executions=rec.llen(key + ":runs"),
+        )
     finally:
         worker.stop()
         try:

@@ -58,16 +58,26 @@ def flower_port() -> int:
 class Flower:
     """``celery -A APP flower`` on a free port, persistence off, logging to a file."""
 
-    def __init__(self, logdir: Path, env: dict[str, str], *, app: str = APP,
-                 inspect_timeout_ms: int = 3000) -> None:
+    def __init__(
+        self, logdir: Path, env: dict[str, str], *, app: str = APP, inspect_timeout_ms: int = 3000
+    ) -> None:
         self.port = flower_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.logfile = logdir / f"flower-{self.port}.log"
-        self.args = [sys.executable, "-m", "celery", "-A", app, "flower",
-                     f"--port={self.port}", "--address=127.0.0.1", "--persistent=False",
-                     # Flower waits this long for replies (default 1 s): generous for a
-                     # busy CI machine
-                     f"--inspect_timeout={inspect_timeout_ms}"]
+        self.args = [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            app,
+            "flower",
+            f"--port={self.port}",
+            "--address=127.0.0.1",
+            "--persistent=False",
+            # Flower waits this long for replies (default 1 s): generous for a
+            # busy CI machine
+            f"--inspect_timeout={inspect_timeout_ms}",
+        ]
         # Flower 2 answers its REST API without authentication only when told to
         self.env = {**env, "FLOWER_UNAUTHENTICATED_API": "true"}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -75,13 +85,20 @@ class Flower:
     def __enter__(self) -> Flower:
         self.out = open(self.logfile, "wb")
         # cwd: a fresh directory, so no flowerconfig.py is picked up
-        self.proc = subprocess.Popen(self.args, cwd=self.logfile.parent, env=self.env,
-                                     stdin=subprocess.DEVNULL, stdout=self.out,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.args,
+            cwd=self.logfile.parent,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
         def up() -> bool:
             assert self.proc is not None and self.proc.poll() is None, (
-                f"flower exited:\n{self.log()}")
+                f"flower exited:\n{self.log()}"
+            )
             try:
                 return self.get("/healthcheck") == "OK"
             except OSError:
@@ -121,8 +138,15 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Worke
     """A prefork worker sending task events, and a producer app, on one private queue."""
     logdir = tmp_path_factory.mktemp("flower")
     queue = unique("flower")
-    worker = WorkerProcess(APP, "redis", queue, logdir, pool="prefork", concurrency=1,
-                           extra_args=("-E", "--prefetch-multiplier", "1"))
+    worker = WorkerProcess(
+        APP,
+        "redis",
+        queue,
+        logdir,
+        pool="prefork",
+        concurrency=1,
+        extra_args=("-E", "--prefetch-multiplier", "1"),
+    )
     app = make_app("kd_flower_producer", "redis", queue)
     with worker:
         yield app, worker, logdir
@@ -138,8 +162,12 @@ def flower(fleet: tuple[Any, WorkerProcess, Path]) -> Iterator[Flower]:
 
 def worker_name(flower: Flower) -> str:
     """The one worker Flower's inspect finds on this run's private control exchange."""
-    names = wait_for(lambda: list(flower.api("/api/workers?refresh=1")), TIMEOUT, 0.5,
-                     f"a worker in Flower's /api/workers\n{flower.log()[-3000:]}")
+    names = wait_for(
+        lambda: list(flower.api("/api/workers?refresh=1")),
+        TIMEOUT,
+        0.5,
+        f"a worker in Flower's /api/workers\n{flower.log()[-3000:]}",
+    )
     assert len(names) == 1, names
     return str(names[0])
 
@@ -199,6 +227,7 @@ def test_worker_shows_stats_registered_and_active_tasks(fleet: Any, flower: Flow
     name = worker_name(flower)
     running = app.send_task("kd.sleep", args=(60,), kwargs={"payload": ("kept", "a tuple")})
     try:
+
         def active() -> dict[str, Any] | None:
             info: dict[str, Any] = flower.api(f"/api/workers?workername={name}&refresh=1")[name]
             ids = [task["id"] for task in info.get("active") or ()]

@@ -40,8 +40,10 @@ def test_fuzz_ci_run_finds_no_escaping_slow_or_big_input():
     # each input in a forked child: 256 MB of address space, one CPU second (RLIMIT_CPU kills
     # a C loop a Python timer cannot stop); 30% of inputs from the per-tag generators
     stats = fuzz_decode.run(CI_INPUTS, seed=0, max_seconds=1.0, report=lambda _: None)
-    print(f"CI fuzz run: {stats['inputs']} inputs ({stats['structured']} generated), "
-          f"{stats['decoded']} decoded, {stats['decode_errors']} DecodeError; {fuzz_decode.failure_counts(stats)}")
+    print(
+        f"CI fuzz run: {stats['inputs']} inputs ({stats['structured']} generated), "
+        f"{stats['decoded']} decoded, {stats['decode_errors']} DecodeError; {fuzz_decode.failure_counts(stats)}"
+    )
     assert stats["inputs"] == CI_INPUTS
     assert not any(stats[kind] for kind in fuzz_decode.FAILURE_KINDS), _summary(stats)
     # the mutations reach past the JSON parser: a good share still decodes
@@ -56,7 +58,9 @@ def test_fuzz_under_warnings_as_errors_finds_nothing():
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        stats = fuzz_decode.run(3_000, seed=3, max_seconds=1.0, report=lambda _: None, structured=0.5)
+        stats = fuzz_decode.run(
+            3_000, seed=3, max_seconds=1.0, report=lambda _: None, structured=0.5
+        )
     assert stats["inputs"] == 3_000
     assert not any(stats[kind] for kind in fuzz_decode.FAILURE_KINDS), _summary(stats)
 
@@ -77,7 +81,9 @@ class _Costly(kombu_dash.Tag):
         return payload
 
 
-@pytest.mark.parametrize("payload, outcome", [("loop", "too_slow"), ("allocate", "too_big"), ("ok", "decoded")])
+@pytest.mark.parametrize(
+    "payload, outcome", [("loop", "too_slow"), ("allocate", "too_big"), ("ok", "decoded")]
+)
 def test_sandbox_counts_a_c_loop_as_too_slow_and_a_big_allocation_as_too_big(payload, outcome):
     import time
 
@@ -95,14 +101,39 @@ def test_sandbox_counts_a_c_loop_as_too_slow_and_a_big_allocation_as_too_big(pay
 # -- Hypothesis: hostile JSON built from the registry's own tag names -----------------
 
 _KEYS = sorted(kombu_dash.default_codec.tags()) + fuzz_decode.HOSTILE_TAGS
-_leaf = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False),
-                  st.text(max_size=20), st.sampled_from(fuzz_decode.HOSTILE_STRINGS))
+_leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(fuzz_decode.HOSTILE_STRINGS),
+)
 _json = st.recursive(
     _leaf,
     lambda kids: st.one_of(
         st.lists(kids, max_size=4),
-        st.dictionaries(st.sampled_from(["a", "items", "last", "dtype", "shape", "data", "namespace",
-                                         "type", "props", "index", "columns", "name", "~x"]), kids, max_size=4),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "a",
+                    "items",
+                    "last",
+                    "dtype",
+                    "shape",
+                    "data",
+                    "namespace",
+                    "type",
+                    "props",
+                    "index",
+                    "columns",
+                    "name",
+                    "~x",
+                ]
+            ),
+            kids,
+            max_size=4,
+        ),
         st.builds(lambda k, v: {"~" + k: v}, st.sampled_from(_KEYS), kids),
     ),
     max_leaves=30,
@@ -143,7 +174,13 @@ HOSTILE = [
     {"~dash.Component": {"namespace": "os", "type": "system", "props": {"command": "echo"}}},
     {"~dash.Component": {"namespace": "builtins", "type": "eval", "props": {}}},
     {"~dash.Component": {"namespace": "dash_html_components", "type": "__class__", "props": {}}},
-    {"~dash.Component": {"namespace": "dash_html_components", "type": "B", "props": {"__class__": "x"}}},
+    {
+        "~dash.Component": {
+            "namespace": "dash_html_components",
+            "type": "B",
+            "props": {"__class__": "x"},
+        }
+    },
     {"~numpy.ndarray": {"dtype": "O", "shape": [1], "data": [{"~os.system": "x"}]}},
     {"~numpy.ndarray": {"dtype": "os.system", "shape": [1], "data": "AA=="}},
     {"~numpy.scalar": {"dtype": "|O", "data": "AAAAAAAAAAA="}},
@@ -155,27 +192,69 @@ HOSTILE = [
     # the zone went to dateutil, which opened the named file; the dtype reached ast.literal_eval
     {"~pandas.Timestamp": ["2020-01-01T00:00:00+00:00", "dateutil//etc/passwd", "ns"]},
     {"~pandas.Timestamp": ["2020-01-01T00:00:00+00:00", "/etc/passwd", "ns"]},
-    {"~pandas.Series": {"index": {"range": [0, 1, 1], "name": None}, "name": "s",
-                        "data": {"dtype": "9" * 5000 + "i4", "values": [1]}}},
-    {"~pandas.Series": {"index": {"range": [0, 1, 1], "name": None}, "name": "s",
-                        "data": {"dtype": "(2,)i4, (3,)os.system", "values": [1]}}},
+    {
+        "~pandas.Series": {
+            "index": {"range": [0, 1, 1], "name": None},
+            "name": "s",
+            "data": {"dtype": "9" * 5000 + "i4", "values": [1]},
+        }
+    },
+    {
+        "~pandas.Series": {
+            "index": {"range": [0, 1, 1], "name": None},
+            "name": "s",
+            "data": {"dtype": "(2,)i4, (3,)os.system", "values": [1]},
+        }
+    },
     # found by the 1,000,000-input run, fixed in kombu_dash/frameworks/numpy.py: same literal_eval
     {"~numpy.ndarray": {"dtype": "9" * 5000 + "i4", "shape": [1], "data": "AAAAAA=="}},
     {"~numpy.scalar": {"dtype": "(2,)i4, (3,)os.system", "data": "AAAAAA=="}},
     {"~plotly.Figure": {"data": [{"type": "os.system", "x": [1]}]}},
-    {"~plotly.Figure": {"data": [{"type": "scatter", "__class__": "x"}], "layout": {"__init__": 1}}},
+    {
+        "~plotly.Figure": {
+            "data": [{"type": "scatter", "__class__": "x"}],
+            "layout": {"__init__": 1},
+        }
+    },
 ]
 
 # Called anywhere during a decode, these would mean message text reached code or imports.
 # (imports are watched by the import spy: our own spy calls the real __import__)
-FORBIDDEN_CALLS = {"eval", "exec", "compile", "literal_eval", "system", "Popen", "find_class",
-                   "load_module", "exec_module", "getattr_static"}
-FORBIDDEN_EVENTS = ("import", "exec", "compile", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
-                    "subprocess.Popen", "ctypes.", "pickle.find_class", "marshal.loads", "code.__new__",
-                    "function.__new__", "object.__setattr__", "builtins.input", "socket.")
+FORBIDDEN_CALLS = {
+    "eval",
+    "exec",
+    "compile",
+    "literal_eval",
+    "system",
+    "Popen",
+    "find_class",
+    "load_module",
+    "exec_module",
+    "getattr_static",
+}
+FORBIDDEN_EVENTS = (
+    "import",
+    "exec",
+    "compile",
+    "os.system",
+    "os.exec",
+    "os.posix_spawn",
+    "os.spawn",
+    "subprocess.Popen",
+    "ctypes.",
+    "pickle.find_class",
+    "marshal.loads",
+    "code.__new__",
+    "function.__new__",
+    "object.__setattr__",
+    "builtins.input",
+    "socket.",
+)
 
 
-_REGISTRY_WORDS = {p for key in kombu_dash.default_codec.tags() for p in ("~" + key, key, *key.split("."))}
+_REGISTRY_WORDS = {
+    p for key in kombu_dash.default_codec.tags() for p in ("~" + key, key, *key.split("."))
+}
 
 
 def _hostile_strings(obj) -> set[str]:
@@ -233,7 +312,11 @@ def spy():
 def test_message_text_reaches_no_import_lookup_or_constructor(message, spy, monkeypatch):
     data = json.dumps(message).encode()
     names = _hostile_strings(message)
-    real_import, real_import_module, real_getattr = builtins.__import__, importlib.import_module, builtins.getattr
+    real_import, real_import_module, real_getattr = (
+        builtins.__import__,
+        importlib.import_module,
+        builtins.getattr,
+    )
 
     # A function-level `import x` of a module already loaded is a dict lookup; what must
     # never happen is a new module loaded, or a module named by the message.
@@ -242,7 +325,9 @@ def test_message_text_reaches_no_import_lookup_or_constructor(message, spy, monk
     def suspicious(name):
         if name == "tzdata" or name.startswith("tzdata.zoneinfo"):
             return False
-        return spy.active and (name not in sys.modules or name in names or name.split(".")[-1] in names)
+        return spy.active and (
+            name not in sys.modules or name in names or name.split(".")[-1] in names
+        )
 
     def spy_import(name, globals=None, locals=None, fromlist=(), level=0):
         full = name
@@ -278,10 +363,16 @@ def test_message_text_reaches_no_import_lookup_or_constructor(message, spy, monk
         sys.setprofile(None)
 
     tz_roots = tuple(str(p) for p in zoneinfo.TZPATH)
-    bad_events = [(e, a) for e, a in spy.events if e.startswith(FORBIDDEN_EVENTS)
-                  and not (e == "import" and str(a[0]).startswith("tzdata"))]
-    opened = [a[0] for e, a in spy.events if e == "open"
-              and not (isinstance(a[0], str) and a[0].startswith(tz_roots))]
+    bad_events = [
+        (e, a)
+        for e, a in spy.events
+        if e.startswith(FORBIDDEN_EVENTS) and not (e == "import" and str(a[0]).startswith("tzdata"))
+    ]
+    opened = [
+        a[0]
+        for e, a in spy.events
+        if e == "open" and not (isinstance(a[0], str) and a[0].startswith(tz_roots))
+    ]
     assert not bad_events, bad_events
     assert not opened, f"message made the decoder open {opened}"
     assert not spy.imports, f"message made the decoder import {spy.imports}"
@@ -294,15 +385,38 @@ def test_message_text_reaches_no_import_lookup_or_constructor(message, spy, monk
 def _assert_registry_types(value, depth=0):
     if isinstance(value, DecodeError):
         return
-    allowed = (dict, list, str, int, float, bool, type(None), tuple, set, frozenset, bytes, bytearray,
-               kombu_dash.MultiDict, kombu_dash.AttributeDict)
+    allowed = (
+        dict,
+        list,
+        str,
+        int,
+        float,
+        bool,
+        type(None),
+        tuple,
+        set,
+        frozenset,
+        bytes,
+        bytearray,
+        kombu_dash.MultiDict,
+        kombu_dash.AttributeDict,
+    )
     t = type(value)
-    if t.__module__.split(".")[0] in ("dash", "numpy", "kombu_dash", "datetime", "werkzeug", "starlette"):
+    if t.__module__.split(".")[0] in (
+        "dash",
+        "numpy",
+        "kombu_dash",
+        "datetime",
+        "werkzeug",
+        "starlette",
+    ):
         pass
     else:
         assert isinstance(value, allowed), t
     if isinstance(value, dict):
-        assert t in (dict, kombu_dash.AttributeDict) or t.__module__.startswith(("dash", "werkzeug")), t
+        assert t in (dict, kombu_dash.AttributeDict) or t.__module__.startswith(
+            ("dash", "werkzeug")
+        ), t
         for v in value.values():
             _assert_registry_types(v, depth + 1)
     elif isinstance(value, (list, tuple)):
@@ -312,14 +426,16 @@ def _assert_registry_types(value, depth=0):
 
 def test_dunder_keys_stay_data():
     # An AttributeDict whose keys are dunder names: data, not attributes of the object.
-    value = kombu_dash.loads(b'{"~dash.AttributeDict": {"__class__": "os.system", "__dict__": 1, "x": 2}}')
+    value = kombu_dash.loads(
+        b'{"~dash.AttributeDict": {"__class__": "os.system", "__dict__": 1, "x": 2}}'
+    )
     assert type(value).__name__ == "AttributeDict"
     assert value["__class__"] == "os.system" and value.x == 2
     assert not isinstance(value.__class__, str)
 
 
-
 # -- 1 MB of hostile input: decoded or refused within a CPU second ---------------------
+
 
 def _megabyte_inputs():
     row = b'{"~tuple":[1,"a",{"~set":[1,2]},{"~datetime":"2024-01-01T00:00:00"}]},'
@@ -327,20 +443,31 @@ def _megabyte_inputs():
     yield "many-tags", many_tags
     yield "unknown-tag-at-the-end", many_tags[:-2] + b'{"~os.system":"x"}]'
     yield "bad-payload-at-the-end", many_tags[:-2] + b'{"~tuple":{"a":1}}]'
-    yield "duplicate-keys", b"{" + b",".join(b'"k%d":1' % (i % 50_000) for i in range(90_000)) + b"}"
+    yield (
+        "duplicate-keys",
+        b"{" + b",".join(b'"k%d":1' % (i % 50_000) for i in range(90_000)) + b"}",
+    )
     yield "deep-arrays", b"[" * 500_000 + b"]" * 500_000
     yield "deep-tags", b'{"~tuple":[' * 80_000 + b"]}" * 80_000
     yield "long-number", b"[" + b"9" * 1_000_000 + b"]"
     yield "long-int-tag", b'{"~int":"' + b"9" * 1_000_000 + b'"}'
     yield "long-decimal-tag", b'{"~decimal":"' + b"9" * 1_000_000 + b'"}'
-    yield "many-multidict-pairs", b'{"~werkzeug.MultiDict":[' + b'["k","v"],' * 95_000 + b'["k","v"]]}'
+    yield (
+        "many-multidict-pairs",
+        b'{"~werkzeug.MultiDict":[' + b'["k","v"],' * 95_000 + b'["k","v"]]}',
+    )
     yield "big-bytes", b'{"~bytes":"' + b"QUFB" * 250_000 + b'"}'
     yield "invalid-utf8-at-the-end", many_tags[:-2] + b'"\xff"]'
     yield "plotly-long-property", b'{"~plotly.Figure": {"' + b"1" * 1_000_000 + b'": {}}}'
-    yield "plotly-long-nested-property", b'{"~plotly.Figure": {"layout": {"' + b"x" * 1_000_000 + b'": 1}}}'
+    yield (
+        "plotly-long-nested-property",
+        b'{"~plotly.Figure": {"layout": {"' + b"x" * 1_000_000 + b'": 1}}}',
+    )
 
 
-@pytest.mark.parametrize("name, data", list(_megabyte_inputs()), ids=[n for n, _ in _megabyte_inputs()])
+@pytest.mark.parametrize(
+    "name, data", list(_megabyte_inputs()), ids=[n for n, _ in _megabyte_inputs()]
+)
 def test_megabyte_input_is_decoded_or_refused_within_a_second(name, data):
     import time
 

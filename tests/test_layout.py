@@ -26,11 +26,15 @@ def test_no_module_imports_up_into_the_package_init(path):
     # the package __init__ a dependency of the modules it is built from: a cycle.
     tree = ast.parse(path.read_text(encoding="utf-8"))
     depth = len(path.relative_to(PACKAGE).parts)  # 1 for kombu_dash/x.py
-    submodules = {p.stem for p in PACKAGE.glob("*.py")} | {p.name for p in PACKAGE.iterdir() if p.is_dir()}
+    submodules = {p.stem for p in PACKAGE.glob("*.py")} | {
+        p.name for p in PACKAGE.iterdir() if p.is_dir()
+    }
     for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom):
             continue
-        to_root = (node.level == depth and not node.module) or (node.level == 0 and node.module == "kombu_dash")
+        to_root = (node.level == depth and not node.module) or (
+            node.level == 0 and node.module == "kombu_dash"
+        )
         if to_root:
             names = {a.name for a in node.names}
             assert names <= submodules, (

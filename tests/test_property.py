@@ -11,7 +11,6 @@ import math
 from unittest import mock
 
 import pytest
-
 import starlette.datastructures as sd
 import werkzeug.datastructures as wd
 from dash._utils import AttributeDict as DashAttributeDict
@@ -25,7 +24,9 @@ from kombu_dash.frameworks import FRAMEWORK_TAGS
 
 from .harness import same
 
-TAG_LOOKALIKES = st.sampled_from(["~", "~tuple", "~dict", "~set", "~float", "~nope", "~~", "~starlette.QueryParams"])
+TAG_LOOKALIKES = st.sampled_from(
+    ["~", "~tuple", "~dict", "~set", "~float", "~nope", "~~", "~starlette.QueryParams"]
+)
 TEXT = st.one_of(st.text(max_size=12), TAG_LOOKALIKES)
 
 HASHABLE = st.one_of(
@@ -44,9 +45,12 @@ SCALARS = st.one_of(
     st.builds(bytearray, st.binary(max_size=8)),
     st.datetimes(),
     st.datetimes(timezones=st.timezones()),
-    st.datetimes(timezones=st.builds(
-        dt.timezone, st.timedeltas(min_value=dt.timedelta(hours=-23), max_value=dt.timedelta(hours=23))
-    )),
+    st.datetimes(
+        timezones=st.builds(
+            dt.timezone,
+            st.timedeltas(min_value=dt.timedelta(hours=-23), max_value=dt.timedelta(hours=23)),
+        )
+    ),
     st.times(),
     st.timedeltas(),
     st.decimals(allow_nan=False),
@@ -66,8 +70,11 @@ def containers(children):
         st.dictionaries(st.text(max_size=5), children, max_size=3).map(DashAttributeDict),
         PAIRS.map(wd.MultiDict),
         PAIRS.map(sd.QueryParams),
-        PAIRS.map(lambda p: sd.Headers(raw=[(k.encode("latin-1", "replace"), v.encode("latin-1", "replace"))
-                                              for k, v in p])),
+        PAIRS.map(
+            lambda p: sd.Headers(
+                raw=[(k.encode("latin-1", "replace"), v.encode("latin-1", "replace")) for k, v in p]
+            )
+        ),
         st.lists(st.tuples(st.text(max_size=5), children), max_size=3).map(wd.MultiDict),
     )
 
@@ -87,7 +94,9 @@ def test_any_value_round_trips(value):
 def test_same_bytes_and_values_without_orjson(value):
     # Mixed fleets (some hosts with the "fast" extra, some without) agree byte for byte.
     wire = kombu_dash.dumpb(value)
-    with mock.patch.multiple(_json, HAVE_ORJSON=False, Fragment=None, dumpb=_json.stdlib_dumpb, loadb=_json.stdlib_loadb):
+    with mock.patch.multiple(
+        _json, HAVE_ORJSON=False, Fragment=None, dumpb=_json.stdlib_dumpb, loadb=_json.stdlib_loadb
+    ):
         assert kombu_dash.dumpb(value) == wire
         same(kombu_dash.loads(wire), value)
 
@@ -96,7 +105,9 @@ def test_same_bytes_and_values_without_orjson(value):
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_float_text_matches_orjson(x):
     assert _json.stdlib_dumpb([x, {"k": x}]) == _json.dumpb([x, {"k": x}])
-    assert float(_json.stdlib_dumpb(x)) == x or (x == 0 and math.copysign(1, x) == math.copysign(1, float(_json.stdlib_dumpb(x))))
+    assert float(_json.stdlib_dumpb(x)) == x or (
+        x == 0 and math.copysign(1, x) == math.copysign(1, float(_json.stdlib_dumpb(x)))
+    )
 
 
 @settings(max_examples=1000, deadline=None)
@@ -114,27 +125,38 @@ def test_decimal_exponents_survive():
 
 # -- the fast path writes the walk's bytes ------------------------------------------------
 
+
 def _stdlib_json():
-    return mock.patch.multiple(_json, HAVE_ORJSON=False, Fragment=None, dumpb=_json.stdlib_dumpb,
-                               loadb=_json.stdlib_loadb)
+    return mock.patch.multiple(
+        _json, HAVE_ORJSON=False, Fragment=None, dumpb=_json.stdlib_dumpb, loadb=_json.stdlib_loadb
+    )
 
 
 # Both backends where orjson is installed; the no-orjson nox row has only the stdlib.
-BACKENDS = [pytest.param(contextlib.nullcontext, id="orjson"),
-            pytest.param(_stdlib_json, id="stdlib")]
+BACKENDS = [
+    pytest.param(contextlib.nullcontext, id="orjson"),
+    pytest.param(_stdlib_json, id="stdlib"),
+]
 if not _json.HAVE_ORJSON:
     BACKENDS = [pytest.param(contextlib.nullcontext, id="stdlib")]
 
 # What the fast path must get right or decline: plain data next to tuples, big ints,
 # non-finite floats, "~" keys, typed values (AttributeDict, multi-dicts), at any depth.
 EDGY_SCALARS = st.one_of(
-    TEXT, st.integers(min_value=-(2**70), max_value=2**70), st.booleans(), st.none(),
-    st.floats(), st.sampled_from([2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1]),
+    TEXT,
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.booleans(),
+    st.none(),
+    st.floats(),
+    st.sampled_from([2**63, 2**64 - 1, 2**64, -(2**63), -(2**63) - 1]),
 )
 EDGY = st.recursive(st.one_of(EDGY_SCALARS, SCALARS), containers, max_leaves=30)
 # Celery's message body (args, kwargs, embed), which the fast path tags itself
-BODIES = st.tuples(st.lists(EDGY, max_size=4).map(tuple), st.dictionaries(TEXT, EDGY, max_size=3),
-                   st.dictionaries(TEXT, EDGY, max_size=3))
+BODIES = st.tuples(
+    st.lists(EDGY, max_size=4).map(tuple),
+    st.dictionaries(TEXT, EDGY, max_size=3),
+    st.dictionaries(TEXT, EDGY, max_size=3),
+)
 SHALLOW = Codec(FRAMEWORK_TAGS, max_depth=4)  # declines and errors for depth too
 
 
@@ -163,7 +185,9 @@ def test_fast_path_writes_the_walks_bytes(backend, value):
             assert type(fast) is int or fast == walk  # declines, or the very same bytes
 
 
-@pytest.mark.skipif(not _json.HAVE_ORJSON, reason="with orjson only: the stdlib writes dict subclasses")
+@pytest.mark.skipif(
+    not _json.HAVE_ORJSON, reason="with orjson only: the stdlib writes dict subclasses"
+)
 def test_typed_values_take_the_fast_path():
     # what README promises: AttributeDicts and multi-dicts are written in one orjson call
     value = DashAttributeDict(args=sd.QueryParams("a=1&a=2"), grouping=[DashAttributeDict(id="x")])

@@ -12,8 +12,8 @@ import uuid
 import zoneinfo
 from collections import Counter, OrderedDict
 
-import pytest
 import multidict
+import pytest
 import starlette.datastructures as sd
 import werkzeug.datastructures as wd
 from dash._utils import AttributeDict as DashAttributeDict
@@ -34,7 +34,7 @@ def _ambiguous_second():
 
 ROWS = [
     # -- JSON's own types stay themselves --------------------------------------
-    ("str", "héllo \u2028 \x00 \"q\" \\"),
+    ("str", 'héllo \u2028 \x00 "q" \\'),
     ("int", 42),
     ("int-64-bit-edges", [2**63 - 1, -(2**63), 2**64 - 1]),
     ("float", 0.1),
@@ -54,16 +54,25 @@ ROWS = [
     ("bytearray", bytearray(b"abc")),
     ("datetime-naive", dt.datetime(2024, 2, 29, 23, 59, 59, 123456)),
     ("datetime-utc", dt.datetime(2024, 1, 1, 0, 0, 0, 1, tzinfo=UTC)),
-    ("datetime-offset", dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30)))),
+    (
+        "datetime-offset",
+        dt.datetime(2024, 1, 1, 12, tzinfo=dt.timezone(dt.timedelta(hours=-5, minutes=-30))),
+    ),
     ("datetime-zoneinfo", dt.datetime(2024, 7, 14, 9, 30, tzinfo=PARIS)),
     ("datetime-zoneinfo-fold", _ambiguous_second()),
-    ("datetime-zoneinfo-posix", dt.datetime(2024, 7, 14, 9, 30, tzinfo=zoneinfo.ZoneInfo("posix/Europe/Paris"))),
+    (
+        "datetime-zoneinfo-posix",
+        dt.datetime(2024, 7, 14, 9, 30, tzinfo=zoneinfo.ZoneInfo("posix/Europe/Paris")),
+    ),
     ("date", dt.date(1999, 12, 31)),
     ("time", dt.time(23, 59, 1, 999)),
     ("time-aware", dt.time(8, 0, tzinfo=UTC)),
     ("timedelta", dt.timedelta(days=-3, seconds=5, microseconds=7)),
     ("decimal", decimal.Decimal("3.14159265358979323846264338327950288")),
-    ("decimal-special", [decimal.Decimal("-0"), decimal.Decimal("Infinity"), decimal.Decimal("1E+30")]),
+    (
+        "decimal-special",
+        [decimal.Decimal("-0"), decimal.Decimal("Infinity"), decimal.Decimal("1E+30")],
+    ),
     ("uuid", uuid.UUID("12345678-1234-5678-1234-567812345678")),
     ("dict-int-keys", {1: "a", 2: "b"}),
     ("dict-mixed-keys", {1: "a", "1": "b", (1, 2): "c", None: "d", False: "e", 2.5: "f"}),
@@ -82,8 +91,12 @@ ROWS = [
     # -- web frameworks' containers --------------------------------------------
     ("werkzeug-MultiDict", wd.MultiDict([("tag", "a"), ("tag", "b"), ("x", (1, 2))])),
     ("werkzeug-ImmutableMultiDict", wd.ImmutableMultiDict([("tag", "a"), ("tag", "b")])),
-    ("werkzeug-CombinedMultiDict",
-     wd.CombinedMultiDict([wd.ImmutableMultiDict([("a", "1")]), wd.ImmutableMultiDict([("a", "2"), ("b", "3")])])),
+    (
+        "werkzeug-CombinedMultiDict",
+        wd.CombinedMultiDict(
+            [wd.ImmutableMultiDict([("a", "1")]), wd.ImmutableMultiDict([("a", "2"), ("b", "3")])]
+        ),
+    ),
     ("werkzeug-Headers", wd.Headers([("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("X-Y", "z")])),
     ("werkzeug-TypeConversionDict", wd.TypeConversionDict({"n": "1"})),
     ("werkzeug-ImmutableTypeConversionDict", wd.ImmutableTypeConversionDict({"n": "1"})),
@@ -91,15 +104,27 @@ ROWS = [
     ("starlette-QueryParams", sd.QueryParams("tag=a&tag=b&empty=")),
     ("starlette-ImmutableMultiDict", sd.ImmutableMultiDict([("a", "1"), ("a", "2")])),
     ("starlette-MultiDict", sd.MultiDict([("a", "1"), ("a", "2")])),
-    ("starlette-Headers", sd.Headers(raw=[(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2"), (b"x-latin", b"\xe9")])),
+    (
+        "starlette-Headers",
+        sd.Headers(raw=[(b"set-cookie", b"a=1"), (b"set-cookie", b"b=2"), (b"x-latin", b"\xe9")]),
+    ),
     ("starlette-MutableHeaders", sd.MutableHeaders(raw=[(b"x-a", b"1"), (b"x-a", b"2")])),
     ("starlette-FormData", sd.FormData([("name", "x"), ("name", "y")])),
     ("starlette-URL", sd.URL("https://example.com:8443/p/a?tag=a&tag=b#frag")),
     ("multidict-MultiDict", multidict.MultiDict([("a", "1"), ("a", "2")])),
     ("multidict-CIMultiDict", multidict.CIMultiDict([("Accept", "1"), ("accept", "2")])),
-    ("multidict-MultiDictProxy", multidict.MultiDictProxy(multidict.MultiDict([("a", "1"), ("a", "2")]))),
-    ("multidict-CIMultiDictProxy", multidict.CIMultiDictProxy(multidict.CIMultiDict([("A", "1"), ("a", "2")]))),
-    ("dash-AttributeDict", DashAttributeDict(id="btn", property="n_clicks", value=DashAttributeDict(x=(1, 2)))),
+    (
+        "multidict-MultiDictProxy",
+        multidict.MultiDictProxy(multidict.MultiDict([("a", "1"), ("a", "2")])),
+    ),
+    (
+        "multidict-CIMultiDictProxy",
+        multidict.CIMultiDictProxy(multidict.CIMultiDict([("A", "1"), ("a", "2")])),
+    ),
+    (
+        "dash-AttributeDict",
+        DashAttributeDict(id="btn", property="n_clicks", value=DashAttributeDict(x=(1, 2))),
+    ),
     # -- kombu_dash's own stand-ins ----------------------------------------------
     ("kombu_dash-MultiDict", MultiDict([("a", 1), ("a", 2)])),
     ("kombu_dash-MultiDict-last", MultiDict([("a", 1), ("a", 2)], last=True)),
@@ -143,7 +168,9 @@ def test_getitem_semantics_survive(md, key, first_or_last):
 
 
 def test_attribute_access_survives():
-    ctx = DashAttributeDict(args_grouping=DashAttributeDict(value=DashAttributeDict(id="a", value=3)))
+    ctx = DashAttributeDict(
+        args_grouping=DashAttributeDict(value=DashAttributeDict(id="a", value=3))
+    )
     out = kombu_dash.loads(kombu_dash.dumps(ctx))
     assert out.args_grouping.value.value == 3
 

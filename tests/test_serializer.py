@@ -26,12 +26,20 @@ def test_entry_point_is_declared_and_loads_the_serializer():
     encoder, decoder, content_type, encoding = ep.load()
     assert (content_type, encoding) == (kombu_dash.CONTENT_TYPE, "utf-8")
     # a fresh interpreter that never imports kombu_dash itself still has the serializer
-    code = ("from celery import Celery; Celery('x'); from kombu import serialization as s; "
-            "ct, enc, body = s.dumps({'t': (1, 2)}, serializer='kombu_dash'); "
-            "print(ct, body.decode(), s.loads(body, ct, enc, accept=[ct]))")
+    code = (
+        "from celery import Celery; Celery('x'); from kombu import serialization as s; "
+        "ct, enc, body = s.dumps({'t': (1, 2)}, serializer='kombu_dash'); "
+        "print(ct, body.decode(), s.loads(body, ct, enc, accept=[ct]))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["application/x-kombu-dash+json", '{"t":{"~tuple":[1,2]}}', "{'t':", "(1,", "2)}"]
+    assert done.stdout.split() == [
+        "application/x-kombu-dash+json",
+        '{"t":{"~tuple":[1,2]}}',
+        "{'t':",
+        "(1,",
+        "2)}",
+    ]
 
 
 def test_register_is_idempotent():
@@ -39,7 +47,9 @@ def test_register_is_idempotent():
     before = dict(serialization.registry._encoders)
     kombu_dash.register()
     assert serialization.registry._encoders == before
-    ct, enc, body = serialization.dumps(wd.MultiDict([("a", "1"), ("a", "2")]), serializer="kombu_dash")
+    ct, enc, body = serialization.dumps(
+        wd.MultiDict([("a", "1"), ("a", "2")]), serializer="kombu_dash"
+    )
     out = serialization.loads(body, ct, enc, accept=[ct])
     assert type(out) is wd.MultiDict and out.getlist("a") == ["1", "2"]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from functools import lru_cache
+from functools import cache
 from typing import Any, ClassVar
 
 from ..errors import DecodeError
@@ -22,7 +22,7 @@ __all__ = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_class(module: str, name: str = "") -> Any:
     """The object ``module.name`` (the module itself when ``name`` is empty) if its
     library is installed here, else None. The one lazy import of the frameworks.

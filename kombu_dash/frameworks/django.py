@@ -115,7 +115,6 @@ class MultiValueDictStandIn(MultiDict):
         return same
 
 
-
 class QueryDictStandIn(MultiValueDictStandIn):
     """As :class:`MultiValueDictStandIn`, with the QueryDict's ``encoding`` and
     ``mutable`` kept."""
@@ -209,7 +208,7 @@ def _settings_ready() -> bool:
 
     try:
         # Any setting access configures from DJANGO_SETTINGS_MODULE if it is set.
-        settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        settings.DATA_UPLOAD_MAX_NUMBER_FIELDS  # noqa: B018 - the access is the point
     except ImproperlyConfigured:
         return False
     except ImportError as exc:  # DJANGO_SETTINGS_MODULE names a module this process lacks

@@ -336,6 +336,7 @@ class DataFrameTag(Tag):
 
     def cost(self, payload: Any) -> int:
         return 3 + _index_cost(payload.get("index")) + _index_cost(payload.get("columns"))
+
     types = ("pandas:DataFrame",)
     payload = dict
 
@@ -384,6 +385,7 @@ class SeriesTag(Tag):
 
     def cost(self, payload: Any) -> int:
         return 2 + _index_cost(payload.get("index"))
+
     types = ("pandas:Series",)
     payload = dict
 
@@ -409,6 +411,7 @@ class CategoricalTag(Tag):
 
     def cost(self, payload: Any) -> int:
         return 2
+
     types = ("pandas:Categorical",)
     payload = dict
 

@@ -92,7 +92,7 @@ class URLTag(FrameworkTag):
         if cls is None:
             return URLStandIn(payload)
         url = cls(payload)
-        url.components  # parsed now, not on first use: "http://[::1" is refused here
+        url.components  # noqa: B018 - parsed now, not on first use: "http://[::1" is refused here
         return url
 
 

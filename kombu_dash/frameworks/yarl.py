@@ -29,7 +29,7 @@ class URLTag(FrameworkTag):
             return URLStandIn(payload)
         # str(URL) is already percent-encoded: encoded=True keeps it byte for byte.
         url = cls(payload, encoded=True)
-        url.port  # yarl splits the host and port lazily: "x:99999999999" is refused here
+        url.port  # noqa: B018 - yarl splits the host and port lazily: "x:99999999999" is refused here
         return url
 
 

@@ -20,8 +20,12 @@ from .tasks import define_tasks
 
 app = Celery("kd_census")
 app.conf.update(conf_from_env())
-app.conf.update(result_extended=True, task_track_started=True, event_serializer="kombu_dash",
-                worker_prefetch_multiplier=1)
+app.conf.update(
+    result_extended=True,
+    task_track_started=True,
+    event_serializer="kombu_dash",
+    worker_prefetch_multiplier=1,
+)
 if os.environ.get("KD_CENSUS_JSON"):  # the json baseline: same worker, Celery's defaults
     app.conf.event_serializer = "json"
 else:

@@ -22,9 +22,14 @@ import time
 from celery import Celery
 
 
-def make_app(mode: str = "kombu_dash", broker: str = "redis://localhost:6379/0",
-             backend: str = "redis://localhost:6379/0", queue: str = "kd-reliability",
-             visibility: float = 3600.0, **conf) -> Celery:
+def make_app(
+    mode: str = "kombu_dash",
+    broker: str = "redis://localhost:6379/0",
+    backend: str = "redis://localhost:6379/0",
+    queue: str = "kd-reliability",
+    visibility: float = 3600.0,
+    **conf,
+) -> Celery:
     """An app as a worker or a producer of the given mode sees it (producers send by name)."""
     app = Celery("kd_reliability", broker=broker, backend=backend, set_as_current=False)
     app.conf.update(
@@ -89,5 +94,3 @@ def record(key: str, i: int, payload=None, seconds: float = 0.0):
 @app.task(name="kd.reliability.echo", shared=False)
 def echo(value):
     return value
-
-

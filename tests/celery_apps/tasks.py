@@ -94,5 +94,20 @@ def define_tasks(app) -> dict:
             "registered": "kombu_dash" in registry._encoders,
         }
 
-    return {t.name: t for t in (echo, identity, echo_all, getlist, describe, collect, add, fail, retry,
-                                request_info, sleep, probe)}
+    return {
+        t.name: t
+        for t in (
+            echo,
+            identity,
+            echo_all,
+            getlist,
+            describe,
+            collect,
+            add,
+            fail,
+            retry,
+            request_info,
+            sleep,
+            probe,
+        )
+    }

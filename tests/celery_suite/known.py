@@ -11,17 +11,14 @@ The gate requires a reason for every test that fails in the json baseline.
 from __future__ import annotations
 
 LOSSY: dict[str, str] = {
-    "t/integration/test_canvas.py::test_chain::test_groupresult_serialization":
-        "asserts isinstance(result[0][1], list) on a task's return value built from "
-        "GroupResult.as_tuple(): as_tuple() makes tuples, json hands them back as lists, "
-        "kombu_dash as the tuples the task returned",
-    "t/integration/test_inspect.py::test_Inspect::test_active":
-        "asserts the task's 'args' in `inspect active` are [5]: the worker's request.args is "
-        "the tuple (5,), which json turns into a list and kombu_dash keeps",
-    "t/integration/test_inspect.py::test_Inspect::test_query_task":
-        "asserts `inspect query_task` replies ['active', {... 'args': [5] ...}]: the worker "
-        "replies with the tuple ('active', request.info()) holding args (5,); json lists "
-        "both, kombu_dash keeps both tuples",
+    "t/integration/test_canvas.py::test_chain::test_groupresult_serialization": "asserts isinstance(result[0][1], list) on a task's return value built from "
+    "GroupResult.as_tuple(): as_tuple() makes tuples, json hands them back as lists, "
+    "kombu_dash as the tuples the task returned",
+    "t/integration/test_inspect.py::test_Inspect::test_active": "asserts the task's 'args' in `inspect active` are [5]: the worker's request.args is "
+    "the tuple (5,), which json turns into a list and kombu_dash keeps",
+    "t/integration/test_inspect.py::test_Inspect::test_query_task": "asserts `inspect query_task` replies ['active', {... 'args': [5] ...}]: the worker "
+    "replies with the tuple ('active', request.info()) holding args (5,); json lists "
+    "both, kombu_dash keeps both tuples",
 }
 
 #: Tests the gate runs whatever they take (run.py leaves out the slow ones otherwise): the
@@ -29,24 +26,19 @@ LOSSY: dict[str, str] = {
 #: control replies are where Celery sends its own types.
 ALWAYS_RUN: dict[str, str] = {
     "t/integration/test_inspect.py": "every control reply (stats holds a collections.Counter)",
-    "t/integration/test_canvas.py::test_chain::test_complex_chain":
-        "a group built from a generator (celery.utils.functional._regen) in a chain",
+    "t/integration/test_canvas.py::test_chain::test_complex_chain": "a group built from a generator (celery.utils.functional._regen) in a chain",
     "t/integration/test_canvas.py::test_chain::test_group_chord_group_chain": "the same",
     "t/integration/test_canvas.py::test_group::test_parent_ids": "the same",
 }
 
 ENVIRONMENT: dict[str, str] = {
-    "t/integration/test_tasks.py::test_tasks::test_revoked_by_headers_complex_canvas":
-        "its own @pytest.mark.timeout(20) is shorter than its eleven canvases of sleeping "
-        "tasks take on the suite's one-process worker; Celery 5.3 has no timeout there and "
-        "its result.get() waits forever, stopped by pytest.ini's per-test timeout",
-    "t/integration/test_tasks.py::test_trace_log_arguments::test_task_success":
-        "caplog receives none of the worker's 'Task ... received' records in this harness "
-        "(the assertion sees an empty list on json as well)",
-    "t/integration/test_tasks.py::test_trace_log_arguments::test_task_failed":
-        "caplog receives none of the worker's 'Task ... received' records in this harness "
-        "(the assertion sees an empty list on json as well)",
-    "t/integration/test_canvas.py::test_chord::test_chain_to_a_chord_with_large_header":
-        "timing: a chord with a 1000-task header on a one-process worker against a 60 s "
-        "result timeout; timed out on json in one of two full runs here",
+    "t/integration/test_tasks.py::test_tasks::test_revoked_by_headers_complex_canvas": "its own @pytest.mark.timeout(20) is shorter than its eleven canvases of sleeping "
+    "tasks take on the suite's one-process worker; Celery 5.3 has no timeout there and "
+    "its result.get() waits forever, stopped by pytest.ini's per-test timeout",
+    "t/integration/test_tasks.py::test_trace_log_arguments::test_task_success": "caplog receives none of the worker's 'Task ... received' records in this harness "
+    "(the assertion sees an empty list on json as well)",
+    "t/integration/test_tasks.py::test_trace_log_arguments::test_task_failed": "caplog receives none of the worker's 'Task ... received' records in this harness "
+    "(the assertion sees an empty list on json as well)",
+    "t/integration/test_canvas.py::test_chord::test_chain_to_a_chord_with_large_header": "timing: a chord with a 1000-task header on a one-process worker against a 60 s "
+    "result timeout; timed out on json in one of two full runs here",
 }

@@ -61,9 +61,11 @@ def pytest_fixture_setup(fixturedef: Any, request: Any) -> Any:
     elif fixturedef.argname in ("celery_session_app", "celery_app"):
         conf = value.conf
         if conf.task_serializer != "kombu_dash" or conf.result_serializer != "kombu_dash":
-            raise RuntimeError(f"{fixturedef.argname} is not configured for kombu_dash: "
-                               f"task_serializer={conf.task_serializer!r}, "
-                               f"result_serializer={conf.result_serializer!r}")
+            raise RuntimeError(
+                f"{fixturedef.argname} is not configured for kombu_dash: "
+                f"task_serializer={conf.task_serializer!r}, "
+                f"result_serializer={conf.result_serializer!r}"
+            )
 
 
 def _count_kombu_dash_encodes() -> None:
@@ -179,10 +181,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     path = os.environ.get("KD_CELERY_SUITE_OUTCOMES")
     if not path:
         return
-    Path(path).write_text(json.dumps({
-        "mode": MODE,
-        "kombu_dash_encodes": _encoded["kombu_dash"],
-        "outcomes": dict(sorted(_outcomes.items())),
-        "skip_reasons": dict(sorted(_skip_reasons.items())),
-        "durations": {k: round(v, 2) for k, v in sorted(_durations.items())},
-    }, indent=1) + "\n")
+    Path(path).write_text(
+        json.dumps(
+            {
+                "mode": MODE,
+                "kombu_dash_encodes": _encoded["kombu_dash"],
+                "outcomes": dict(sorted(_outcomes.items())),
+                "skip_reasons": dict(sorted(_skip_reasons.items())),
+                "durations": {k: round(v, 2) for k, v in sorted(_durations.items())},
+            },
+            indent=1,
+        )
+        + "\n"
+    )

@@ -53,8 +53,11 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
 #: The files of t/integration the gate runs, whole (see expected/*.json for their tests).
-FILES = ("t/integration/test_tasks.py", "t/integration/test_canvas.py",
-         "t/integration/test_inspect.py")
+FILES = (
+    "t/integration/test_tasks.py",
+    "t/integration/test_canvas.py",
+    "t/integration/test_inspect.py",
+)
 FAILED = ("failed", "error")
 #: The gate leaves out tests that took longer than this on json (the baseline's durations):
 #: the whole of the three files takes about 20 minutes, mostly waiting (see the docstring).
@@ -85,15 +88,29 @@ def suite_dir(cache: Path, version: str) -> Path:
     sdist = cache / f"celery-{version}.tar.gz"
     if not sdist.exists():
         with tempfile.TemporaryDirectory(dir=cache) as tmp:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-binary",
-                            ":all:", "--no-deps", f"celery=={version}", "-d", tmp], check=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "download",
+                    "--quiet",
+                    "--no-binary",
+                    ":all:",
+                    "--no-deps",
+                    f"celery=={version}",
+                    "-d",
+                    tmp,
+                ],
+                check=True,
+            )
             (got,) = Path(tmp).glob("celery-*.tar.gz")
             got.replace(sdist)
     with tempfile.TemporaryDirectory(dir=cache) as tmp, tarfile.open(sdist) as tar:
         prefix = f"celery-{version}/t/"
         members = [m for m in tar.getmembers() if m.name.startswith(prefix) and m.isfile()]
         for member in members:
-            member.name = member.name[len(f"celery-{version}/"):]
+            member.name = member.name[len(f"celery-{version}/") :]
         # "data": no links out of the directory, no special files (Python >= 3.10.12)
         safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
         tar.extractall(tmp, members=members, **safe)  # type: ignore[arg-type]
@@ -119,8 +136,10 @@ def redis_server(port: int | None) -> Iterator[str]:
         yield url
         return
     port = port or _free_port()
-    proc = subprocess.Popen([exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [exe, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
     try:
         for _ in range(100):
             try:
@@ -134,8 +153,14 @@ def redis_server(port: int | None) -> Iterator[str]:
         proc.wait(30)
 
 
-def run_suite(suite: Path, redis_url: str, mode: str, tests: Sequence[str],
-              pytest_args: Sequence[str] = (), deselect: Sequence[str] = ()) -> dict[str, Any]:
+def run_suite(
+    suite: Path,
+    redis_url: str,
+    mode: str,
+    tests: Sequence[str],
+    pytest_args: Sequence[str] = (),
+    deselect: Sequence[str] = (),
+) -> dict[str, Any]:
     """Run ``tests`` of the suite in ``mode``: what plugin.py recorded (outcomes,
     skip_reasons, durations, kombu_dash_encodes). The file stays next to the suite."""
     parts = urlsplit(redis_url)
@@ -144,17 +169,33 @@ def run_suite(suite: Path, redis_url: str, mode: str, tests: Sequence[str],
     left_out = suite / f"deselected-{os.getpid()}.txt"  # exact node ids, for plugin.py
     left_out.write_text("".join(f"{name}\n" for name in deselect))
     env = dict(os.environ)
-    env.update({
-        "TEST_BROKER": redis_url, "TEST_BACKEND": redis_url,
-        # the suite's get_redis_connection() reads these (database 0)
-        "REDIS_HOST": parts.hostname or "localhost", "REDIS_PORT": str(parts.port or 6379),
-        "KD_CELERY_SUITE_MODE": mode, "KD_CELERY_SUITE_OUTCOMES": str(out),
-        "KD_CELERY_SUITE_DESELECT": str(left_out),
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
-    })
+    env.update(
+        {
+            "TEST_BROKER": redis_url,
+            "TEST_BACKEND": redis_url,
+            # the suite's get_redis_connection() reads these (database 0)
+            "REDIS_HOST": parts.hostname or "localhost",
+            "REDIS_PORT": str(parts.port or 6379),
+            "KD_CELERY_SUITE_MODE": mode,
+            "KD_CELERY_SUITE_OUTCOMES": str(out),
+            "KD_CELERY_SUITE_DESELECT": str(left_out),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")])),
+        }
+    )
     env.pop("PYTEST_ADDOPTS", None)
-    cmd = [sys.executable, "-m", "pytest", "-c", str(HERE / "pytest.ini"), "--rootdir",
-           str(suite), "-q", "-rfEs", *pytest_args, *tests]
+    cmd = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-c",
+        str(HERE / "pytest.ini"),
+        "--rootdir",
+        str(suite),
+        "-q",
+        "-rfEs",
+        *pytest_args,
+        *tests,
+    ]
     print(f"\n== celery-suite: {mode}: {' '.join(cmd[3:])}", flush=True)
     started = time.monotonic()
     # its own process group: the worker's pool children go with it, even after a hang
@@ -172,8 +213,10 @@ def run_suite(suite: Path, redis_url: str, mode: str, tests: Sequence[str],
     print(f"== celery-suite: {mode} run took {time.monotonic() - started:.0f}s", flush=True)
     try:
         data: dict[str, Any] = json.loads(out.read_text())
-    except (OSError, ValueError):
-        raise SystemExit(f"celery-suite: the {mode} run wrote no outcomes (see its output above)")
+    except (OSError, ValueError) as exc:
+        raise SystemExit(
+            f"celery-suite: the {mode} run wrote no outcomes (see its output above)"
+        ) from exc
     return data
 
 
@@ -185,8 +228,11 @@ def counts(outcomes: Outcomes, file: str | None = None) -> str:
 
 
 def versions() -> dict[str, str]:
-    return {"celery": installed("celery"), "kombu": installed("kombu"),
-            "python": platform.python_version()}
+    return {
+        "celery": installed("celery"),
+        "kombu": installed("kombu"),
+        "python": platform.python_version(),
+    }
 
 
 def baseline(args: argparse.Namespace) -> int:
@@ -198,13 +244,22 @@ def baseline(args: argparse.Namespace) -> int:
     missing = sorted(k for k, v in outcomes.items() if v in FAILED and k not in ENVIRONMENT)
     path = expected_path(ver["celery"])
     path.parent.mkdir(exist_ok=True)
-    path.write_text(json.dumps({
-        "about": "Celery's t/integration run on json, as Celery configures it: the outcomes "
-                 "the celery-suite gate compares kombu_dash with. Regenerate with "
-                 "`nox -s celery-suite-baseline`; reasons for failures live in known.py.",
-        **ver, "files": list(FILES), "json": outcomes, "skip_reasons": run["skip_reasons"],
-        "durations": run["durations"],
-    }, indent=1) + "\n")
+    path.write_text(
+        json.dumps(
+            {
+                "about": "Celery's t/integration run on json, as Celery configures it: the outcomes "
+                "the celery-suite gate compares kombu_dash with. Regenerate with "
+                "`nox -s celery-suite-baseline`; reasons for failures live in known.py.",
+                **ver,
+                "files": list(FILES),
+                "json": outcomes,
+                "skip_reasons": run["skip_reasons"],
+                "durations": run["durations"],
+            },
+            indent=1,
+        )
+        + "\n"
+    )
     print(f"celery-suite: wrote {path.relative_to(ROOT)}: {counts(outcomes)}")
     for name in missing:
         print(f"  FAILS ON JSON, no reason in known.ENVIRONMENT: {name}")
@@ -215,15 +270,23 @@ def gate(args: argparse.Namespace) -> int:
     ver = versions()
     path = expected_path(ver["celery"])
     if not path.exists():
-        print(f"celery-suite: no baseline {path.relative_to(ROOT)} for Celery {ver['celery']}: "
-              "run `nox -s celery-suite-baseline` with that version")
+        print(
+            f"celery-suite: no baseline {path.relative_to(ROOT)} for Celery {ver['celery']}: "
+            "run `nox -s celery-suite-baseline` with that version"
+        )
         return 1
     expected = json.loads(path.read_text())
     durations: dict[str, float] = expected.get("durations", {})
     # the deterministic subset: what was slow on json in the committed baseline stays out
-    slow = [] if args.all else sorted(
-        k for k, t in durations.items()
-        if t > SLOW_SECONDS and k not in ALWAYS_RUN and k.split("::")[0] not in ALWAYS_RUN)
+    slow = (
+        []
+        if args.all
+        else sorted(
+            k
+            for k, t in durations.items()
+            if t > SLOW_SECONDS and k not in ALWAYS_RUN and k.split("::")[0] not in ALWAYS_RUN
+        )
+    )
     base: Outcomes = {k: v for k, v in expected["json"].items() if k not in slow}
     suite = suite_dir(args.cache, ver["celery"])
     problems: list[str] = []
@@ -231,17 +294,20 @@ def gate(args: argparse.Namespace) -> int:
         run = run_suite(suite, url, "kombu_dash", expected["files"], args.pytest_args, slow)
         got: Outcomes = run["outcomes"]
         encodes: int = run["kombu_dash_encodes"]
-        suspects = sorted(k for k, v in got.items() if v in FAILED and base.get(k) == "passed"
-                          and k not in LOSSY)
+        suspects = sorted(
+            k for k, v in got.items() if v in FAILED and base.get(k) == "passed" and k not in LOSSY
+        )
         rerun: dict[str, Outcomes] = {}
         if suspects:
             # A failure is a regression only if it repeats while json passes in the same run.
             rerun["kombu_dash"] = run_suite(suite, url, "kombu_dash", suspects)["outcomes"]
             rerun["json"] = run_suite(suite, url, "json", suspects)["outcomes"]
 
-    print(f"\n== celery-suite: Celery {ver['celery']}, kombu {ver['kombu']}, "
-          f"Python {ver['python']} (json: {path.relative_to(ROOT)}, baseline on Celery "
-          f"{expected['celery']}, kombu {expected['kombu']}, Python {expected['python']})")
+    print(
+        f"\n== celery-suite: Celery {ver['celery']}, kombu {ver['kombu']}, "
+        f"Python {ver['python']} (json: {path.relative_to(ROOT)}, baseline on Celery "
+        f"{expected['celery']}, kombu {expected['kombu']}, Python {expected['python']})"
+    )
     print(f"{'file':<32} {'json':<40} kombu_dash")
     for file in expected["files"]:
         print(f"{Path(file).name:<32} {counts(base, file):<40} {counts(got, file)}")
@@ -253,8 +319,11 @@ def gate(args: argparse.Namespace) -> int:
             for name in names:
                 print(f"  {name}" + (f"\n      {why[name]}" if why and name in why else ""))
 
-    regressions = [k for k in suspects if rerun["kombu_dash"].get(k) in FAILED
-                   and rerun["json"].get(k) == "passed"]
+    regressions = [
+        k
+        for k in suspects
+        if rerun["kombu_dash"].get(k) in FAILED and rerun["json"].get(k) == "passed"
+    ]
     flaky = [k for k in suspects if rerun["kombu_dash"].get(k) == "passed"]
     both_now = [k for k in suspects if k not in regressions and k not in flaky]
     lossy = sorted(k for k in got if k in LOSSY)
@@ -268,15 +337,19 @@ def gate(args: argparse.Namespace) -> int:
     new = sorted(set(got) - set(base))
 
     if slow:
-        print(f"\nLeft out to keep CI within budget: {len(slow)} tests that took over "
-              f"{SLOW_SECONDS:.0f} s on json ({sum(durations[k] for k in slow):.0f} s in all; "
-              "`run.py gate --all` runs them):")
+        print(
+            f"\nLeft out to keep CI within budget: {len(slow)} tests that took over "
+            f"{SLOW_SECONDS:.0f} s on json ({sum(durations[k] for k in slow):.0f} s in all; "
+            "`run.py gate --all` runs them):"
+        )
         for name in slow:
             print(f"  {name} ({durations[name]:.0f} s)")
     show("REGRESSIONS: pass on json, fail on kombu_dash (twice; json passed again)", regressions)
     show("Failed on kombu_dash once, passed on the re-run (timing; not counted)", flaky)
-    show("Failed on kombu_dash twice and on json in the re-run too (environment; not counted)",
-         both_now)
+    show(
+        "Failed on kombu_dash twice and on json in the re-run too (environment; not counted)",
+        both_now,
+    )
     show("Expected differences: assertions of json's lossiness (known.LOSSY)", lossy, LOSSY)
     show("STALE known.LOSSY entries: these now pass on kombu_dash, remove them", stale)
     show("Fail on json too (known.ENVIRONMENT)", both, ENVIRONMENT)
@@ -305,19 +378,33 @@ def gate(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=("gate", "baseline"))
-    parser.add_argument("--cache", type=Path, default=Path(os.environ.get(
-        "KD_CELERY_SUITE_CACHE", Path.home() / ".cache" / "kombu_dash-celery-suite")),
-        help="where Celery sdists are downloaded and unpacked")
-    parser.add_argument("--all", action="store_true",
-                        help="gate: run every test, the slow ones too (see SLOW_SECONDS)")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(
+            os.environ.get(
+                "KD_CELERY_SUITE_CACHE", Path.home() / ".cache" / "kombu_dash-celery-suite"
+            )
+        ),
+        help="where Celery sdists are downloaded and unpacked",
+    )
+    parser.add_argument(
+        "--all",
+        action="store_true",
+        help="gate: run every test, the slow ones too (see SLOW_SECONDS)",
+    )
     port = os.environ.get("KD_CELERY_SUITE_REDIS_PORT")
-    parser.add_argument("--redis-port", type=int, default=int(port) if port else None,
-                        help="port for the private redis-server (default: "
-                             "KD_CELERY_SUITE_REDIS_PORT, or a free one)")
+    parser.add_argument(
+        "--redis-port",
+        type=int,
+        default=int(port) if port else None,
+        help="port for the private redis-server (default: "
+        "KD_CELERY_SUITE_REDIS_PORT, or a free one)",
+    )
     argv = list(sys.argv[1:] if argv is None else argv)
     # what follows -- goes to pytest (nox passes its own posargs there)
-    extra = argv[argv.index("--") + 1:] if "--" in argv else []
-    args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
+    extra = argv[argv.index("--") + 1 :] if "--" in argv else []
+    args = parser.parse_args(argv[: argv.index("--")] if "--" in argv else argv)
     args.pytest_args = extra
     return gate(args) if args.command == "gate" else baseline(args)
 

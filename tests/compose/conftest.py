@@ -78,9 +78,11 @@ def workers(docker, project, stack_app) -> dict[str, dict]:
         if len(hosts) >= WORKERS and set(hosts) <= answering:
             return hosts
         if time.monotonic() > end:
-            pytest.fail(f"want {WORKERS} worker containers answering a ping (docker compose up -d "
-                        f"--scale worker={WORKERS}); containers {sorted(hosts)}, answering "
-                        f"{sorted(answering)}")
+            pytest.fail(
+                f"want {WORKERS} worker containers answering a ping (docker compose up -d "
+                f"--scale worker={WORKERS}); containers {sorted(hosts)}, answering "
+                f"{sorted(answering)}"
+            )
         time.sleep(1)
 
 

@@ -32,8 +32,14 @@ class Docker:
     def __init__(self, path: str = SOCKET):
         self.path = path
 
-    def call(self, method: str, url: str, body: Any = None, timeout: float = 60,
-             ok: tuple[int, ...] = (200, 201, 204, 304)) -> Any:
+    def call(
+        self,
+        method: str,
+        url: str,
+        body: Any = None,
+        timeout: float = 60,
+        ok: tuple[int, ...] = (200, 201, 204, 304),
+    ) -> Any:
         conn = _UnixConnection(self.path, timeout)
         try:
             data = None if body is None else json.dumps(body).encode()
@@ -81,8 +87,8 @@ class Docker:
         # Without a TTY the stream is multiplexed: 8-byte frame headers, then the payload.
         out, i = [], 0
         while i + 8 <= len(raw):
-            size = int.from_bytes(raw[i + 4:i + 8], "big")
-            out.append(raw[i + 8:i + 8 + size])
+            size = int.from_bytes(raw[i + 4 : i + 8], "big")
+            out.append(raw[i + 8 : i + 8 + size])
             i += 8 + size
         return b"".join(out).decode(errors="replace")
 

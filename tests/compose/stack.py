@@ -45,8 +45,12 @@ celery_app.conf.update(
     broker_connection_retry_on_startup=True,
     broker_transport_options={"visibility_timeout": VISIBILITY},
     # docs/operations.rst, "Redis stopped and restarted": a producer fails fast, not hangs.
-    task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5,
-                               "interval_max": 1},
+    task_publish_retry_policy={
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.5,
+        "interval_max": 1,
+    },
     broker_connection_timeout=2,
     redis_socket_connect_timeout=2,
     redis_socket_timeout=10,

@@ -44,11 +44,13 @@ def test_background_context_equals_sync_context(backend, web, workers, docker):
     nonce = uuid.uuid4().hex
     headers = {"X-Nonce": nonce, "Origin": base, "Authorization": f"Bearer tok-{nonce}"}
     cookies = {"session": f"sess-{nonce}"}
-    sync = harness.post(base, harness.body("out-sync.children", state=nonce), QUERY, headers,
-                        cookies)
+    sync = harness.post(
+        base, harness.body("out-sync.children", state=nonce), QUERY, headers, cookies
+    )
     assert sync.status_code == 200, sync.text[-3000:]
     started, final, _ = harness.run_background(
-        base, harness.body("out-back.children", state=nonce), QUERY, headers, cookies)
+        base, harness.body("out-back.children", state=nonce), QUERY, headers, cookies
+    )
     assert final is not None, "background callback closed without a result"
     sync_view = kombu_dash.loads(sync.json()["response"]["out-sync"]["children"])
     back_view = kombu_dash.loads(final["response"]["out-back"]["children"])
@@ -60,8 +62,10 @@ def test_background_context_equals_sync_context(backend, web, workers, docker):
         assert view["args.getlist(tag)"] == ["a", "b"]
         assert view["args[tag]"] == EXPECTED_ITEM[backend]
         # args_grouping by attribute, as a synchronous callback reads it
-        assert view["args_grouping.attrs"] == [("btn", "n_clicks", 1, True),
-                                               ("inp", "children", nonce, False)]
+        assert view["args_grouping.attrs"] == [
+            ("btn", "n_clicks", 1, True),
+            ("inp", "children", nonce, False),
+        ]
         assert view["path"].endswith("?tag=a&tag=b")
         kd = view["custom_data"]["kd"]
         assert kd["pair"] == (1, "two") and kd["tags"] == {"x", "y"} and kd["nonce"] == nonce
@@ -80,13 +84,16 @@ def test_cancel_stops_the_job_in_its_worker_container(web, workers, docker, stac
     job = str(started["job"]).split("~")[0]
     end = time.monotonic() + 30
     while stack_app.AsyncResult(job).state != "STARTED" and not any(
-            f"[{job}] received" in docker.logs(c["Id"]) for c in workers.values()):
+        f"[{job}] received" in docker.logs(c["Id"]) for c in workers.values()
+    ):
         assert time.monotonic() < end, "the slow job never reached a worker"
         time.sleep(0.3)
     cancel = {
-        "output": "cancel.id", "outputs": {"id": "cancel", "property": "id"},
+        "output": "cancel.id",
+        "outputs": {"id": "cancel", "property": "id"},
         "inputs": [{"id": "cancel", "property": "n_clicks", "value": 1}],
-        "state": [], "changedPropIds": ["cancel.n_clicks"],
+        "state": [],
+        "changedPropIds": ["cancel.n_clicks"],
     }
     answer = harness.post(base, cancel, [("cancelJob", started["job"])])
     assert answer.status_code == 204 or answer.json()["response"] == {}, answer.text[-2000:]
@@ -103,8 +110,12 @@ def test_cancel_stops_the_job_in_its_worker_container(web, workers, docker, stac
     assert stack_app.AsyncResult(job).state == "REVOKED"
     # a worker container received it and terminated it: Celery logs "Terminating <id>"
     end = time.monotonic() + 20
-    while not [line for c in workers.values() for line in docker.logs(c["Id"]).splitlines()
-               if f"Terminating {job}" in line]:
+    while not [
+        line
+        for c in workers.values()
+        for line in docker.logs(c["Id"]).splitlines()
+        if f"Terminating {job}" in line
+    ]:
         assert time.monotonic() < end, f"no worker container logged terminating {job}"
         time.sleep(0.5)
     assert f"finished {nonce}" not in "".join(docker.logs(c["Id"]) for c in workers.values())

@@ -55,10 +55,15 @@ def test_docker_kill_one_worker_mid_run(stack_app, workers, docker):
         results = {t: m["result"] for t, m in metas.items() if m["status"] == "SUCCESS"}
         lost = [i for i, t in enumerate(ids) if t not in results]
         counts = collections.Counter(host for host, _ in results.values())
-        figure("compose-docker-kill", tasks=n, killed=container["Names"][0].lstrip("/"),
-               done_when_killed=done_at_kill, lost=lost,
-               seconds_kill_to_all_results=round(recovered, 1),
-               per_worker=dict(counts))
+        figure(
+            "compose-docker-kill",
+            tasks=n,
+            killed=container["Names"][0].lstrip("/"),
+            done_when_killed=done_at_kill,
+            lost=lost,
+            seconds_kill_to_all_results=round(recovered, 1),
+            per_worker=dict(counts),
+        )
         assert len(lost) <= 1, f"tasks without a result: {lost[:20]}"
         assert all(results[ids[i]][1] == i for i in range(n) if i not in lost)
         # the survivors finished the run: results written after the kill came from them
@@ -74,8 +79,9 @@ def test_redis_container_restarted_mid_run(stack_app, workers, docker, project):
     (redis_container,) = docker.containers(project, "redis")
     half = 200
     before = [stack_app.send_task("kd.stack.echo", args=(i, 0.05)).id for i in range(half)]
-    wait_for(lambda: done_count(stack_app, before) >= half // 4, 120,
-             "some tasks done before the outage")
+    wait_for(
+        lambda: done_count(stack_app, before) >= half // 4, 120, "some tasks done before the outage"
+    )
 
     docker.stop(redis_container["Id"], seconds=0)  # mid-run: tasks queued, running, being stored
     try:
@@ -94,15 +100,25 @@ def test_redis_container_restarted_mid_run(stack_app, workers, docker, project):
     restarts = {host: docker.inspect(c["Id"])["RestartCount"] for host, c in workers.items()}
     after = [stack_app.send_task("kd.stack.echo", args=(i, 0.01)).id for i in range(half, 2 * half)]
     metas = collect(stack_app, after, timeout=300)
-    assert len(metas) == len(after), \
+    assert len(metas) == len(after), (
         f"{len(after) - len(metas)} tasks sent after the restart never finished"
+    )
     assert [metas[t]["result"][1] for t in after] == list(range(half, 2 * half))
     # Before the outage: nothing persisted, so the queue and finished results went with
     # Redis; a task that ran on has its result only if it was stored after the restart.
     metas_before = collect(stack_app, before, timeout=15)
-    assert all(m["result"][1] == before.index(t) for t, m in metas_before.items()
-               if m["status"] == "SUCCESS")
-    figure("compose-redis-restart", producer_error="OperationalError",
-           producer_error_seconds=round(failed_after, 2), after_restart=len(after),
-           results_after=len(metas), before_outage=half, results_before_surviving=len(metas_before),
-           worker_restarts=restarts)
+    assert all(
+        m["result"][1] == before.index(t)
+        for t, m in metas_before.items()
+        if m["status"] == "SUCCESS"
+    )
+    figure(
+        "compose-redis-restart",
+        producer_error="OperationalError",
+        producer_error_seconds=round(failed_after, 2),
+        after_restart=len(after),
+        results_after=len(metas),
+        before_outage=half,
+        results_before_surviving=len(metas_before),
+        worker_restarts=restarts,
+    )

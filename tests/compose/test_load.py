@@ -33,13 +33,20 @@ def test_1000_tasks_over_three_worker_containers(stack_app, workers, docker):
     assert not failed, failed[:3]
     hosts = [metas[t]["result"][0] for t in ids]
     wrong = [i for i, t in enumerate(ids) if not same(metas[t]["result"][1], sent[i])]
-    assert not wrong, (f"{len(wrong)} results differ; first: sent {sent[wrong[0]]!r:.300}, "
-                       f"got {metas[ids[wrong[0]]]['result'][1]!r:.300}")
+    assert not wrong, (
+        f"{len(wrong)} results differ; first: sent {sent[wrong[0]]!r:.300}, "
+        f"got {metas[ids[wrong[0]]]['result'][1]!r:.300}"
+    )
     counts = collections.Counter(hosts)
     names = {host: c["Names"][0].lstrip("/") for host, c in workers.items()}
-    figure("compose-load", tasks=N, seconds=round(elapsed, 1), send_seconds=round(t_sent, 1),
-           tables_100kb=sum(1 for i in range(N) if i % 20 == 7),
-           per_worker={names.get(h, h): n for h, n in sorted(counts.items())})
+    figure(
+        "compose-load",
+        tasks=N,
+        seconds=round(elapsed, 1),
+        send_seconds=round(t_sent, 1),
+        tables_100kb=sum(1 for i in range(N) if i % 20 == 7),
+        per_worker={names.get(h, h): n for h, n in sorted(counts.items())},
+    )
     assert set(counts) == set(workers), f"tasks per worker container: {dict(counts)}"
     logs = "".join(docker.logs(c["Id"]) for c in workers.values())
     assert "DecodeError" not in logs and "Can't decode message body" not in logs

@@ -40,10 +40,24 @@ def main() -> int:
     if sys.argv[1:2] == ["--parity"]:
         serve_parity(sys.argv[2], int(sys.argv[3]))
         return 0
-    commands = [[sys.executable, "-m", "kombu_dash", "demo", "--backend", "fastapi",
-                 "--host", "0.0.0.0", "--port", "8050"]]
-    commands += [[sys.executable, "-m", "tests.compose.web", "--parity", backend, str(port)]
-                 for backend, port in PARITY.items()]
+    commands = [
+        [
+            sys.executable,
+            "-m",
+            "kombu_dash",
+            "demo",
+            "--backend",
+            "fastapi",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            "8050",
+        ]
+    ]
+    commands += [
+        [sys.executable, "-m", "tests.compose.web", "--parity", backend, str(port)]
+        for backend, port in PARITY.items()
+    ]
     children = [subprocess.Popen(argv) for argv in commands]
     stopping = []
 

@@ -31,8 +31,9 @@ class Server(Proc):
     def __init__(self, module: str, env: dict, log: Path, timeout: float = 60):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        super().__init__([sys.executable, str(HERE / "serve.py"), module, str(self.port)], log,
-                         env=env, cwd=HERE)
+        super().__init__(
+            [sys.executable, str(HERE / "serve.py"), module, str(self.port)], log, env=env, cwd=HERE
+        )
         deadline = time.monotonic() + timeout
         while True:
             if self.exited() is not None:
@@ -44,7 +45,9 @@ class Server(Proc):
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError(f"server did not answer within {timeout}s:\n{self.text()[-4000:]}")
+                raise RuntimeError(
+                    f"server did not answer within {timeout}s:\n{self.text()[-4000:]}"
+                )
             time.sleep(0.3)
 
 
@@ -52,8 +55,16 @@ def Worker(module: str, queue: str, env: dict, log: Path, timeout: float = 90) -
     """``celery -A module:celery_app worker`` on one queue, as the user starts it, ready.
 
     prefork: Dash's cancel terminates the task's child process, which solo cannot do."""
-    worker = CeleryWorker(f"{module}:celery_app", queue, log, pool="prefork", concurrency=2,
-                          env=env, cwd=HERE, ready_timeout=timeout)
+    worker = CeleryWorker(
+        f"{module}:celery_app",
+        queue,
+        log,
+        pool="prefork",
+        concurrency=2,
+        env=env,
+        cwd=HERE,
+        ready_timeout=timeout,
+    )
     worker.start()
     return worker.wait_ready()
 
@@ -71,11 +82,19 @@ def body(output: str, n_clicks=1, state=None, inputs=None) -> dict:
 
 
 def post(base, payload, params=None, headers=None, cookies=None, timeout=30):
-    return requests.post(base + "/_dash-update-component", params=params, json=payload,
-                         headers=headers, cookies=cookies, timeout=timeout)
+    return requests.post(
+        base + "/_dash-update-component",
+        params=params,
+        json=payload,
+        headers=headers,
+        cookies=cookies,
+        timeout=timeout,
+    )
 
 
-def run_background(base, payload, params=None, headers=None, cookies=None, timeout=60, on_poll=None):
+def run_background(
+    base, payload, params=None, headers=None, cookies=None, timeout=60, on_poll=None
+):
     """Dispatch a background callback, then poll with cacheKey/job until ``response``.
 
     Returns (dispatch answer, final answer, every poll answer); the final answer is

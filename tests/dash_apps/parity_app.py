@@ -56,7 +56,9 @@ def make_manager():
     if os.environ.get("KD_STOCK"):  # dash's own manager, for the control test
         return None, dash.DiskcacheManager(diskcache.Cache(cache_dir))
     if cache_dir:
-        return None, kombu_dash.DiskcacheManager(diskcache.Cache(cache_dir, disk=kombu_dash.TaggedJSONDisk))
+        return None, kombu_dash.DiskcacheManager(
+            diskcache.Cache(cache_dir, disk=kombu_dash.TaggedJSONDisk)
+        )
     return None, kombu_dash.DiskcacheManager()
 
 
@@ -116,23 +118,27 @@ def snapshot() -> str:
         seen = {
             "args": args,
             "args.type": _qualname(args),
-            "args.getlist(tag)": args.getlist("tag") if hasattr(args, "getlist") else "<no getlist>",
+            "args.getlist(tag)": args.getlist("tag")
+            if hasattr(args, "getlist")
+            else "<no getlist>",
             "args[tag]": args["tag"] if "tag" in args else "<missing>",
         }
-    seen.update({
-        "args_grouping": grouping,
-        "args_grouping.attrs": [(g.id, g.property, g.value, g.triggered) for g in grouping],
-        "inputs": ctx.inputs,
-        "states": ctx.states,
-        "outputs_list": ctx.outputs_list,
-        "headers": ctx.headers,
-        "cookies": ctx.cookies,
-        "path": ctx.path,
-        "remote": ctx.remote,
-        "origin": ctx.origin,
-        "triggered": ctx.triggered,
-        "triggered_id": ctx.triggered_id,
-    })
+    seen.update(
+        {
+            "args_grouping": grouping,
+            "args_grouping.attrs": [(g.id, g.property, g.value, g.triggered) for g in grouping],
+            "inputs": ctx.inputs,
+            "states": ctx.states,
+            "outputs_list": ctx.outputs_list,
+            "headers": ctx.headers,
+            "cookies": ctx.cookies,
+            "path": ctx.path,
+            "remote": ctx.remote,
+            "origin": ctx.origin,
+            "triggered": ctx.triggered,
+            "triggered_id": ctx.triggered_id,
+        }
+    )
     if custom is not None:
         seen["custom_data"] = custom
         seen["custom_data.kd.when"] = custom.kd["when"]

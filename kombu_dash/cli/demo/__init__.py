@@ -40,8 +40,15 @@ from .command import main
 from .report import describe_context, type_name
 from .settings import DEMO_QUERY, STEP_SECONDS, STEPS
 
-__all__ = ["DEMO_QUERY", "STEPS", "STEP_SECONDS", "celery_app", "describe_context", "main",
-           "type_name"]
+__all__ = [
+    "DEMO_QUERY",
+    "STEPS",
+    "STEP_SECONDS",
+    "celery_app",
+    "describe_context",
+    "main",
+    "type_name",
+]
 
 
 def __getattr__(name: str) -> Any:

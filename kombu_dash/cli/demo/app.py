@@ -47,11 +47,14 @@ def index_string() -> str:
     """The page template (index.html) with the styles (styles.css) and constants filled in."""
     here = files(__package__ or "kombu_dash.cli.demo")
     keys = "[" + ", ".join(f'"{k}"' for k in DASH_KEYS) + "]"
-    return (here.joinpath("index.html").read_text(encoding="utf-8")
-            .replace("@@STYLES@@", here.joinpath("styles.css").read_text(encoding="utf-8"))
-            .replace("@@DASH_KEYS@@", keys)
-            .replace("@@COOKIE_NAME@@", COOKIE_NAME)
-            .replace("@@COOKIE_VALUE@@", COOKIE_VALUE))
+    return (
+        here.joinpath("index.html")
+        .read_text(encoding="utf-8")
+        .replace("@@STYLES@@", here.joinpath("styles.css").read_text(encoding="utf-8"))
+        .replace("@@DASH_KEYS@@", keys)
+        .replace("@@COOKIE_NAME@@", COOKIE_NAME)
+        .replace("@@COOKIE_VALUE@@", COOKIE_VALUE)
+    )
 
 
 # --- the comparison table ------------------------------------------------------------------
@@ -80,8 +83,9 @@ def _state(view: View | None, run: int | None, cancelled: int | None) -> str:
     return "cancelled" if cancelled == run else "running"
 
 
-def comparison(sync: View | None, background: list[View | None], cancelled: int | None,
-               managers: list[str]) -> tuple[Any, str]:
+def comparison(
+    sync: View | None, background: list[View | None], cancelled: int | None, managers: list[str]
+) -> tuple[Any, str]:
     """The table (expression, synchronous, one column per background manager) and the
     verdict line above it."""
     run = sync["run"] if sync else None
@@ -89,31 +93,48 @@ def comparison(sync: View | None, background: list[View | None], cancelled: int 
     # Rows only a background column has (a job's error) go first, where they are seen.
     extra: list[str] = []
     for view in background:
-        extra += [expr for expr, _ in (view or {}).get("rows", [])
-                  if expr not in sync_rows and expr not in extra]
+        extra += [
+            expr
+            for expr, _ in (view or {}).get("rows", [])
+            if expr not in sync_rows and expr not in extra
+        ]
     order = extra + list(sync_rows)
     counted = list(sync_rows) or order
     states = [_state(view, run, cancelled) for view in background]
 
-    head = [html.Th(["What the callback reads"]),
-            html.Th(["Synchronous callback",
-                     html.Span(f"run {run}" if run else "not run yet", className="kd-state")])]
+    head = [
+        html.Th(["What the callback reads"]),
+        html.Th(
+            [
+                "Synchronous callback",
+                html.Span(f"run {run}" if run else "not run yet", className="kd-state"),
+            ]
+        ),
+    ]
     verdicts = []
     columns: list[list[Any]] = []
     for (_, title, _), manager, view, state in zip(COLUMNS, managers, background, states):
         seen = dict(map(tuple, (view or {}).get("rows", [])))
         differ = sum(seen.get(expr) != sync_rows.get(expr) for expr in counted)
         if state == "done" and sync:
-            text = (f"✔ same as synchronous (all {len(counted)} rows)" if not differ
-                    else f"✘ {differ} of {len(counted)} rows differ")
+            text = (
+                f"✔ same as synchronous (all {len(counted)} rows)"
+                if not differ
+                else f"✘ {differ} of {len(counted)} rows differ"
+            )
         else:
-            text = {"idle": "not run yet", "running": "running…", "cancelled": "cancelled",
-                    "done": "done"}[state]
+            text = {
+                "idle": "not run yet",
+                "running": "running…",
+                "cancelled": "cancelled",
+                "done": "done",
+            }[state]
         if state in ("running", "cancelled") and view is not None:
             text += f" (grey: run {view.get('run')})"
         verdicts.append(f"{title}: {text}")
-        head.append(html.Th([title, html.Small(manager),
-                             html.Span(text, className=f"kd-state kd-{state}")]))
+        head.append(
+            html.Th([title, html.Small(manager), html.Span(text, className=f"kd-state kd-{state}")])
+        )
         cells = []
         for expr in order:
             if state != "done" or not sync:
@@ -123,20 +144,31 @@ def comparison(sync: View | None, background: list[View | None], cancelled: int 
             cells.append(html.Td(breakable(seen.get(expr, "—")), className=mark))
         columns.append(cells)
 
-    body = [html.Tr([html.Td(expr), html.Td(breakable(sync_rows.get(expr, "—"))),
-                     *(cells[i] for cells in columns)])
-            for i, expr in enumerate(order)]
+    body = [
+        html.Tr(
+            [
+                html.Td(expr),
+                html.Td(breakable(sync_rows.get(expr, "—"))),
+                *(cells[i] for cells in columns),
+            ]
+        )
+        for i, expr in enumerate(order)
+    ]
     if not body:
         body = [html.Tr([html.Td("(not run yet: click Run)", colSpan=2 + len(COLUMNS))])]
     table = html.Table(
-        [html.Colgroup([html.Col(className="kd-expr"), *(html.Col() for _ in range(3))]),
-         html.Thead(html.Tr(head)), html.Tbody(body)],
-        id="comparison", className="kd-table")
+        [
+            html.Colgroup([html.Col(className="kd-expr"), *(html.Col() for _ in range(3))]),
+            html.Thead(html.Tr(head)),
+            html.Tbody(body),
+        ],
+        id="comparison",
+        className="kd-table",
+    )
     if run is None:
         verdict = ""
     else:
-        stopped = "Cancelled: the background jobs were stopped. " if (
-            "cancelled" in states) else ""
+        stopped = "Cancelled: the background jobs were stopped. " if ("cancelled" in states) else ""
         verdict = f"{stopped}Run {run} · " + " · ".join(verdicts)
     return table, verdict
 
@@ -144,50 +176,89 @@ def comparison(sync: View | None, background: list[View | None], cancelled: int 
 # --- the app ---------------------------------------------------------------------------------
 
 
-def build_app(backend: str, managers: Managers, *, label: str = "",
-              worker_command: str | None = None) -> Dash:
+def build_app(
+    backend: str, managers: Managers, *, label: str = "", worker_command: str | None = None
+) -> Dash:
     """The demo's Dash app on ``backend``; ``worker_command`` (Celery mode) is what the
     page shows when no worker takes the job."""
     register_hook()
-    app = Dash(__name__, backend=backend, background_callback_manager=managers.kombu_dash,
-               title="kombu_dash demo")
+    app = Dash(
+        __name__,
+        backend=backend,
+        background_callback_manager=managers.kombu_dash,
+        title="kombu_dash demo",
+    )
     app.index_string = index_string()
     names = [f"kombu_dash.{managers.kind}", f"dash.{managers.kind}"]
     table, _ = comparison(None, [None, None], None, names)
-    app.layout = html.Div(className="kd-page", children=[
-        dcc.Location(id="url"),
-        html.P(id="hint", className="kd-hint", children=[
-            "Click Run: one click runs the same callback three ways (synchronously, in the "
-            "background on kombu_dash's manager, in the background on Dash's own manager) "
-            "and the table shows what each one saw of the request."]),
-        html.P(id="setup", className="kd-setup",
-               children=label or f"kombu_dash demo · backend {backend} · {managers.where}"),
-        html.P(className="kd-query", children=[
-            "The page's query (", html.Code(id="page-query"), ") is forwarded to each "
-            "callback request, so ", html.Code("ctx.args"), " holds repeated keys. Try ",
-            html.A("?" + DEMO_QUERY, href="?" + DEMO_QUERY), "."]),
-        html.Div(className="kd-controls", children=[
-            html.Button("Run", id="run", n_clicks=0),
-            html.Button("Cancel", id="cancel", n_clicks=0, disabled=True),
-            html.Progress(id="progress", value="0", max=str(STEPS), className="kd-progress"),
-            html.Span(id="progress-text"),
-            html.Span(id="status", className="kd-status"),
-        ]),
-        html.Div(id="no-worker", className="kd-notice"),
-        html.H3(id="verdict", className="kd-verdict"),
-        html.Div(table, id="table"),
-        html.P(id="notes", className="kd-notes", children=[
-            "Green: the background callback saw what the synchronous one saw; red: it saw "
-            "something else; grey: an earlier run. In ", html.Code("keys of ctx.args"), ", ",
-            html.Code("endId"), " is Dash's own key: the renderer adds it to every callback "
-            "request (a token for this page load, which Dash uses to sign the background "
-            "job's handles); ", html.Code("tag tag"), " is this page's query, forwarded."]),
-        dcc.Store(id="sync-view"),
-        dcc.Store(id="background-view"),
-        dcc.Store(id="dash-view"),
-        dcc.Store(id="cancelled-run"),
-        dcc.Interval(id="watch", interval=1000, disabled=True),
-    ])
+    app.layout = html.Div(
+        className="kd-page",
+        children=[
+            dcc.Location(id="url"),
+            html.P(
+                id="hint",
+                className="kd-hint",
+                children=[
+                    "Click Run: one click runs the same callback three ways (synchronously, in the "
+                    "background on kombu_dash's manager, in the background on Dash's own manager) "
+                    "and the table shows what each one saw of the request."
+                ],
+            ),
+            html.P(
+                id="setup",
+                className="kd-setup",
+                children=label or f"kombu_dash demo · backend {backend} · {managers.where}",
+            ),
+            html.P(
+                className="kd-query",
+                children=[
+                    "The page's query (",
+                    html.Code(id="page-query"),
+                    ") is forwarded to each callback request, so ",
+                    html.Code("ctx.args"),
+                    " holds repeated keys. Try ",
+                    html.A("?" + DEMO_QUERY, href="?" + DEMO_QUERY),
+                    ".",
+                ],
+            ),
+            html.Div(
+                className="kd-controls",
+                children=[
+                    html.Button("Run", id="run", n_clicks=0),
+                    html.Button("Cancel", id="cancel", n_clicks=0, disabled=True),
+                    html.Progress(
+                        id="progress", value="0", max=str(STEPS), className="kd-progress"
+                    ),
+                    html.Span(id="progress-text"),
+                    html.Span(id="status", className="kd-status"),
+                ],
+            ),
+            html.Div(id="no-worker", className="kd-notice"),
+            html.H3(id="verdict", className="kd-verdict"),
+            html.Div(table, id="table"),
+            html.P(
+                id="notes",
+                className="kd-notes",
+                children=[
+                    "Green: the background callback saw what the synchronous one saw; red: it saw "
+                    "something else; grey: an earlier run. In ",
+                    html.Code("keys of ctx.args"),
+                    ", ",
+                    html.Code("endId"),
+                    " is Dash's own key: the renderer adds it to every callback "
+                    "request (a token for this page load, which Dash uses to sign the background "
+                    "job's handles); ",
+                    html.Code("tag tag"),
+                    " is this page's query, forwarded.",
+                ],
+            ),
+            dcc.Store(id="sync-view"),
+            dcc.Store(id="background-view"),
+            dcc.Store(id="dash-view"),
+            dcc.Store(id="cancelled-run"),
+            dcc.Interval(id="watch", interval=1000, disabled=True),
+        ],
+    )
     _callbacks(app, managers, names, worker_command)
     return app
 
@@ -198,8 +269,7 @@ def _view_from_error(err: Exception) -> View:
     return {"run": None, "rows": [["(the background job)", first.removeprefix(_DASH_PREFIX)]]}
 
 
-def _callbacks(app: Dash, managers: Managers, names: list[str],
-               worker_command: str | None) -> None:
+def _callbacks(app: Dash, managers: Managers, names: list[str], worker_command: str | None) -> None:
     inputs = dict(clicks=Input("run", "n_clicks"), search=State("url", "search"))
 
     @app.callback(Output("page-query", "children"), Input("url", "search"))
@@ -216,8 +286,10 @@ def _callbacks(app: Dash, managers: Managers, names: list[str],
         (Output("status", "children"), "running in the background…", ""),
     ]
     if worker_command:  # Celery: watch for a worker taking the job
-        running += [(Output("watch", "disabled"), False, True),
-                    (Output("watch", "n_intervals"), 0, 0)]
+        running += [
+            (Output("watch", "disabled"), False, True),
+            (Output("watch", "n_intervals"), 0, 0),
+        ]
 
     @app.callback(
         Output("background-view", "data"),
@@ -256,20 +328,27 @@ def _callbacks(app: Dash, managers: Managers, names: list[str],
         time.sleep(STEPS * STEP_SECONDS)  # the same work as the other background callback
         return {"run": clicks, "rows": seen}
 
-    @app.callback(Output("cancelled-run", "data"), Input("cancel", "n_clicks"),
-                  State("run", "n_clicks"), prevent_initial_call=True)
+    @app.callback(
+        Output("cancelled-run", "data"),
+        Input("cancel", "n_clicks"),
+        State("run", "n_clicks"),
+        prevent_initial_call=True,
+    )
     def cancelled(_: int, clicks: int) -> int:
         return clicks
 
     # One render callback per store: a callback with two pending inputs would hold the
     # synchronous column back until the background jobs end (the renderer waits).
-    outputs = [Output("table", "children", allow_duplicate=True),
-               Output("verdict", "children", allow_duplicate=True),
-               Output("no-worker", "children", allow_duplicate=True)]
+    outputs = [
+        Output("table", "children", allow_duplicate=True),
+        Output("verdict", "children", allow_duplicate=True),
+        Output("no-worker", "children", allow_duplicate=True),
+    ]
     stores = ["sync-view", "background-view", "dash-view", "cancelled-run"]
 
-    def render(sync: View | None, kd: View | None, own: View | None,
-               cancelled_run: int | None) -> tuple[Any, str, list[Any]]:
+    def render(
+        sync: View | None, kd: View | None, own: View | None, cancelled_run: int | None
+    ) -> tuple[Any, str, list[Any]]:
         table, verdict = comparison(sync, [kd, own], cancelled_run, names)
         return table, verdict, []
 
@@ -277,18 +356,25 @@ def _callbacks(app: Dash, managers: Managers, names: list[str],
         _render_on(app, trigger, stores, outputs, render)
 
     if worker_command:
-        @app.callback(Output("no-worker", "children", allow_duplicate=True),
-                      Input("watch", "n_intervals"), State("progress-text", "children"),
-                      prevent_initial_call=True)
+
+        @app.callback(
+            Output("no-worker", "children", allow_duplicate=True),
+            Input("watch", "n_intervals"),
+            State("progress-text", "children"),
+            prevent_initial_call=True,
+        )
         def no_worker(ticks: int | None, progress_text: Any) -> list[Any]:
             if progress_text or (ticks or 0) < NO_WORKER_SECONDS:
                 return []
-            return [f"No worker has taken the job after {ticks} s. Start one with:",
-                    html.Code(worker_command)]
+            return [
+                f"No worker has taken the job after {ticks} s. Start one with:",
+                html.Code(worker_command),
+            ]
 
 
-def _render_on(app: Dash, trigger: str, stores: list[str], outputs: list[Output],
-               render: Any) -> None:
+def _render_on(
+    app: Dash, trigger: str, stores: list[str], outputs: list[Output], render: Any
+) -> None:
     args = [Input(s, "data") if s == trigger else State(s, "data") for s in stores]
 
     @app.callback(*outputs, *args, prevent_initial_call=True)

@@ -11,28 +11,33 @@ from collections.abc import Sequence
 
 from .settings import BACKENDS, CANNOT_LISTEN, DEFAULT_PORT, DEMO_QUERY, OK, USAGE
 
-EPILOG = (f"exit codes: {OK} stopped (Ctrl-C or SIGTERM); {USAGE} bad arguments or a missing "
-          f"package (the pip line is printed); {CANNOT_LISTEN} the port is taken or the host "
-          "cannot be bound.")
+EPILOG = (
+    f"exit codes: {OK} stopped (Ctrl-C or SIGTERM); {USAGE} bad arguments or a missing "
+    f"package (the pip line is printed); {CANNOT_LISTEN} the port is taken or the host "
+    "cannot be bound."
+)
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m kombu_dash demo",
         description="A Dash page that runs one callback three ways (synchronously, on "
-                    "kombu_dash's background manager, on Dash's own) and shows side by side "
-                    "what each saw of the request. Set REDIS_URL to run the background "
-                    "callbacks on Celery instead of diskcache.",
-        epilog=EPILOG)
-    p.add_argument("--backend", choices=BACKENDS, default="fastapi",
-                   help="Dash backend (default fastapi)")
-    p.add_argument("--port", type=int, default=DEFAULT_PORT,
-                   help=f"port (default {DEFAULT_PORT})")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--dash-managers", action="store_true",
-                   help="kept for old scripts; changes nothing: the page always shows Dash's "
-                        "own manager in its own column")
+        "kombu_dash's background manager, on Dash's own) and shows side by side "
+        "what each saw of the request. Set REDIS_URL to run the background "
+        "callbacks on Celery instead of diskcache.",
+        epilog=EPILOG,
+    )
+    p.add_argument(
+        "--backend", choices=BACKENDS, default="fastapi", help="Dash backend (default fastapi)"
+    )
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--dash-managers",
+        action="store_true",
+        help="kept for old scripts; changes nothing: the page always shows Dash's "
+        "own manager in its own column",
+    )
     return p
 
 
@@ -43,28 +48,38 @@ def main(argv: Sequence[str] | None = None) -> int:
     celery = bool(os.environ.get("REDIS_URL"))
     needed = missing([opts.backend, "celery" if celery else "diskcache"])
     if needed:
-        print(f"The demo needs more packages: pip install {' '.join(needed)}\n"
-              '(or: pip install "kombu_dash[demo]")', file=sys.stderr)
+        print(
+            f"The demo needs more packages: pip install {' '.join(needed)}\n"
+            '(or: pip install "kombu_dash[demo]")',
+            file=sys.stderr,
+        )
         return USAGE
     if opts.dash_managers:
-        print("Note: --dash-managers is no longer needed: the page always shows Dash's own "
-              "manager next to kombu_dash's.", flush=True)
+        print(
+            "Note: --dash-managers is no longer needed: the page always shows Dash's own "
+            "manager next to kombu_dash's.",
+            flush=True,
+        )
 
     from .runner import CannotListen, Stopped, listen, stop_jobs, stop_on_sigterm
 
     try:
         sock = listen(opts.host, opts.port)
     except CannotListen as exc:
-        print(f"kombu_dash demo: {exc}. Is another demo or server running there? "
-              "Choose another port with --port.", file=sys.stderr)
+        print(
+            f"kombu_dash demo: {exc}. Is another demo or server running there? "
+            "Choose another port with --port.",
+            file=sys.stderr,
+        )
         return CANNOT_LISTEN
     with sock, stop_on_sigterm():
         try:
             if celery:
                 _run(opts, sock, None)
             else:
-                with tempfile.TemporaryDirectory(prefix="kombu-dash-demo-",
-                                                 ignore_cleanup_errors=True) as tmp:
+                with tempfile.TemporaryDirectory(
+                    prefix="kombu-dash-demo-", ignore_cleanup_errors=True
+                ) as tmp:
                     try:
                         _run(opts, sock, tmp)
                     finally:
@@ -85,12 +100,17 @@ def _run(opts: argparse.Namespace, sock: socket.socket, tmp: str | None) -> None
     if tmp is None:
         managers = celery_managers()
         command = worker_command()
-        print(f"Background callbacks run on Celery ({redis_url()}). "
-              f"Start the worker with:\n    {command}", flush=True)
+        print(
+            f"Background callbacks run on Celery ({redis_url()}). "
+            f"Start the worker with:\n    {command}",
+            flush=True,
+        )
     else:
         managers = diskcache_managers(tmp)
-    label = (f"kombu_dash demo · backend {opts.backend} · {type_name(managers.kombu_dash)} "
-             f"beside Dash's own {managers.kind} · {managers.where}")
+    label = (
+        f"kombu_dash demo · backend {opts.backend} · {type_name(managers.kombu_dash)} "
+        f"beside Dash's own {managers.kind} · {managers.where}"
+    )
     app = build_app(opts.backend, managers, label=label, worker_command=command)
     host = "127.0.0.1" if opts.host in ("0.0.0.0", "::") else opts.host
     port = sock.getsockname()[1]

@@ -59,8 +59,9 @@ def diskcache_managers(directory: str) -> Managers:
         otherwise taken for cancelled and its column would say "running…" for ever. That
         race is not what this column is here to show."""
 
-    ours = DiskcacheManager(diskcache.Cache(os.path.join(directory, "kombu_dash"),
-                                            disk=TaggedJSONDisk))
+    ours = DiskcacheManager(
+        diskcache.Cache(os.path.join(directory, "kombu_dash"), disk=TaggedJSONDisk)
+    )
     theirs = DashOwnDiskcacheManager(diskcache.Cache(os.path.join(directory, "dash")))
     return Managers(ours, theirs, f"diskcache in {directory}", celery=False)
 
@@ -115,7 +116,8 @@ def _dash_celery_manager_class() -> type:
                 cls = type(exc)
                 error = f"the task was not sent: {cls.__module__}.{cls.__name__}: {exc}"
                 self.handle.backend.set(
-                    key, json.dumps({"background_callback_error": {"msg": error, "tb": ""}}))
+                    key, json.dumps({"background_callback_error": {"msg": error, "tb": ""}})
+                )
                 return _NOT_SENT + uuid.uuid4().hex
 
         def terminate_job(self, job: Any) -> None:

@@ -40,8 +40,7 @@ def listen(host: str, port: int) -> socket.socket:
     """A socket listening on ``host:port``, made before anything is printed, so a port
     clash is reported as such and not after "Open http://…"."""
     try:
-        family, kind, proto, _, address = socket.getaddrinfo(
-            host, port, type=socket.SOCK_STREAM)[0]
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except socket.gaierror as exc:
         raise CannotListen(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     sock = socket.socket(family, kind, proto)
