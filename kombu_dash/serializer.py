@@ -8,10 +8,13 @@ importing, and importing kombu or celery here would be circular (kombu issue 473
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .default import default_codec
 from .errors import KombuDashError
+
+if TYPE_CHECKING:  # never at run time: see the module docstring
+    from celery import Celery
 
 __all__ = [
     "SERIALIZER",
@@ -95,7 +98,23 @@ def register() -> None:
 _JSON = ("json", "application/json")
 
 
-def _accept(names, keep_json: bool) -> list:
+def _retarget_backend(app: Celery) -> None:
+    # A result backend made before configure() (``CeleryManager(app)`` and any use of
+    # ``app.backend`` make one) read the old settings, and would go on writing json.
+    backend = getattr(app, "_backend", None)  # this thread's, if one was made
+    if backend is None:
+        return
+    from kombu.serialization import prepare_accept_content, registry
+
+    conf = app.conf
+    backend.serializer = conf.result_serializer
+    (backend.content_type, backend.content_encoding, backend.encoder) = registry._encoders[
+        backend.serializer
+    ]
+    backend.accept = prepare_accept_content(conf.result_accept_content or conf.accept_content)
+
+
+def _accept(names: Any, keep_json: bool) -> list[str]:
     out = [n for n in (names or ()) if keep_json or n not in _JSON]
     for name in (SERIALIZER, "json") if keep_json else (SERIALIZER,):
         if name not in out:
@@ -103,7 +122,7 @@ def _accept(names, keep_json: bool) -> list:
     return out
 
 
-def configure(app, *, keep_json: bool = True, accept_only: bool = False):
+def configure(app: Celery, *, keep_json: bool = True, accept_only: bool = False) -> Celery:
     """Make a Celery app send tasks and results as kombu_dash and accept them.
 
     Sets ``task_serializer`` and ``result_serializer`` to ``kombu_dash`` and adds it
@@ -126,8 +145,10 @@ def configure(app, *, keep_json: bool = True, accept_only: bool = False):
     }
     if accept_only:
         conf.update(accept)
+        _retarget_backend(app)
         return app
     conf.update(task_serializer=SERIALIZER, result_serializer=SERIALIZER, **accept)
+    _retarget_backend(app)
     # A task already bound (its name or .delay was used) copied task_serializer when it
     # was bound: give it the new one (one that set serializer= to the old default too).
     for task in list(getattr(app, "_tasks", {}).values()):

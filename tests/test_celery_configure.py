@@ -44,6 +44,22 @@ def test_configure_is_idempotent_and_keeps_what_was_accepted():
     assert app.conf.result_accept_content == ["msgpack", "kombu_dash", "json"]
 
 
+def test_configure_after_the_backend_was_made_writes_kombu_dash_results():
+    # CeleryManager(app), or any use of app.backend, makes the result backend before
+    # configure(app) runs: it must not go on writing json (found by the compose stack).
+    from werkzeug.datastructures import MultiDict
+
+    app = Celery("kd_conf_backend", backend="redis://127.0.0.1:1/0", set_as_current=False)
+    made = app.backend  # no connection is opened until it is used
+    assert made.serializer == "json"
+    kombu_dash.configure(app)
+    assert app.backend is made and made.serializer == "kombu_dash"
+    value = {"args": MultiDict([("tag", "a"), ("tag", "b")])}
+    stored = made.encode(value)
+    assert type(made.decode(stored)["args"]) is MultiDict
+    assert set(made.accept) == {"application/json", kombu_dash.CONTENT_TYPE}
+
+
 def test_configure_without_json():
     app = kombu_dash.configure(Celery("kd_conf3", set_as_current=False), keep_json=False)
     # a fresh app's accept_content is ("json",): keep_json=False does not remove it, only

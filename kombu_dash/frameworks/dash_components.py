@@ -16,9 +16,10 @@ from ._base import FrameworkTag, StandInDict, load_class, writable
 _BASE = "dash.development.base_component"
 
 
-def _component_classes():
+def _component_classes() -> dict[tuple[str, str], type]:
     base = load_class(_BASE, "Component")
-    found, todo = {}, [base]
+    found: dict[tuple[str, str], type] = {}
+    todo = [base]
     while todo:
         cls = todo.pop()
         for sub in cls.__subclasses__():

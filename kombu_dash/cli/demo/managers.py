@@ -53,7 +53,7 @@ def diskcache_managers(directory: str) -> Managers:
     from ...dash_managers import DiskcacheManager, _FinishedBetweenChecks
     from ...diskcache_disk import TaggedJSONDisk
 
-    class DashOwnDiskcacheManager(_FinishedBetweenChecks, DashDiskcacheManager):  # type: ignore[misc]
+    class DashOwnDiskcacheManager(_FinishedBetweenChecks, DashDiskcacheManager):
         """Dash's own manager and cache (pickles; ``args`` as Dash hands it over), with one
         timing fix: a job that finishes between Dash's "result?" and "running?" polls is
         otherwise taken for cancelled and its column would say "running…" for ever. That
