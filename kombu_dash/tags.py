@@ -37,7 +37,8 @@ import re
 import signal
 import uuid
 from collections import Counter, OrderedDict
-from typing import Any, ClassVar
+from collections.abc import Iterable
+from typing import Any, ClassVar, TypeVar, cast
 
 from .errors import DecodeError, EncodeError, KombuDashError
 
@@ -54,7 +55,7 @@ class Tag:
     key: ClassVar[str] = ""
     #: classes this tag writes: class objects or ``"module:QualName"`` strings,
     #: resolved only once the module is already imported (no import on encode)
-    types: ClassVar[tuple] = ()
+    types: ClassVar[tuple[type | str, ...]] = ()
     #: also write subclasses of ``types`` (they come back as the base class)
     subclasses: ClassVar[bool] = False
     #: the JSON type the payload must have once decoded (list, str, dict, int)
@@ -88,17 +89,18 @@ class Tag:
 _LISTS, _TWO = frozenset((list,)), frozenset((2,))
 
 
-def pairs(payload) -> list:
+def pairs(payload: Any) -> list[list[Any]]:
     """Validate a ``[[key, value], ...]`` payload, the wire form of every multi-dict."""
     if _LISTS.issuperset(map(type, payload)) and _TWO.issuperset(map(len, payload)):
-        return payload  # checked at C speed; the loop below only says what is wrong
+        # checked at C speed; the loop below only says what is wrong
+        return cast("list[list[Any]]", payload)
     for item in payload:
         if type(item) is not list or len(item) != 2:
             raise ValueError(f"expected [key, value] pairs, got {type(item).__name__} {item!r:.60}")
-    return payload
+    return cast("list[list[Any]]", payload)
 
 
-def pair_list(items) -> list:
+def pair_list(items: Iterable[Iterable[Any]]) -> list[list[Any]]:
     # Lists, not tuples: a tuple in a payload would itself be tagged.
     return list(map(list, items))  # items are (key, value) pairs
 
@@ -110,21 +112,21 @@ class TupleTag(Tag):
     key = "tuple"
     types = (tuple,)
 
-    def to_json(self, value):
+    def to_json(self, value: tuple[Any, ...]) -> list[Any]:
         return list(value)
 
-    def to_python(self, payload):
+    def to_python(self, payload: list[Any]) -> tuple[Any, ...]:
         return tuple(payload)
 
 
 class SetTag(Tag):
     key = "set"
-    types = (set,)
+    types: ClassVar[tuple[type | str, ...]] = (set,)
 
-    def to_json(self, value):
+    def to_json(self, value: set[Any] | frozenset[Any]) -> list[Any]:
         return list(value)
 
-    def to_python(self, payload):
+    def to_python(self, payload: list[Any]) -> set[Any] | frozenset[Any]:
         return set(payload)
 
 
@@ -132,7 +134,7 @@ class FrozenSetTag(SetTag):
     key = "frozenset"
     types = (frozenset,)
 
-    def to_python(self, payload):
+    def to_python(self, payload: list[Any]) -> frozenset[Any]:
         return frozenset(payload)
 
 
@@ -140,13 +142,14 @@ class DictTag(Tag):
     """Dicts JSON objects cannot hold: non-str keys, or one ``~`` key (the escape)."""
 
     key = "dict"
-    types = ()  # chosen by the codec for such dicts, never by class
+    # chosen by the codec for such dicts, never by class
+    types: ClassVar[tuple[type | str, ...]] = ()
     pair_payload = True
 
-    def to_json(self, value):
+    def to_json(self, value: dict[Any, Any]) -> list[list[Any]]:
         return pair_list(value.items())
 
-    def to_python(self, payload):
+    def to_python(self, payload: list[Any]) -> dict[Any, Any]:
         return dict(pairs(payload))
 
 
@@ -154,7 +157,7 @@ class OrderedDictTag(DictTag):
     key = "OrderedDict"
     types = (OrderedDict,)
 
-    def to_python(self, payload):
+    def to_python(self, payload: list[Any]) -> OrderedDict[Any, Any]:
         return OrderedDict(pairs(payload))
 
 
@@ -195,13 +198,13 @@ class SignalsTag(Tag):
 
 class BytesTag(Tag):
     key = "bytes"
-    types = (bytes,)
+    types: ClassVar[tuple[type | str, ...]] = (bytes,)
     payload = str
 
-    def to_json(self, value):
+    def to_json(self, value: bytes | bytearray) -> str:
         return base64.b64encode(value).decode("ascii")
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> bytes | bytearray:
         try:
             return base64.b64decode(payload, validate=True)
         except binascii.Error as exc:
@@ -212,7 +215,7 @@ class ByteArrayTag(BytesTag):
     key = "bytearray"
     types = (bytearray,)
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> bytearray:
         return bytearray(super().to_python(payload))
 
 
@@ -224,10 +227,10 @@ class FloatTag(Tag):
     payload = str
     _VALUES = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
 
-    def to_json(self, value):
+    def to_json(self, value: float) -> str:
         return "nan" if value != value else ("inf" if value > 0 else "-inf")
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> float:
         try:
             return self._VALUES[payload]
         except KeyError:
@@ -241,10 +244,10 @@ class IntTag(Tag):
     types = ()  # chosen by the codec for out-of-range ints
     payload = str
 
-    def to_json(self, value):
+    def to_json(self, value: int) -> str:
         return str(value)
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> int:
         if not payload.lstrip("-").isdigit() or not payload.isascii():
             raise ValueError(f"expected decimal digits, got {payload!r:.40}")
         value = int(payload)  # Python's own digit limit bounds the work
@@ -282,13 +285,13 @@ class DecimalTag(Tag):
     types = (decimal.Decimal,)
     payload = str
 
-    def to_json(self, value):
+    def to_json(self, value: decimal.Decimal) -> str:
         problem = _decimal_problem(value)
         if problem:
             raise EncodeError(f"Decimal not carried: {problem}")
         return str(value)
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> decimal.Decimal:
         if len(payload) > DECIMAL_MAX_CHARS:
             raise ValueError(f"decimal longer than {DECIMAL_MAX_CHARS} characters")
         if not _DECIMAL_TEXT.fullmatch(payload):
@@ -308,10 +311,10 @@ class UUIDTag(Tag):
     types = (uuid.UUID,)
     payload = str
 
-    def to_json(self, value):
+    def to_json(self, value: uuid.UUID) -> str:
         return str(value)
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> uuid.UUID:
         return uuid.UUID(payload)
 
 
@@ -333,7 +336,10 @@ def _strict(pattern: re.Pattern[str], text: str, what: str) -> str:
     return text
 
 
-def _from_iso(cls, text: str):
+_TimeT = TypeVar("_TimeT", dt.datetime, dt.time)
+
+
+def _from_iso(cls: type[_TimeT], text: str) -> _TimeT:
     """``cls.fromisoformat`` with the UTC offset read here: Python 3.11 drops an
     offset's microseconds, and 3.10 reads no seconds in it."""
     m = _OFFSET.search(text)
@@ -351,7 +357,7 @@ def _from_iso(cls, text: str):
 
 
 @functools.lru_cache(maxsize=1)
-def _zone_keys() -> frozenset:
+def _zone_keys() -> frozenset[str]:
     import zoneinfo
 
     return frozenset(zoneinfo.available_timezones())
@@ -365,7 +371,7 @@ def known_zone(key: str) -> bool:
     return key in keys or (key.startswith(("posix/", "right/")) and key.split("/", 1)[1] in keys)
 
 
-def _zone_key(tzinfo) -> str | None:
+def _zone_key(tzinfo: dt.tzinfo | None) -> str | None:
     """The IANA key of a zoneinfo zone; ``None`` for a fixed-offset ``timezone``."""
     if tzinfo is None or type(tzinfo) is dt.timezone:
         return None
@@ -388,12 +394,12 @@ class DateTimeTag(Tag):
     types = (dt.datetime,)
     payload = str
 
-    def to_json(self, value):
+    def to_json(self, value: dt.datetime) -> str:
         text = value.isoformat()
         zone = _zone_key(value.tzinfo)
         return f"{text}[{zone}]" if zone else text
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> dt.datetime:
         text, _, zone = payload.partition("[")
         value = _from_iso(dt.datetime, _strict(_ISO_DATETIME, text, "datetime"))
         if not zone:
@@ -420,10 +426,10 @@ class DateTag(Tag):
     types = (dt.date,)
     payload = str
 
-    def to_json(self, value):
+    def to_json(self, value: dt.date) -> str:
         return value.isoformat()
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> dt.date:
         return dt.date.fromisoformat(_strict(_ISO_DATE, payload, "date"))
 
 
@@ -432,12 +438,12 @@ class TimeTag(Tag):
     types = (dt.time,)
     payload = str
 
-    def to_json(self, value):
+    def to_json(self, value: dt.time) -> str:
         if value.tzinfo is not None and type(value.tzinfo) is not dt.timezone:
             raise EncodeError("a time's tzinfo must be a fixed datetime.timezone")
         return value.isoformat()
 
-    def to_python(self, payload):
+    def to_python(self, payload: str) -> dt.time:
         return _from_iso(dt.time, _strict(_ISO_TIME_ONLY, payload, "time"))
 
 
@@ -447,10 +453,10 @@ class TimeDeltaTag(Tag):
     key = "timedelta"
     types = (dt.timedelta,)
 
-    def to_json(self, value):
+    def to_json(self, value: dt.timedelta) -> list[int]:
         return [value.days, value.seconds, value.microseconds]
 
-    def to_python(self, payload):
+    def to_python(self, payload: list[Any]) -> dt.timedelta:
         days, seconds, micros = payload
         # as timedelta stores them: [0, 90000, 0] would be quietly renormalised
         if not all(type(x) is int for x in payload) or not (
