@@ -34,6 +34,7 @@ from operator import not_
 from typing import Any, Protocol
 
 from . import _json
+from .errors import EncodeError
 from .tags import INT_MAX, INT_MIN
 
 __all__ = ["plain_bytes", "TypedWriter", "orjson_defers"]
@@ -183,7 +184,7 @@ def plain_bytes(obj: Any, limit: int, typed: TypedWriter | None = None) -> bytes
             # add(1, 2): nothing left to scan
             try:
                 out = _json.dumpb(wire)
-            except _json.EncodeError:  # non-str keys, lone surrogates
+            except EncodeError:  # non-str keys, lone surrogates
                 return 0
             return out if out.count(b'{"~') == scan.tags else 0
     stopped = scan.scan(wire, limit)
@@ -194,7 +195,7 @@ def plain_bytes(obj: Any, limit: int, typed: TypedWriter | None = None) -> bytes
             out = _dumps(wire, default=scan.default, option=_OPTIONS)
         else:
             out = _json.dumpb(wire)
-    except (_json.EncodeError, TypeError):
+    except (EncodeError, TypeError):
         # non-str keys, lone surrogates (orjson's JSONEncodeError is a TypeError): the
         # walk says which
         return len(scan.levels)

@@ -12,13 +12,14 @@ from __future__ import annotations
 import gc
 import json
 import re
+from typing import Any, NoReturn
 
 from .errors import DecodeError, EncodeError
 
 try:  # pragma: no cover - exercised by the "without orjson" test session
-    import orjson
+    import orjson as orjson  # re-exported: _fastpath reads _json.orjson
 except ImportError:  # pragma: no cover
-    orjson = None
+    orjson = None  # type: ignore[assignment]  # optional: None when not installed
 
 __all__ = ["dumpb", "loadb", "HAVE_ORJSON", "stdlib_dumpb", "stdlib_loadb"]
 
@@ -41,7 +42,7 @@ def _has_small_exponent(text: str) -> bool:
     return False
 
 
-def _orjson_float(m: re.Match) -> str:
+def _orjson_float(m: re.Match[str]) -> str:
     sign, lead, frac, exp = m.groups()
     if lead is None:
         return m.group(0)  # a string: left alone
@@ -50,7 +51,7 @@ def _orjson_float(m: re.Match) -> str:
     return f"{sign}{lead}{'.' + frac if frac else ''}e-{exp}"
 
 
-def stdlib_dumpb(obj) -> bytes:
+def stdlib_dumpb(obj: Any) -> bytes:
     try:
         text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as exc:  # only on input that is not plain JSON data
@@ -65,22 +66,27 @@ def stdlib_dumpb(obj) -> bytes:
         ) from exc
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def _finite_float(text):
+def _finite_float(text: str) -> float:
     value = float(text)
     if value - value != 0.0:
         raise ValueError(f"number {text[:30]} overflows a float")
     return value
 
 
-def _unique_keys(pairs):
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
-        seen = set()
-        dup = next(k for k, _ in pairs if k in seen or seen.add(k))
+        seen: set[str] = set()
+        # set.add returns None (falsy): the key is recorded and the search goes on
+        dup = next(
+            k
+            for k, _ in pairs
+            if k in seen or seen.add(k)  # type: ignore[func-returns-value]
+        )
         raise ValueError(f"duplicate key {dup!r:.60}")
     return obj
 
@@ -92,7 +98,7 @@ ORJSON_MAX_DEPTH = 254
 _CONTAINERS = {dict, list}
 
 
-def _too_deep(obj, limit: int) -> bool:
+def _too_deep(obj: Any, limit: int) -> bool:
     level, depth = [obj], 0
     while not _CONTAINERS.isdisjoint(
         map(type, level)
@@ -104,13 +110,13 @@ def _too_deep(obj, limit: int) -> bool:
     return False
 
 
-def _check_depth(obj, max_depth):
+def _check_depth(obj: Any, max_depth: int | None) -> Any:
     if max_depth is not None and type(obj) in (dict, list) and _too_deep(obj, max_depth):
         raise DecodeError(f"nesting deeper than max_depth={max_depth}")
     return obj
 
 
-def stdlib_loadb(data, max_depth=None):
+def stdlib_loadb(data: str | bytes | bytearray | memoryview, max_depth: int | None = None) -> Any:
     """The strict parser: UTF-8 only, no NaN/Infinity, no duplicate keys, no float
     overflow, no nesting beyond ``max_depth``; integers exact (Python's 4,300-digit
     limit applies)."""
@@ -137,13 +143,13 @@ if orjson is not None:
     _orjson_dumps, _orjson_loads = orjson.dumps, orjson.loads
     _OrjsonEncodeError, _OrjsonDecodeError = orjson.JSONEncodeError, orjson.JSONDecodeError
 
-    def dumpb(obj) -> bytes:
+    def dumpb(obj: Any) -> bytes:
         try:
             return _orjson_dumps(obj)
         except _OrjsonEncodeError as exc:
             raise EncodeError(f"not plain JSON data: {exc}") from exc
 
-    def loadb(data, max_depth=None):
+    def loadb(data: str | bytes | bytearray | memoryview, max_depth: int | None = None) -> Any:
         if type(data) is str:
             try:
                 data = data.encode("utf-8")

@@ -16,9 +16,9 @@ only: nothing named in a message is imported, called or looked up.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar, final
 
 from . import _json
 from ._fastpath import orjson_defers, plain_bytes
@@ -26,6 +26,9 @@ from .errors import DecodeError, EncodeError, KombuDashError, unsupported
 from .tags import BUILTIN_TAGS, INT_MAX, INT_MIN, Tag
 
 __all__ = ["Codec"]
+
+#: register_tag returns what it was given: a Tag instance or a Tag subclass
+_TagT = TypeVar("_TagT", bound="Tag | type[Tag]")
 
 _NoneType = type(None)
 _NESTING = frozenset((dict, list))
@@ -47,6 +50,7 @@ def _json_name(t: type) -> str:
     return _JSON_NAMES.get(t, t.__name__)
 
 
+@final  # lets `type(tag) is _Refused` narrow both ways
 class _Refused:
     """Dispatch result for a subclass of a tagged class that the tag does not cover."""
 
@@ -61,20 +65,23 @@ class Codec:
     a different set of types without touching the global one.
     """
 
-    def __init__(self, tags: Iterable = (), *, max_depth: int = _json.ORJSON_MAX_DEPTH):
+    def __init__(
+        self, tags: Iterable[Tag | type[Tag]] = (), *, max_depth: int = _json.ORJSON_MAX_DEPTH
+    ):
         #: deepest JSON nesting written or read (tags count: ``{"~tuple": [...]}`` is 2)
         self.max_depth = max_depth
         self._by_key: dict[str, Tag] = {}
         self._by_class: dict[type, Tag] = {}
         self._pending: list[tuple[str, str, Tag]] = []  # "module:QualName" not yet importable
-        self._dispatch: dict[type, Any] = {}  # class -> Tag | _Refused | None, along the MRO
+        # class -> its Tag, a _Refused or None, found along the MRO
+        self._dispatch: dict[type, Tag | _Refused | None] = {}
         self._writer = _TypedWriter(self)
         for tag in (*BUILTIN_TAGS, *tags):
             self.register_tag(tag)
 
     # -- registry ------------------------------------------------------------------
 
-    def register_tag(self, tag):
+    def register_tag(self, tag: _TagT) -> _TagT:
         """Add a :class:`Tag` (class or instance); returns it, so it works as a decorator.
 
         A tag whose key is already registered replaces the old one.
@@ -111,21 +118,21 @@ class Codec:
             if mod is None:
                 still.append((module, qualname, tag))
                 continue
-            obj = mod
+            obj: object = mod
             for part in qualname.split("."):
                 obj = getattr(obj, part, None)
             if isinstance(obj, type):
                 self._by_class.setdefault(obj, tag)
         self._pending = still
 
-    def _tag_for(self, cls: type):
+    def _tag_for(self, cls: type) -> Tag | _Refused | None:
         try:
             return self._dispatch[cls]
         except KeyError:
             pass
         if self._pending:
             self._resolve_pending()
-        found = None
+        found: Tag | _Refused | None = None
         # The most specific registered class wins: no hand-kept ordering.
         for depth, base in enumerate(cls.__mro__):
             tag = self._by_class.get(base)
@@ -145,7 +152,8 @@ class Codec:
         if type(out) is bytes:
             return out
         try:
-            wire = self._enc(obj, 1, 1 + out)
+            # not bytes, so an int: typeshed's bytes is not @final, `is` cannot narrow
+            wire = self._enc(obj, 1, 1 + out)  # type: ignore[operator]
         except RecursionError as exc:
             raise EncodeError(
                 f"nesting deeper than the stack allows (max_depth={self.max_depth})"
@@ -190,7 +198,7 @@ class Codec:
                 done = plain_bytes(obj, self.max_depth - depth + 1, self._writer)
                 if type(done) is bytes:
                     return _json.Fragment(done)
-                scan_at = depth + done
+                scan_at = depth + done  # type: ignore[operator]  # an int: as in dumpb
             elif _is_leaf(obj if t is list else obj.values()):
                 return obj
             if t is dict:
@@ -248,7 +256,7 @@ class Codec:
 
     # -- decoding ------------------------------------------------------------------
 
-    def loads(self, data, /) -> Any:
+    def loads(self, data: str | bytes | bytearray | memoryview, /) -> Any:
         """Decode JSON from ``str``, ``bytes``, ``bytearray`` or ``memoryview``."""
         if type(data) is memoryview or type(data) is bytearray:
             data = bytes(data)
@@ -260,10 +268,11 @@ class Codec:
         if (type(obj) is dict or type(obj) is list) and _may_hold_tag(data):
             bound = _tag_bound(data)
             if bound == 2 and len(obj) == 1 and data[:22] in _CELERY_BODY:
-                body = obj["~tuple"]
+                # data[:22] in _CELERY_BODY: obj is the dict {"~tuple": [...]}, not a list
+                body = obj["~tuple"]  # type: ignore[call-overload]
                 if len(body[0]) == 1:
                     # Celery's (args, kwargs, embed) with no other tag: no walk needed
-                    done = [0]
+                    done: list[float] = [0]
                     body[0] = self._untag("~tuple", body[0]["~tuple"], 2, done)
                     return self._untag("~tuple", body, 1, done)
             try:
@@ -274,7 +283,7 @@ class Codec:
                 ) from exc
         return obj
 
-    def _dec(self, obj, depth, left):
+    def _dec(self, obj: Any, depth: int, left: list[float]) -> Any:
         """Replace tags in freshly parsed data, in place. ``left[0]`` bounds the tags not
         yet met (``"~`` occurrences in the text): at 0 the rest is plain data."""
         if left[0] <= 0:
@@ -319,7 +328,7 @@ class Codec:
                 raise exc._prepend(k) from exc.__cause__
         return obj
 
-    def _untag(self, key: str, raw, depth, left):
+    def _untag(self, key: str, raw: Any, depth: int, left: list[float]) -> Any:
         tag = self._by_key.get(key[1:])
         if tag is None:
             raise DecodeError(f"unknown tag {key!r}", tag=key[1:])
@@ -383,11 +392,12 @@ class _TypedWriter:
         return True
 
     def tagged(self, value: Any) -> tuple[str | None, Any]:
-        tag = self.codec._tag_for(type(value))
+        # learn() admitted type(value) only with a Tag (not None, not _Refused)
+        tag: Tag = self.codec._tag_for(type(value))  # type: ignore[assignment]
         return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
 
 
-def _is_leaf(values) -> bool:
+def _is_leaf(values: Collection[Any]) -> bool:
     """Only scalars JSON writes as they are: no container, no big int, no NaN."""
     types = set(map(type, values))  # C speed; most containers stop here
     if not types <= _LEAF_SCALARS:
@@ -400,15 +410,16 @@ def _is_leaf(values) -> bool:
     return True
 
 
-def _tag_bound(data) -> float:
+def _tag_bound(data: str | bytes) -> float:
     """At least as many as the tags in ``data``: each tag's key starts with ``"~``
     (strings starting with ~ only make the bound looser)."""
     if type(data) is str:
         return float("inf") if '"\\u007' in data else data.count('"~')
-    return float("inf") if b'"\\u007' in data else data.count(b'"~')
+    # bytes here: typeshed's str is not @final, so `type(data) is str` cannot narrow
+    return float("inf") if b'"\\u007' in data else data.count(b'"~')  # type: ignore[arg-type]
 
 
-def _may_hold_tag(data) -> bool:
+def _may_hold_tag(data: str | bytes) -> bool:
     """False only if no JSON object key in ``data`` can start with ``~``."""
     if type(data) is str:
         return ("~" in data and '"~' in data) or (
