@@ -41,7 +41,7 @@ ROOT = Path(__file__).resolve().parent
 
 # uv creates and fills a virtualenv in seconds from its cache; plain venv+pip is the fallback.
 nox.options.default_venv_backend = "uv" if shutil.which("uv") else "venv"
-nox.options.sessions = ["oldest", "newest", "dash3", "no-orjson", "celery-suite"]
+nox.options.sessions = ["lint", "oldest", "newest", "dash3", "no-orjson", "celery-suite"]
 nox.options.error_on_missing_interpreters = True
 
 
