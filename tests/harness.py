@@ -26,6 +26,15 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: The quick tier (``-m "not broker and not slow"``, ``nox -s quick``): set by conftest
+QUICK = False
+
+
+def examples(full: int) -> int:
+    """Hypothesis example count: ``full`` in the full tier, a tenth (at least 100) in the
+    quick tier, so the contributor's loop stays under two minutes."""
+    return max(100, full // 10) if QUICK else full
+
 
 def free_port() -> int:
     with socket.socket() as s:

@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 import kombu_dash
 from kombu_dash import Codec, DecodeError, _json
 
+from .harness import examples
+
 MB = 1 << 20
 
 HOSTILE = [
@@ -115,7 +117,7 @@ def _outcome(text):
         return ("DecodeError", None)
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=examples(1500), deadline=None)
 @given(JSONISH, st.sampled_from([{}, {"indent": 1}, {"ensure_ascii": True}]))
 def test_both_parsers_agree_on_arbitrary_json(value, style):
     # Any JSON text, canonical or not, decodes to the same thing (or the same error).

@@ -22,6 +22,8 @@ from hypothesis import strategies as st
 import kombu_dash
 from kombu_dash import DecodeError
 
+from .harness import examples
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "fuzz"))
 import fuzz_decode  # noqa: E402
 
@@ -140,7 +142,7 @@ _json = st.recursive(
 )
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(_json)
 def test_hypothesis_tagged_json_raises_only_decode_error(obj):
     data = json.dumps(obj).encode()

@@ -22,7 +22,7 @@ from kombu_dash import Codec, EncodeError, _json
 from kombu_dash._fastpath import plain_bytes
 from kombu_dash.frameworks import FRAMEWORK_TAGS
 
-from .harness import same
+from .harness import examples, same
 
 TAG_LOOKALIKES = st.sampled_from(
     ["~", "~tuple", "~dict", "~set", "~float", "~nope", "~~", "~starlette.QueryParams"]
@@ -82,14 +82,14 @@ def containers(children):
 VALUES = st.recursive(SCALARS, containers, max_leaves=25)
 
 
-@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(2000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(VALUES)
 def test_any_value_round_trips(value):
     wire = kombu_dash.dumpb(value)
     same(kombu_dash.loads(wire), value)
 
 
-@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(VALUES)
 def test_same_bytes_and_values_without_orjson(value):
     # Mixed fleets (some hosts with the "fast" extra, some without) agree byte for byte.
@@ -101,7 +101,7 @@ def test_same_bytes_and_values_without_orjson(value):
         same(kombu_dash.loads(wire), value)
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=examples(3000), deadline=None)
 @given(st.floats(allow_nan=False, allow_infinity=False))
 def test_float_text_matches_orjson(x):
     assert _json.stdlib_dumpb([x, {"k": x}]) == _json.dumpb([x, {"k": x}])
@@ -110,7 +110,7 @@ def test_float_text_matches_orjson(x):
     )
 
 
-@settings(max_examples=1000, deadline=None)
+@settings(max_examples=examples(1000), deadline=None)
 @given(st.text())
 def test_string_text_matches_orjson(s):
     assert _json.stdlib_dumpb({s: [s]}) == _json.dumpb({s: [s]})
@@ -169,7 +169,7 @@ def _walk_bytes(codec, value):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.one_of(EDGY, BODIES))
 def test_fast_path_writes_the_walks_bytes(backend, value):
     with backend():
