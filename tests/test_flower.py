@@ -17,11 +17,10 @@ import json
 import os
 import random
 import socket
-import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,8 @@ import pytest
 import werkzeug.datastructures as wd
 from celery.utils.saferepr import saferepr
 
-from ._celery_support import WorkerProcess, make_app, unique, wait_for
-from .procs import free_port
+from ._celery_support import celery_worker, make_app, unique
+from .harness import CeleryWorker, Proc, free_port, wait_for
 
 pytestmark = [pytest.mark.broker, pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -55,16 +54,20 @@ def flower_port() -> int:
     raise RuntimeError(f"no free port in KD_TEST_PORTS={spec}")
 
 
-class Flower:
-    """``celery -A APP flower`` on a free port, persistence off, logging to a file."""
+class Flower(Proc):
+    """``celery -A APP flower`` on a free port, persistence off; ready on ``with``."""
 
     def __init__(
-        self, logdir: Path, env: dict[str, str], *, app: str = APP, inspect_timeout_ms: int = 3000
+        self,
+        logdir: Path,
+        env: Mapping[str, str],
+        *,
+        app: str = APP,
+        inspect_timeout_ms: int = 3000,
     ) -> None:
         self.port = flower_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.logfile = logdir / f"flower-{self.port}.log"
-        self.args = [
+        argv = [
             sys.executable,
             "-m",
             "celery",
@@ -78,27 +81,21 @@ class Flower:
             # busy CI machine
             f"--inspect_timeout={inspect_timeout_ms}",
         ]
-        # Flower 2 answers its REST API without authentication only when told to
-        self.env = {**env, "FLOWER_UNAUTHENTICATED_API": "true"}
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> Flower:
-        self.out = open(self.logfile, "wb")
+        # Flower 2 answers its REST API without authentication only when told to;
         # cwd: a fresh directory, so no flowerconfig.py is picked up
-        self.proc = subprocess.Popen(
-            self.args,
-            cwd=self.logfile.parent,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            stdout=self.out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        super().__init__(
+            argv,
+            logdir / f"flower-{self.port}.log",
+            env={**env, "FLOWER_UNAUTHENTICATED_API": "true"},
+            cwd=logdir,
+            start=False,
         )
 
+    def __enter__(self) -> Flower:
+        self.start()
+
         def up() -> bool:
-            assert self.proc is not None and self.proc.poll() is None, (
-                f"flower exited:\n{self.log()}"
-            )
+            assert self.exited() is None, f"flower exited:\n{self.text()}"
             try:
                 return self.get("/healthcheck") == "OK"
             except OSError:
@@ -107,22 +104,9 @@ class Flower:
         try:
             wait_for(up, TIMEOUT, 0.2, "flower to answer /healthcheck")
         except BaseException:
-            self.__exit__()
+            self.stop()
             raise
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(15)
-        self.out.close()
-
-    def log(self) -> str:
-        return self.logfile.read_text(errors="replace")
 
     def get(self, path: str) -> str:
         with urllib.request.urlopen(self.url + path, timeout=TIMEOUT) as response:
@@ -134,11 +118,11 @@ class Flower:
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, WorkerProcess, Path]]:
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, CeleryWorker, Path]]:
     """A prefork worker sending task events, and a producer app, on one private queue."""
     logdir = tmp_path_factory.mktemp("flower")
     queue = unique("flower")
-    worker = WorkerProcess(
+    worker = celery_worker(
         APP,
         "redis",
         queue,
@@ -154,8 +138,9 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Worke
 
 
 @pytest.fixture(scope="module")
-def flower(fleet: tuple[Any, WorkerProcess, Path]) -> Iterator[Flower]:
+def flower(fleet: tuple[Any, CeleryWorker, Path]) -> Iterator[Flower]:
     _, worker, logdir = fleet
+    assert worker.env is not None
     with Flower(logdir, worker.env) as running:
         yield running
 
@@ -166,7 +151,7 @@ def worker_name(flower: Flower) -> str:
         lambda: list(flower.api("/api/workers?refresh=1")),
         TIMEOUT,
         0.5,
-        f"a worker in Flower's /api/workers\n{flower.log()[-3000:]}",
+        f"a worker in Flower's /api/workers\n{flower.text()[-3000:]}",
     )
     assert len(names) == 1, names
     return str(names[0])
@@ -233,11 +218,11 @@ def test_worker_shows_stats_registered_and_active_tasks(fleet: Any, flower: Flow
             ids = [task["id"] for task in info.get("active") or ()]
             return info if running.id in ids and "stats" in info else None
 
-        info = wait_for(active, TIMEOUT, 0.5, f"kd.sleep active in Flower\n{flower.log()[-3000:]}")
+        info = wait_for(active, TIMEOUT, 0.5, f"kd.sleep active in Flower\n{flower.text()[-3000:]}")
 
         # inspect stats: the worker's own figures, Counter of tasks run included
         stats = info["stats"]
-        assert stats["pid"] == worker.proc.pid
+        assert stats["pid"] == worker.pid
         assert stats["pool"]["max-concurrency"] == 1
         assert stats["total"]["kd.add"] >= 1
         assert stats["broker"]["transport"] == "redis"
@@ -250,7 +235,7 @@ def test_worker_shows_stats_registered_and_active_tasks(fleet: Any, flower: Flow
         assert any(q["name"] == worker.queue for q in info["active_queues"])
 
         page = html.unescape(flower.get(f"/worker/{name}"))
-        for shown in ("kd.echo", "kd.sleep", running.id, str(worker.proc.pid)):
+        for shown in ("kd.echo", "kd.sleep", running.id, str(worker.pid)):
             assert shown in page, f"{shown!r} not on Flower's worker page"
     finally:
         app.control.revoke(running.id, terminate=True)
@@ -263,4 +248,4 @@ def test_flower_whose_app_refuses_kombu_dash_sees_no_worker(fleet: Any, flower: 
     assert worker_name(flower)  # the worker answers a Flower whose app accepts kombu_dash
     with Flower(logdir, worker.env, app="tests.celery_apps.json_only_app") as json_only:
         assert json_only.api("/api/workers?refresh=1") == {}
-        assert "Refusing to deserialize untrusted content of type kombu_dash" in json_only.log()
+        assert "Refusing to deserialize untrusted content of type kombu_dash" in json_only.text()
