@@ -601,7 +601,7 @@ def run(
                 break
     finally:
         if box is not None:
-            stats["children"] = box.children
+            stats["children"], stats["recovered"] = box.children, box.recovered
             box.close()
     stats["seconds"] = time.perf_counter() - start
     # compatibility: "failures" are the escaping exceptions, "slow" the inputs over budget
@@ -757,6 +757,8 @@ def main(argv=None) -> int:
     for kind in FAILURE_KINDS:
         for data, detail, where in merged[kind]:
             kinds.setdefault((kind, detail.split(":")[0][:60], where), (data, detail))
+    recovered = sum(p.get("recovered", 0) for p in parts)
+    print(f"RLIMIT_CPU kills not repeated in a fresh child (not counted): {recovered}")
     print(f"distinct failures (kind, first words, innermost frame): {len(kinds)}")
     for (kind, _, where), (data, detail) in kinds.items():
         print(f"--- {kind}: {detail[:200]}\n    at {where}\n    input: {data[:200]!r}")

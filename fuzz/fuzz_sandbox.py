@@ -122,6 +122,9 @@ class Sandbox:
         self.use = use
         self.pid = 0
         self.children = 0
+        #: kills not repeated in a fresh child (see run)
+        self.recovered = 0
+        self.started = 0.0
 
     def _start(self) -> None:
         child_in, parent_out = os.pipe()  # (read end, write end)
@@ -138,6 +141,7 @@ class Sandbox:
         os.close(child_in), os.close(child_out)
         self.pid, self.wfd, self.rfd = pid, parent_out, parent_in
         self.children += 1
+        self.started = time.monotonic()
 
     def _serve(self, rfd: int, wfd: int) -> None:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -148,9 +152,8 @@ class Sandbox:
                 data = _recv(rfd)
             except EOFError:
                 return
-            used = resource.getrusage(resource.RUSAGE_SELF)
             # RLIMIT_CPU counts whole seconds: the kill comes 1-2 s past the budget
-            soft = int(used.ru_utime + used.ru_stime + budget(data, self.max_seconds)) + 2
+            soft = int(time.process_time() + budget(data, self.max_seconds)) + 2
             resource.setrlimit(resource.RLIMIT_CPU, (soft, cpu_hard))
             resource.setrlimit(resource.RLIMIT_AS, (_vm_bytes() + self.memory, as_hard))
             try:
@@ -160,6 +163,21 @@ class Sandbox:
             _send(wfd, result)
 
     def run(self, data: bytes) -> dict[str, Any]:
+        result = self._run(data)
+        if result["outcome"] == "too_slow" and "killed" in result["detail"]:
+            # A long-lived child's CPU clock and the kernel's RLIMIT_CPU timer can drift
+            # apart (a kill 0.1 s into a 0.08 s input was seen once in 150,000): a kill
+            # counts only if a fresh child is killed on the same input too.
+            self.close()
+            again = self._run(data)
+            if again["outcome"] != "too_slow":
+                self.recovered += 1
+                return again
+        return result
+
+    def _run(self, data: bytes) -> dict[str, Any]:
+        if self.pid and time.monotonic() - self.started > 60:
+            self.close()  # a fresh child now and then: bounded clock drift and heap growth
         if not self.pid:
             self._start()
         t0 = time.monotonic()
