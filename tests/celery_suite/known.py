@@ -41,4 +41,7 @@ ENVIRONMENT: dict[str, str] = {
     "(the assertion sees an empty list on json as well)",
     "t/integration/test_canvas.py::test_chord::test_chain_to_a_chord_with_large_header": "timing: a chord with a 1000-task header on a one-process worker against a 60 s "
     "result timeout; timed out on json in one of two full runs here",
+    "t/integration/test_tasks.py::test_tasks::test_task_accepted": "timing, in teardown: Manager.wait_until_idle's inspect().active() had no reply "
+    "within its 1 s timeout while the one-process worker ran the test's second sleeping "
+    "task, and Celery 5.3's harness does not handle the None (on json)",
 }

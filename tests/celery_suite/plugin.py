@@ -7,7 +7,13 @@ own ``celery_config`` fixture built it.
 
 ``KD_CELERY_SUITE_OUTCOMES=path`` writes every test's outcome there as JSON (run.py compares
 them). In kombu_dash mode the plugin also checks that the apps really send kombu_dash, so a
-gate that silently ran json twice cannot pass.
+gate that silently ran json twice cannot pass. ``KD_CELERY_SUITE_DESELECT=path`` leaves out
+the exact node ids listed there (run.py's subset).
+
+Three changes to Celery's test harness, the same in both modes, none to a test: the idle
+check after each test returns on the one worker's reply instead of waiting out its timeout;
+Celery 5.3's Redis helpers honour REDIS_PORT as 5.7's do; Celery < 5.7 gets the upstream fix
+of a Redis result-consumer deadlock that otherwise hangs a json run (see each function).
 """
 
 from __future__ import annotations
