@@ -315,6 +315,17 @@ def test_category_codes_are_integers_in_range():
     refused(series(dict(cat, codes=[2])), "codes")
 
 
+@pytest.mark.parametrize("utc", [2**63 - 1, -(2**63) + 1], ids=["max", "min+1"])
+def test_zoned_datetimes_near_the_int64_limits_are_refused(utc):
+    # found by the structured fuzzer: it decoded, then repr() raised OutOfBoundsDatetime
+    refused(series({"dtype": "datetime64[ns, Europe/Paris]", "values": [utc]}), "int64 limits")
+    cat = {"dtype": "datetime64[ns, Europe/Paris]", "values": [utc]}
+    refused(
+        series({"dtype": "category", "categories": cat, "ordered": False, "codes": [0]}),
+        "int64 limits",
+    )
+
+
 def test_string_arrays_hold_strings_only():
     # numpy 2's StringDType applied str(): [1, null] became ["1", "None"]
     refused(

@@ -56,6 +56,7 @@ _NUMPY_NAMES = frozenset(
     "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 float16 float32 float64 object".split()
     + [f"{kind}64[{unit}]" for kind in ("datetime", "timedelta") for unit in _UNITS]
 )
+_PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
 _TZ_DTYPE = re.compile(r"datetime64\[(s|ms|us|ns), ([^\]]{1,80})\]")
 _OFFSET = re.compile(r"UTC([+-])(\d\d):(\d\d)(?::(\d\d))?")
 
@@ -113,6 +114,14 @@ def _check_values(np: Any, name: str, values: list[Any]) -> None:
         )
     if bounds and present and not bounds[0] <= min(present) <= max(present) <= bounds[1]:
         raise ValueError(f"a {name} value is outside {bounds[0]}..{bounds[1]}")
+    zoned = _TZ_DTYPE.fullmatch(name)
+    if zoned and present:
+        # A UTC count within a day of the int64 limits has a local time that overflows:
+        # it decodes, then repr() raises OutOfBoundsDatetime (found by the fuzzer).
+        margin = 86_400 * _PER_SECOND[zoned.group(1)]
+        real = [v for v in present if v != INT_MIN]  # INT_MIN is NaT
+        if real and not INT_MIN + margin <= min(real) <= max(real) <= 2**63 - 1 - margin:
+            raise ValueError(f"a {name} value is within a day of the int64 limits")
     if kind is float and name.lower() in ("float16", "float32") and present:
         wide = np.array(present, dtype=np.float64)
         with np.errstate(all="ignore"):  # overflow to inf is what is being checked for
