@@ -109,6 +109,33 @@ def in_process_worker(app: Celery, **kwargs):
         delete_queue(broker_of(app), app.conf.task_default_queue)
 
 
+@contextlib.contextmanager
+def events_received(app: Celery):
+    """The events a monitor such as Flower decodes, collected in a thread while the block
+    runs (the list fills as they arrive)."""
+    import threading
+
+    events: list = []
+    stop = threading.Event()
+
+    def receive():
+        with app.connection_for_read() as conn:
+            recv = app.events.Receiver(conn, handlers={"*": events.append})
+            while not stop.is_set():
+                try:
+                    recv.capture(limit=None, timeout=1, wakeup=False)
+                except TimeoutError:
+                    pass
+
+    thread = threading.Thread(target=receive, daemon=True)
+    thread.start()
+    try:
+        yield events
+    finally:
+        stop.set()
+        thread.join(5)
+
+
 def delete_queue(broker: str, queue: str) -> None:
     """Remove a test queue from the shared broker (RabbitMQ keeps durable queues forever)."""
     from kombu import Connection

@@ -21,7 +21,6 @@ import re
 import socket
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -329,7 +328,7 @@ def main(argv: list[str]) -> int:
 
     import kombu_dash
 
-    from ._celery_support import app_conf, celery_worker, unique
+    from ._celery_support import app_conf, celery_worker, events_received, unique
     from .celery_apps.tasks import define_tasks
     from .harness import patch_celery_result_consumer
 
@@ -381,28 +380,12 @@ def main(argv: list[str]) -> int:
         def log(name, status, value):
             outcomes.append({"scenario": name, "status": status, "value": repr(value)[:300]})
 
-        events: list = []
-        stop = threading.Event()
-
-        def receive():
-            # what a monitor (Flower) decodes: the event types and their non-JSON values
-            with app.connection_for_read() as conn:
-                recv = app.events.Receiver(conn, handlers={"*": events.append})
-                while not stop.is_set():
-                    try:
-                        recv.capture(limit=None, timeout=1, wakeup=False)
-                    except TimeoutError:
-                        pass
-
-        receiver = threading.Thread(target=receive, daemon=True)
-        receiver.start()
-        with worker:
+        # what a monitor (Flower) decodes: the event types and their non-JSON values
+        with events_received(app) as events, worker:
             node = worker.hostname.replace("%h", socket.gethostname())
             _scenarios(app, node, log)
             time.sleep(1)
             worker_log = worker.text()
-        stop.set()
-        receiver.join(5)
         lines = [json.loads(x) for x in Path(census).read_text().splitlines()]
     rows: dict = {}
     for line in lines:

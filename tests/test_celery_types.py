@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import socket
-import threading
 import time
 from collections import Counter
 
@@ -20,7 +19,14 @@ from kombu.utils import json as kombu_json
 
 import kombu_dash
 
-from ._celery_support import app_conf, celery_worker, in_process_worker, make_app, unique
+from ._celery_support import (
+    app_conf,
+    celery_worker,
+    events_received,
+    in_process_worker,
+    make_app,
+    unique,
+)
 from .harness import wait_for
 
 # results are awaited in this process: Celery 5.3 needs its result-consumer fix here
@@ -348,40 +354,32 @@ def test_inspect_registered_conf_queues_revoked_ping_report(busy_worker):
 @pytest.mark.timeout(120)
 def test_events_with_kombu_dash_event_serializer(busy_worker):
     app, node = busy_worker["app"], busy_worker["node"]
-    events: list = []
-    stop = threading.Event()
-
-    def receive():
-        with app.connection_for_read() as conn:
-            recv = app.events.Receiver(conn, handlers={"*": events.append})
-            while not stop.is_set():
-                try:
-                    recv.capture(limit=None, timeout=1, wakeup=False)
-                except TimeoutError:
-                    pass
-
-    thread = threading.Thread(target=receive, daemon=True)
-    thread.start()
+    victim = None
     try:
-        time.sleep(1)  # the receiver's queue is bound
-        victim = app.tasks["kd.sleep"].delay(60)
-        wait_for(
-            lambda: any(e["type"] == "task-received" and e["uuid"] == victim.id for e in events),
-            TIMEOUT,
-            0.2,
-            "task-received",
-        )
-        # the running task is busy_worker's: terminate it; the victim then starts
-        app.control.revoke(
-            busy_worker["running"].id, terminate=True, signal="SIGTERM", destination=[node]
-        )
-        revoked = wait_for(
-            lambda: [e for e in events if e["type"] == "task-revoked"], TIMEOUT, 0.2, "task-revoked"
-        )
+        with events_received(app) as events:
+            time.sleep(1)  # the receiver's queue is bound
+            victim = app.tasks["kd.sleep"].delay(60)
+            wait_for(
+                lambda: any(
+                    e["type"] == "task-received" and e["uuid"] == victim.id for e in events
+                ),
+                TIMEOUT,
+                0.2,
+                "task-received",
+            )
+            # the running task is busy_worker's: terminate it; the victim then starts
+            app.control.revoke(
+                busy_worker["running"].id, terminate=True, signal="SIGTERM", destination=[node]
+            )
+            revoked = wait_for(
+                lambda: [e for e in events if e["type"] == "task-revoked"],
+                TIMEOUT,
+                0.2,
+                "task-revoked",
+            )
     finally:
-        stop.set()
-        thread.join(5)
-        app.control.revoke(victim.id, terminate=True, destination=[node])
+        if victim is not None:
+            app.control.revoke(victim.id, terminate=True, destination=[node])
     # signal.Signals on the worker: the int json would give
     assert revoked[0]["signum"] == signal.SIGTERM and type(revoked[0]["signum"]) is int
     assert revoked[0]["terminated"] is True
