@@ -35,6 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE_QUERY = [("tag", "a"), ("tag", "b")]
 COOKIES = {settings.COOKIE_NAME: settings.COOKIE_VALUE}
 DASH_VERSION = tuple(int(x) for x in version("dash").split(".")[:2])
+# What kombu's json refuses first in Dash's own CeleryManager task: dash 4.2 hands it the
+# QueryParams of a FastAPI request (seeds/000); from 4.3 that is a dict, and the set in
+# custom_data is refused instead.
+DASH_OWN_CELERY_ERROR = (
+    "the task was not sent: kombu.exceptions.EncodeError: Object of type "
+    + ("set" if DASH_VERSION >= (4, 3) else "QueryParams")
+    + " is not JSON serializable"
+)
 
 
 def wait_http(base: str, timeout: float = 90) -> None:
@@ -212,13 +220,7 @@ def test_celery_mode_dash_own_column_shows_the_task_dash_cannot_send(
         proc.stop()
     command = f"KOMBU_DASH_DEMO_QUEUE={unique_name} celery -A kombu_dash.demo:celery_app"
     assert command in proc.text()
-    assert own_rows == [
-        [
-            "(the background job)",
-            "the task was not sent: kombu.exceptions.EncodeError: "
-            "Object of type set is not JSON serializable",
-        ]
-    ]
+    assert own_rows == [["(the background job)", DASH_OWN_CELERY_ERROR]]
 
 
 def test_port_clash_is_reported_before_any_url(capsys, monkeypatch):
