@@ -411,3 +411,15 @@ def test_zone_keys_are_checked_before_pandas_reads_them():
         ),
         "unknown time zone",
     )
+
+
+def test_second_unit_dates_past_2262_decode_only_where_pandas_can_use_them():
+    # found by the fuzzer on pandas 2.0: it decoded, then repr() raised OutOfBoundsDatetime
+    from kombu_dash.frameworks.pandas import _beyond_ns_usable
+
+    cat = {"dtype": "datetime64[s, UTC]", "values": [9007199254740993]}
+    wire = series({"dtype": "category", "categories": cat, "ordered": False, "codes": [0]})
+    if not _beyond_ns_usable():
+        refused(wire, "outside what this pandas can use")
+    else:
+        repr(kombu_dash.loads(wire))  # usable as decoded

@@ -96,44 +96,56 @@ def _say(text: str, stream: Any = None, *, json_form: bool = False) -> None:
     print(escape(text, json_form=json_form), file=stream or sys.stdout)
 
 
-def _chunk(out: bytes | bytearray, limit: int) -> int:
-    # At most 1 MiB per call (memory stays near the limit, not twice it), and never more
-    # than one byte past the limit.
-    return min(1 << 20, limit + 1 - len(out))
+class _Output:
+    """Decompressed pieces and their total: no buffer that grows by reallocation (a copy
+    at each step could hold twice the limit at once); joined once, under the limit."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def add(self, piece: bytes) -> None:
+        self.parts.append(piece)
+        self.size += len(piece)
+
+    def room(self, limit: int) -> int:
+        # At most 1 MiB per call, and never more than one byte past the limit.
+        return min(1 << 20, limit + 1 - self.size)
 
 
 def _streamed(make: Callable[[], Any], raw: bytes, limit: int) -> bytes:
     # bz2 and lzma decompressors: ask for at most limit + 1 bytes, then keep asking while
     # output is pending (needs_input False) and the limit is not passed.
     # Concatenated streams are read one after the other, as bz2/lzma.decompress do.
-    out = bytearray()
+    out = _Output()
     while True:
         d = make()
-        out += d.decompress(raw, _chunk(out, limit))
-        while len(out) <= limit and not d.eof and not d.needs_input:
-            out += d.decompress(b"", _chunk(out, limit))
-        if len(out) > limit:
+        out.add(d.decompress(raw, out.room(limit)))
+        while out.size <= limit and not d.eof and not d.needs_input:
+            out.add(d.decompress(b"", out.room(limit)))
+        if out.size > limit:
             raise TooBig(limit)
         if not d.eof:
             raise ValueError("compressed body is truncated")
         raw = d.unused_data
         if not raw:
-            return bytes(out)
+            return b"".join(out.parts)
 
 
 def _zlib(raw: bytes, limit: int) -> bytes:
     d = zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip header
-    out = bytearray(d.decompress(raw, _chunk(b"", limit)))
-    while len(out) <= limit and not d.eof:
-        more = d.decompress(d.unconsumed_tail, _chunk(out, limit))
+    out = _Output()
+    out.add(d.decompress(raw, out.room(limit)))
+    while out.size <= limit and not d.eof:
+        more = d.decompress(d.unconsumed_tail, out.room(limit))
         if not more and not d.unconsumed_tail:
             break  # input exhausted before the end of the stream: truncated
-        out += more
-    if len(out) > limit:
+        out.add(more)
+    if out.size > limit:
         raise TooBig(limit)
     if not d.eof:
         raise ValueError("compressed body is truncated")
-    return bytes(out)
+    return b"".join(out.parts)
 
 
 # kombu's compression content types (kombu.compression), each decompressed with a bound.

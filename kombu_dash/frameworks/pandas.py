@@ -30,6 +30,7 @@ without columns; every other value is backed by an item in the message.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from typing import Any
 
@@ -57,6 +58,25 @@ _NUMPY_NAMES = frozenset(
     + [f"{kind}64[{unit}]" for kind in ("datetime", "timedelta") for unit in _UNITS]
 )
 _PER_SECOND = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}
+_UNIT = re.compile(r"64\[(s|ms|us|ns)[\],]")
+
+
+@functools.cache
+def _beyond_ns_usable() -> bool:
+    """Whether this pandas can show a second-unit date past year 2262 (pandas 3 can; 2.0
+    converts to nanoseconds on repr and raises OutOfBoundsDatetime)."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        series = pd.Series(np.array([2**40], dtype="datetime64[s]"))
+        repr(series)
+        repr(pd.Categorical(series.dt.tz_localize("UTC")))
+    except Exception:
+        return False
+    return True
+
+
 _TZ_DTYPE = re.compile(r"datetime64\[(s|ms|us|ns), ([^\]]{1,80})\]")
 _OFFSET = re.compile(r"UTC([+-])(\d\d):(\d\d)(?::(\d\d))?")
 
@@ -114,6 +134,14 @@ def _check_values(np: Any, name: str, values: list[Any]) -> None:
         )
     if bounds and present and not bounds[0] <= min(present) <= max(present) <= bounds[1]:
         raise ValueError(f"a {name} value is outside {bounds[0]}..{bounds[1]}")
+    unit = _UNIT.search(name) if name.startswith(("datetime64", "timedelta64")) else None
+    if unit and unit.group(1) != "ns" and present and not _beyond_ns_usable():
+        # pandas 2.0 holds these but converts them to nanoseconds on use: past the
+        # datetime64[ns] range they decode, then repr() raises (found by the fuzzer).
+        limit = (2**63 - 1) // (10**9 // _PER_SECOND[unit.group(1)])
+        real = [v for v in present if v != INT_MIN]  # INT_MIN is NaT
+        if real and not -limit <= min(real) <= max(real) <= limit:
+            raise ValueError(f"a {name} value is outside what this pandas can use")
     zoned = _TZ_DTYPE.fullmatch(name)
     if zoned and present:
         # A UTC count within a day of the int64 limits has a local time that overflows:
