@@ -109,6 +109,9 @@ def _free_port() -> int:
         return port
 
 
+_PRIVATE: set[str] = set()  # URLs of the redis-servers started here: safe to flush
+
+
 @contextmanager
 def redis_server(port: int | None) -> Iterator[str]:
     """A private redis-server (URL of database 0), or REDIS_URL's server without one."""
@@ -128,7 +131,9 @@ def redis_server(port: int | None) -> Iterator[str]:
                 break
             except OSError:
                 time.sleep(0.1)
-        yield f"redis://127.0.0.1:{port}/0"
+        url = f"redis://127.0.0.1:{port}/0"
+        _PRIVATE.add(url)
+        yield url
     finally:
         proc.terminate()
         proc.wait(30)
@@ -155,6 +160,12 @@ def run_suite(suite: Path, redis_url: str, mode: str, tests: Sequence[str],
     env.pop("PYTEST_ADDOPTS", None)
     cmd = [sys.executable, "-m", "pytest", "-c", str(HERE / "pytest.ini"), "--rootdir",
            str(suite), "-q", "-rfEs", *pytest_args, *tests]
+    if redis_url in _PRIVATE:
+        # a clean start: a task left queued or scheduled by the previous run (a retry with
+        # Celery's 180 s default delay) would otherwise show up in the next run's worker
+        import redis
+
+        redis.Redis.from_url(redis_url).flushall()
     print(f"\n== celery-suite: {mode}: {' '.join(cmd[3:])}", flush=True)
     started = time.monotonic()
     # its own process group: the worker's pool children go with it, even after a hang
