@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections import defaultdict, deque
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["KombuDashError", "EncodeError", "DecodeError", "format_path", "unsupported"]
 

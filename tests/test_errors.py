@@ -320,3 +320,20 @@ def test_result_that_fails_on_the_worker_reaches_the_client_with_its_path():
     assert type(ours) is EncodeError
     assert (ours.root, ours.path) == ("result", ["rows", 1])
     assert res.state == "FAILURE"
+
+
+def test_readme_error_examples(celery_task):
+    import io
+
+    from kombu_dash.serializer import encode
+
+    form = sd.FormData([("file", sd.UploadFile(io.BytesIO(b"data"), filename="a.txt"))])
+    with pytest.raises(KombuEncodeError) as info:
+        celery_task.apply_async((), {"form": form})
+    assert str(info.value).endswith("read and send its content instead at kwargs['form']['file']")
+    with pytest.raises(EncodeError) as info:
+        encode({"status": "SUCCESS", "result": {"color": Color.RED}, "traceback": None})
+    assert str(info.value) == (
+        "cannot encode tests.test_errors.Color: an Enum member; send its .value and rebuild it "
+        "with Color(value), or register a Tag for tests.test_errors.Color at result['color']"
+    )
