@@ -47,7 +47,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from known import ALWAYS_RUN, ENVIRONMENT, LOSSY, TIMING  # run as a script: its directory is on sys.path
+# run as a script: its directory is on sys.path
+from known import ALWAYS_RUN, ENVIRONMENT, LOSSY, TIMING
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
