@@ -31,6 +31,17 @@ ALWAYS_RUN: dict[str, str] = {
     "t/integration/test_canvas.py::test_group::test_parent_ids": "the same",
 }
 
+#: Why some tests fail now and then, on either serializer: the gate re-runs a failure on a
+#: clean Redis, on kombu_dash and on json, and counts it only if kombu_dash fails again while
+#: json passes. Shown next to such a test when it happens.
+TIMING: dict[str, str] = {
+    "t/integration/test_inspect.py::test_Inspect::test_scheduled": "Celery 5.3, in the gate's subset: test_canvas's test_link_error_callback_retries "
+    "leaves retry_once scheduled 180 s ahead (Celery's default retry delay); with the "
+    "slow tests left out, test_scheduled comes before it runs and finds it in the list",
+    "t/integration/test_tasks.py::test_task_replacement::test_replaced_task_nesting_level_0": "a race in the test: it resets its flag after .delay(), so a worker that receives "
+    "the task first (an idle one, as in a re-run) has its result overwritten",
+}
+
 ENVIRONMENT: dict[str, str] = {
     "t/integration/test_tasks.py::test_tasks::test_revoked_by_headers_complex_canvas": "its own @pytest.mark.timeout(20) is shorter than its eleven canvases of sleeping "
     "tasks take on the suite's one-process worker; Celery 5.3 has no timeout there and "
