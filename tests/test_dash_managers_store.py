@@ -48,6 +48,12 @@ def celery_app(request, monkeypatch, redis_url):
     app.close()
 
 
+def _unique(name: str) -> str:
+    # task names are process-wide (Celery's shared tasks): one per test run, or a later app
+    # finalizes two callables under one name (DuplicateTaskNameWarning, an error here)
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
 def _take_message(app, queue: str):
     """The task message as a worker receives it: kombu decodes the body by content type."""
     with app.connection_for_write() as conn:
@@ -99,21 +105,24 @@ def test_celery_manager_extends_accept_content_and_keeps_app_defaults(celery_app
 
 
 def test_only_the_dash_task_is_kombu_dash(celery_app):
-    @celery_app.task(name="plain")
+    @celery_app.task(name="plain", shared=False)
     def plain(x):
         return x
 
     manager = kombu_dash.CeleryManager(celery_app)
-    job_fn = manager.make_job_fn(lambda n: n, False, key="only-dash")
+    job_fn = manager.make_job_fn(lambda n: n, False, key=_unique("only-dash"))
     assert job_fn.serializer == "kombu_dash" and plain.serializer == "json"  # per task
-    plain.apply_async((1,), queue="q-plain")
-    assert _take_message(celery_app, "q-plain").content_type == "application/json"
+    queue = _unique("q-plain")
+    plain.apply_async((1,), queue=queue)
+    assert _take_message(celery_app, queue).content_type == "application/json"
 
 
 def test_result_written_by_the_job_is_what_the_manager_returns(celery_app):
-    from dash import ctx
+    from dash._callback_context import context_value
 
     def callback(n):
+        # the context the job function installs (dash 3's ctx has no .args property)
+        ctx = context_value.get()
         return {
             "n": n,
             "tags": ctx.args.getlist("tag"),
@@ -177,9 +186,10 @@ def test_cache_by_keys_reuse_the_stored_result(celery_app):
     key_b = manager.build_cache_key(callback, [1], [], *triggered)
     key_c = manager.build_cache_key(callback, [2], [], *triggered)
     assert key_a == key_b != key_c
-    job_fn = manager.make_job_fn(callback, False, key="cached")
-    manager.call_job_fn(key_a, job_fn.s().set(queue="q-cached"), [1], _context())
-    args, kwargs, _ = _take_message(celery_app, "q-cached").decode()
+    job_fn = manager.make_job_fn(callback, False, key=_unique("cached"))
+    queue = _unique("q-cached")
+    manager.call_job_fn(key_a, job_fn.s().set(queue=queue), [1], _context())
+    args, kwargs, _ = _take_message(celery_app, queue).decode()
     job_fn(*args, **kwargs)
     assert manager.result_ready(key_b) and manager.get_result(key_b, None) == 10
     # Dash keeps a result under cache_by (expire set) instead of deleting it once read
