@@ -3,6 +3,7 @@ never a crash, never more than a second for a megabyte, the same with or without
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import time
 from unittest import mock
@@ -308,7 +309,11 @@ def test_a_value_dash_cannot_write_is_refused_inside_figures_and_components(inne
         kombu_dash.loads(text)
 
 
-@pytest.mark.parametrize("engine", ["json", "orjson"])
+# plotly's two engines; its orjson engine only where orjson is installed (not the no-orjson row)
+PLOTLY_ENGINES = ["json"] + (["orjson"] if importlib.util.find_spec("orjson") else [])
+
+
+@pytest.mark.parametrize("engine", PLOTLY_ENGINES)
 def test_every_value_a_figure_may_hold_is_written_by_plotlys_encoder(engine):
     import datetime as dt
     import decimal
