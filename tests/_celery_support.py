@@ -114,25 +114,31 @@ def events_received(app: Celery):
     """The events a monitor such as Flower decodes, collected in a thread while the block
     runs (the list fills as they arrive)."""
     import threading
+    import traceback
 
     events: list = []
-    stop = threading.Event()
+    receivers: list = []
 
     def receive():
-        with app.connection_for_read() as conn:
-            recv = app.events.Receiver(conn, handlers={"*": events.append})
-            while not stop.is_set():
-                try:
-                    recv.capture(limit=None, timeout=1, wakeup=False)
-                except TimeoutError:
-                    pass
+        try:
+            with app.connection_for_read() as conn:
+                recv = app.events.Receiver(conn, handlers={"*": events.append})
+                receivers.append(recv)
+                # one capture for the whole block: its consumer checks should_stop every
+                # second. (A loop of short captures re-subscribes each time; on kombu 5.3's
+                # Redis transport such a loop received nothing at all.)
+                recv.capture(limit=None, timeout=None, wakeup=False)
+        except BaseException:  # a dead receiver must not look like a silent worker
+            traceback.print_exc()
+            raise
 
     thread = threading.Thread(target=receive, daemon=True)
     thread.start()
     try:
         yield events
     finally:
-        stop.set()
+        for recv in receivers:
+            recv.should_stop = True
         thread.join(5)
 
 

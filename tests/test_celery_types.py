@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import socket
-import time
 from collections import Counter
 
 import pytest
@@ -356,18 +355,19 @@ def test_events_with_kombu_dash_event_serializer(busy_worker):
     app, node = busy_worker["app"], busy_worker["node"]
     victim = None
     try:
-        with events_received(app) as events:
-            time.sleep(1)  # the receiver's queue is bound
+        with events_received(app) as events, app.events.default_dispatcher() as dispatcher:
+            # Events are broadcast: one sent before the receiver is bound is lost to it. Our
+            # own event, sent until it arrives, proves the binding (Celery 5.3's busy worker
+            # sent no heartbeat to wait for instead).
+            def probe_arrived():
+                dispatcher.send("kd-probe", pair=(1, 2))
+                return [e for e in events if e["type"] == "kd-probe"]
+
+            probe = wait_for(probe_arrived, TIMEOUT, 0.5, "our own event")[0]
+            assert probe["pair"] == (1, 2) and type(probe["pair"]) is tuple  # json: a list
             victim = app.tasks["kd.sleep"].delay(60)
-            wait_for(
-                lambda: any(
-                    e["type"] == "task-received" and e["uuid"] == victim.id for e in events
-                ),
-                TIMEOUT,
-                0.2,
-                "task-received",
-            )
-            # the running task is busy_worker's: terminate it; the victim then starts
+            # the running task is busy_worker's: terminate it; the victim is then fetched
+            # (a worker of prefetch two holding two tasks may not fetch it before)
             app.control.revoke(
                 busy_worker["running"].id, terminate=True, signal="SIGTERM", destination=[node]
             )
@@ -376,6 +376,14 @@ def test_events_with_kombu_dash_event_serializer(busy_worker):
                 TIMEOUT,
                 0.2,
                 "task-revoked",
+            )
+            wait_for(
+                lambda: any(
+                    e["type"] == "task-received" and e["uuid"] == victim.id for e in events
+                ),
+                TIMEOUT,
+                0.2,
+                "task-received",
             )
     finally:
         if victim is not None:
