@@ -15,6 +15,7 @@ import re
 from typing import Any, NoReturn
 
 from .errors import DecodeError, EncodeError
+from .tags import INT_MAX, INT_MIN
 
 try:  # pragma: no cover - exercised by the "without orjson" test session
     import orjson as orjson  # re-exported: _fastpath reads _json.orjson
@@ -96,18 +97,26 @@ ORJSON_MAX_DEPTH = 254
 
 
 _CONTAINERS = {dict, list}
+_IN_INT64 = range(INT_MIN, INT_MAX + 1).__contains__
+_IS_INT = int.__instancecheck__
 
 
 def _too_deep(obj: Any, limit: int) -> bool:
+    """More than ``limit`` levels of containers, counted as kombu_dash writes the value
+    back: an integer beyond 64 bits is written as ``{"~int": "..."}``, one level more
+    (a value that decodes must also re-encode)."""
     level, depth = [obj], 0
-    while not _CONTAINERS.isdisjoint(
-        map(type, level)
-    ):  # one level of containers per step, at C speed
+    while True:  # one level per step, at C speed
+        types = set(map(type, level))
+        if int in types and not all(map(_IN_INT64, filter(_IS_INT, level))):
+            if depth + 1 > limit:
+                return True
+        if _CONTAINERS.isdisjoint(types):
+            return False
         depth += 1
         if depth > limit:
             return True
         level = gc.get_referents(*level)
-    return False
 
 
 def _check_depth(obj: Any, max_depth: int | None) -> Any:

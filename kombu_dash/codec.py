@@ -234,6 +234,8 @@ class Codec:
         return self._by_key[key]
 
     def _tagged(self, tag: Tag, obj: Any, depth: int, scan_at: int) -> Any:
+        if depth > self.max_depth and not tag.plain:  # {"~tag": ...} is one more level
+            raise EncodeError(f"nesting deeper than max_depth={self.max_depth}", tag=tag.key)
         try:
             payload = tag.to_json(obj)
         except KombuDashError as exc:

@@ -260,6 +260,31 @@ def test_invalid_code_points_are_a_decode_error(payload):
     refused(json.dumps(payload), "U\\+10FFFF")
 
 
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # found by the full fuzzer run: each decoded, then repr() and str() raised
+        {"~numpy.scalar": {"dtype": "<M8", "data": "BQAAAAAAAAA="}},
+        {"~numpy.ndarray": {"dtype": "<M8", "shape": [1], "data": "BQAAAAAAAAA="}},
+        {"~numpy.scalar": {"dtype": ">M8[10ns]", "data": "f39/f39/f38="}},
+        {"~numpy.scalar": {"dtype": [["f0", "<M8"]], "data": "BQAAAAAAAAA="}},
+    ],
+    ids=["generic-unit-scalar", "generic-unit-array", "unit-overflow", "structured-field"],
+)
+def test_datetime64_values_numpy_cannot_print_are_a_decode_error(payload):
+    refused(json.dumps(payload), "numpy cannot convert")
+
+
+def test_datetime64_values_that_print_still_round_trip():
+    for value in (
+        np.array(["NaT", "2026-12-06"], dtype="M8[D]"),
+        np.datetime64("2026-12-06T05:00:00.000000010"),
+        np.array([0, 2**40], dtype="M8[10ns]"),
+    ):
+        back = kombu_dash.loads(kombu_dash.dumps(value))
+        assert repr(back) == repr(value) and back.dtype == value.dtype
+
+
 def test_deprecated_dtype_alias_is_a_decode_error_under_w_error():
     # numpy 1.x warns on "a" (DeprecationWarning), an exception under -W error
     payload = '{"~numpy.ndarray": {"dtype": "|a1", "shape": [1], "data": "YQ=="}}'

@@ -85,6 +85,45 @@ def test_depth_is_configurable():
         shallow.dumps([[[[[[1]]]]]])
 
 
+def _nested(inner: str, depth: int) -> str:
+    """``inner`` as the innermost value of ``depth - 1`` nested lists."""
+    return "[" * (depth - 1) + inner + "]" * (depth - 1)
+
+
+@pytest.mark.parametrize(
+    "inner",
+    ['{"~plotly.Figure": {}}', "18446744073709551615", '{"~tuple": []}'],
+    ids=["empty-figure", "u64-max", "tuple"],
+)
+def test_what_decodes_at_the_nesting_limit_also_re_encodes(inner):
+    # found by the full fuzzer run: an empty figure came back as {"data": [], "layout": {}},
+    # one level deeper than it arrived, and failed to re-encode at the limit
+    depth = 254 - inner.count("{")  # the innermost container at max_depth
+    value = kombu_dash.loads(_nested(inner, depth))
+    assert kombu_dash.loads(kombu_dash.dumps(value)) == value
+
+
+@pytest.mark.parametrize("parser", ["orjson", "stdlib"])
+def test_an_integer_beyond_64_bits_counts_the_level_it_is_written_with(parser, monkeypatch):
+    # {"~int": "..."} is one level more than the literal: at the limit such a literal
+    # would decode and then not re-encode, so it is refused
+    if parser == "stdlib":
+        monkeypatch.setattr(_json, "loadb", _json.stdlib_loadb)
+    big = str(2**64)  # in 254 lists, its {"~int": ...} would be the 255th level
+    with pytest.raises(DecodeError, match="max_depth=254"):
+        kombu_dash.loads(_nested(big, 255))
+    value = kombu_dash.loads(_nested(big, 254))
+    assert kombu_dash.loads(kombu_dash.dumps(value)) == value
+
+
+def test_an_integer_tagged_past_the_limit_is_a_clear_encode_error():
+    value: object = 2**64
+    for _ in range(254):
+        value = [value]
+    with pytest.raises(kombu_dash.EncodeError, match=r"max_depth=254.* at value\[0\]"):
+        kombu_dash.dumps(value)  # was orjson's "Recursion limit reached", with no path
+
+
 def test_non_canonical_but_valid_json_still_decodes():
     # Another producer's JSON (spaces, escapes, exponents): parsed by the strict parser.
     text = '{ "a" : [1.0E2, "\\u00e9", {"\\u007etuple": [1, 2]}], "big": 18446744073709551616 }'
@@ -257,8 +296,9 @@ def test_a_thousand_figures_decode_without_the_default_template():
 
     out = kombu_dash.loads(_figures(1000))
     assert len(out) == 1000 and all(type(f) is go.Figure for f in out)
-    # the payload comes back exactly: no default template added on the way
-    assert kombu_dash.dumps(out[0]) == '{"~plotly.Figure":{"data":[],"layout":{}}}'
+    # the payload comes back exactly: no default template added on the way (and the empty
+    # "data" and "layout" plotly's to_dict() lists are left out)
+    assert kombu_dash.dumps(out[0]) == '{"~plotly.Figure":{}}'
     # a figure made here keeps the template it had, as before
     fig = go.Figure(go.Bar(x=[1], y=[2]), layout={"title": {"text": "t"}})
     back = kombu_dash.loads(kombu_dash.dumps(fig))

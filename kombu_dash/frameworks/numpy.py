@@ -117,7 +117,8 @@ def _raw(data: Any) -> bytes:
 
 def _check_bytes(arr: Any) -> None:
     """Refuse raw bytes numpy would hold without checking: a ``U`` code point beyond
-    U+10FFFF (``str()`` of it raises SystemError) or a bool byte other than 0 and 1.
+    U+10FFFF (``str()`` of it raises SystemError), a bool byte other than 0 and 1, a
+    datetime64 that cannot be printed.
     One numpy reduction per field of the dtype, which the message itself lists."""
     dtype = arr.dtype
     if dtype.names:
@@ -130,6 +131,13 @@ def _check_bytes(arr: Any) -> None:
     elif dtype.kind == "b" and arr.size:
         if int(arr[..., None].view("u1").max()) > 1:
             raise ValueError("a bool is stored as a byte other than 0 or 1")
+    elif dtype.kind == "M" and arr.size:
+        # what repr() and str() do: a value other than NaT in generic units, or one that
+        # overflows when its unit is converted ([10ns]), would decode and then not print
+        try:
+            load_class("numpy").datetime_as_string(arr)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"a {dtype} value numpy cannot convert: {exc}") from None
 
 
 def _is_string_dtype(dtype: Any) -> bool:

@@ -66,6 +66,9 @@ class FigureStandIn(StandInDict):
 MAX_FIGURES = 1000
 
 
+_ALWAYS = ("data", "layout")
+
+
 class FigureTag(FrameworkTag):
     """The figure's own dict form (data, layout, frames); rebuilt with ``go.Figure``.
 
@@ -80,7 +83,10 @@ class FigureTag(FrameworkTag):
     costly = MAX_FIGURES
 
     def write(self, value: Any) -> Any:
-        return value.to_dict()
+        # to_dict() always lists "data" and "layout": empty ones are left out, so that a
+        # figure decoded from {} is written back no deeper than it arrived (a message
+        # at the nesting limit would otherwise decode and then fail to re-encode)
+        return {k: v for k, v in value.to_dict().items() if v or k not in _ALWAYS}
 
     def cost(self, payload: Any) -> int:
         # each frame costs as much as a figure (its own Layout): ~0.13 ms for 12 bytes
