@@ -21,6 +21,12 @@ orjson would write differently from the walk is found before or after it runs:
 A subtree is scanned once: when the fast path declines, it says how many levels
 below the value it already scanned without finding what stopped it, and the walk
 scans again only below that.
+
+Where the optional C accelerator ``kombu_dash._speedups`` is built (:data:`SPEEDUPS`),
+it replaces the scan: ``to_wire`` walks the value at C speed and hands each typed value
+to the registry (``TypedWriter.wire_tag``), and the JSON library writes the result in
+one call. Anything it cannot do (an unsupported type, too deep) makes it decline, and
+the walk, which names the path, takes over. ``KOMBU_DASH_NO_SPEEDUPS=1`` turns it off.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from __future__ import annotations
 import enum
 import gc
 import math
+import os
 import uuid
 from itertools import compress
 from operator import not_
@@ -37,7 +44,21 @@ from . import _json
 from .errors import EncodeError
 from .tags import INT_MAX, INT_MIN
 
-__all__ = ["plain_bytes", "TypedWriter", "orjson_defers"]
+__all__ = ["plain_bytes", "TypedWriter", "orjson_defers", "SPEEDUPS"]
+
+
+def _load_speedups() -> Any:
+    if os.environ.get("KOMBU_DASH_NO_SPEEDUPS"):
+        return None
+    try:
+        from . import _speedups
+    except ImportError:  # not built here (no compiler when installed): pure Python
+        return None
+    return _speedups
+
+
+#: the C walks (kombu_dash/_speedups.c), or None: the codec reads it at each call
+SPEEDUPS: Any = _load_speedups()
 
 
 class TypedWriter(Protocol):
@@ -52,6 +73,11 @@ class TypedWriter(Protocol):
     def tagged(self, value: Any) -> tuple[str | None, Any]:
         """``(wire key with its ~, payload)`` for one typed value; key None for a
         plain tag (the payload is written untagged). Raises if the tag cannot."""
+
+    def wire_tag(self, value: Any) -> tuple[str | None, Any]:
+        """As :meth:`tagged`, for any value the C walk does not write as it is: also
+        ints beyond 64 bits, NaN and the infinities, dicts that need ``~dict``. Raises
+        for a value without a tag."""
 
 
 _NoneType = type(None)
@@ -174,6 +200,11 @@ def plain_bytes(obj: Any, limit: int, typed: TypedWriter | None = None) -> bytes
     says what is too deep. With ``typed`` (and orjson), typed values are written by
     ``typed.write``; without it, any typed value makes the fast path decline.
     """
+    if SPEEDUPS is not None and typed is not None:
+        try:
+            return _json.dumpb(SPEEDUPS.to_wire(obj, typed.wire_tag, limit))
+        except Exception:  # noqa: BLE001 - the walk says what is wrong, and where
+            return 0
     scan = _Scan(typed if _json.HAVE_ORJSON else None)
     wire = obj
     if type(obj) is tuple and scan.typed is not None:

@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from itertools import chain
 from typing import Any, TypeVar, final
 
-from . import _json
+from . import _fastpath, _json
 from ._fastpath import orjson_defers, plain_bytes
 from .errors import DecodeError, EncodeError, KombuDashError, unsupported
 from .tags import BUILTIN_TAGS, INT_MAX, INT_MIN, Tag
@@ -268,10 +268,17 @@ class Codec:
             )
         obj = _json.loadb(data, self.max_depth)  # strict, and no deeper than max_depth
         if (type(obj) is dict or type(obj) is list) and _may_hold_tag(data):
+            speedups = _fastpath.SPEEDUPS
+            if speedups is not None:
+                try:
+                    return speedups.untag(obj, self._build, [0], self.max_depth)
+                except Exception:  # noqa: BLE001
+                    # obj is half decoded: parse again, and the walk says what and where
+                    obj = _json.loadb(data, self.max_depth)
             bound = _tag_bound(data)
             if bound == 2 and len(obj) == 1 and data[:22] in _CELERY_BODY:
                 # data[:22] in _CELERY_BODY: obj is the dict {"~tuple": [...]}, not a list
-                body = obj["~tuple"]  # type: ignore[call-overload]
+                body = obj["~tuple"]
                 if len(body[0]) == 1:
                     # Celery's (args, kwargs, embed) with no other tag: no walk needed
                     done: list[float] = [0]
@@ -331,13 +338,19 @@ class Codec:
         return obj
 
     def _untag(self, key: str, raw: Any, depth: int, left: list[float]) -> Any:
-        tag = self._by_key.get(key[1:])
-        if tag is None:
+        if key[1:] not in self._by_key:
             raise DecodeError(f"unknown tag {key!r}", tag=key[1:])
         left[0] -= 1
         payload = (
             self._dec(raw, depth + 1, left) if (type(raw) is dict or type(raw) is list) else raw
         )
+        return self._build(key, payload, left)
+
+    def _build(self, key: str, payload: Any, left: list[float]) -> Any:
+        """The value of one tag, its payload already decoded (the C walk calls this)."""
+        tag = self._by_key.get(key[1:])
+        if tag is None:
+            raise DecodeError(f"unknown tag {key!r}", tag=key[1:])
         if type(payload) is not tag.payload:
             raise DecodeError(
                 f"{key} payload must be {_json_name(tag.payload)}, got {_json_name(type(payload))}",
@@ -396,6 +409,18 @@ class _TypedWriter:
     def tagged(self, value: Any) -> tuple[str | None, Any]:
         # learn() admitted type(value) only with a Tag (not None, not _Refused)
         tag: Tag = self.codec._tag_for(type(value))  # type: ignore[assignment]
+        return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
+
+    def wire_tag(self, value: Any) -> tuple[str | None, Any]:
+        t = type(value)
+        codec = self.codec
+        if t is int or t is float or t is dict:  # chosen by value: see Codec._special
+            tag = codec._special("int" if t is int else "float" if t is float else "dict")
+        else:
+            found = codec._tag_for(t)
+            if found is None or type(found) is _Refused:
+                raise TypeError(t)  # the walk raises the error that says what to send
+            tag = found
         return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
 
 

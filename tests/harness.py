@@ -36,6 +36,14 @@ def examples(full: int) -> int:
     return max(100, full // 10) if QUICK else full
 
 
+def _speedups_module():
+    try:
+        from kombu_dash import _speedups
+    except ImportError:
+        return None
+    return _speedups
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -373,3 +381,19 @@ def is_same(out: Any, obj: Any) -> bool:
     except AssertionError:
         return False
     return True
+
+
+# -- the optional C accelerator ------------------------------------------------------------
+
+#: "c" where kombu_dash._speedups is built here, and always "python" (the reference walks)
+SPEEDUPS_MODES = (["c"] if _speedups_module() is not None else []) + ["python"]
+
+
+def speedups(mode: str):
+    """A context manager (and decorator) running the codec with the C walks ("c") or
+    with the pure-Python ones ("python")."""
+    from unittest import mock
+
+    from kombu_dash import _fastpath
+
+    return mock.patch.object(_fastpath, "SPEEDUPS", _speedups_module() if mode == "c" else None)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import kombu_dash
 from kombu_dash import Codec, DecodeError, _json
 
-from .harness import examples
+from .harness import SPEEDUPS_MODES, examples, speedups
 
 MB = 1 << 20
 
@@ -64,6 +64,16 @@ def test_hostile_input_is_a_decode_error(data, parser):
             kombu_dash.loads(data)
         # CPU seconds, generous: each of these takes milliseconds
         assert time.process_time() - started < 1.0
+
+
+@pytest.mark.parametrize("data", [d for _, d in HOSTILE], ids=[i for i, _ in HOSTILE])
+def test_hostile_input_gets_the_same_error_from_both_walks(data):
+    errors = []
+    for mode in SPEEDUPS_MODES:
+        with speedups(mode), pytest.raises(DecodeError) as info:
+            kombu_dash.loads(data)
+        errors.append((str(info.value), info.value.path, info.value.tag))
+    assert errors == [errors[0]] * len(errors)
 
 
 def test_big_valid_input_is_quick():

@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import kombu_dash
-from kombu_dash import Codec, EncodeError, _json
+from kombu_dash import Codec, DecodeError, EncodeError, _fastpath, _json
 from kombu_dash._fastpath import plain_bytes
 from kombu_dash.frameworks import FRAMEWORK_TAGS
 
-from .harness import examples, same
+from .harness import SPEEDUPS_MODES, examples, same, speedups
 
 TAG_LOOKALIKES = st.sampled_from(
     ["~", "~tuple", "~dict", "~set", "~float", "~nope", "~~", "~starlette.QueryParams"]
@@ -168,11 +168,12 @@ def _walk_bytes(codec, value):
         return exc
 
 
+@pytest.mark.parametrize("mode", SPEEDUPS_MODES)
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=st.one_of(EDGY, BODIES))
-def test_fast_path_writes_the_walks_bytes(backend, value):
-    with backend():
+def test_fast_path_writes_the_walks_bytes(backend, mode, value):
+    with backend(), speedups(mode):
         for codec in (kombu_dash.default_codec, SHALLOW):
             wire = _walk_bytes(codec, value)
             if isinstance(wire, EncodeError):
@@ -196,6 +197,7 @@ def test_typed_values_take_the_fast_path():
     assert fast == _json.dumpb(codec._enc(value, 1, math.inf))
 
 
+@speedups("python")
 def test_celery_body_is_read_without_the_walk():
     body = ((1, "two", None), {"x": [1.5]}, {"callbacks": None, "chain": None})
     wire = kombu_dash.dumpb(body)
@@ -212,3 +214,51 @@ def test_celery_body_is_read_without_the_walk():
     # another tag anywhere, or a string starting with "~", and the walk runs as usual
     for other in (((1,), {"t": (2,)}, {}), ((1,), {"s": "~x"}, {})):
         same(kombu_dash.loads(kombu_dash.dumpb(other)), other)
+
+
+# -- the optional C walks (kombu_dash/_speedups.c) decode what the Python walk decodes ------
+
+
+def _decoded(mode, wire):
+    with speedups(mode):
+        try:
+            return kombu_dash.loads(wire)
+        except DecodeError as exc:
+            return (str(exc), exc.path, exc.tag)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(1500), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(value=st.one_of(EDGY, BODIES), shuffle=st.randoms(use_true_random=False))
+def test_both_walks_decode_the_same_values_and_errors(backend, value, shuffle):
+    with backend():
+        try:
+            wire = kombu_dash.dumpb(value)
+        except EncodeError:
+            return
+        # the value, and a copy with two tag names swapped: payloads of the wrong shape,
+        # so that errors (message, path, tag) are compared too
+        tags = sorted({w.decode() for w in set(wire.split(b'"')) if w.startswith(b"~")})
+        hostile = wire
+        if len(tags) >= 2:
+            a, b = shuffle.sample(tags, 2)
+            hostile = wire.replace(f'"{a}"'.encode(), b"\0").replace(
+                f'"{b}"'.encode(), f'"{a}"'.encode()
+            )
+            hostile = hostile.replace(b"\0", f'"{b}"'.encode())
+        for data in (wire, hostile):
+            results = [_decoded(mode, data) for mode in SPEEDUPS_MODES]
+            for other in results[1:]:
+                same(other, results[0])
+
+
+def test_the_accelerator_is_built_where_a_compiler_is():
+    # a broken C build is optional for users (they get the Python walks), never for us
+    import os
+    import shutil
+    import sysconfig
+
+    if os.environ.get("KOMBU_DASH_NO_SPEEDUPS"):
+        assert _fastpath.SPEEDUPS is None
+    elif shutil.which(sysconfig.get_config_var("CC").split()[0] or "cc"):
+        assert _fastpath.SPEEDUPS is not None, "kombu_dash._speedups did not build"

@@ -1,0 +1,369 @@
+/* kombu_dash._speedups: the two tree walks of the codec, in C (optional).
+ *
+ * Both walks only *find*: every tag is still applied by the codec's Python code,
+ * through the registry (the callbacks below), and on any error the codec runs its
+ * pure-Python walk again from the start, which says what is wrong and where (the path).
+ * So this module decides nothing about the wire format; tests/test_property.py checks
+ * that the codec writes the same bytes, and decodes the same values, with and without it.
+ *
+ *   to_wire(obj, tagger, max_depth) -> the value as plain JSON data
+ *       Exact str/bool/None, ints within 64 bits, finite floats, lists, and dicts with
+ *       str keys (other than one key starting with "~") are kept; everything else is
+ *       passed to tagger(value) -> (wire_key or None, payload), and the payload is walked
+ *       in turn ({wire_key: payload}, or the payload itself for a plain tag). Containers
+ *       are copied only where something below them changed. Raises DepthError past
+ *       max_depth (the codec's walk then gives the error).
+ *
+ *   untag(obj, build, state, max_depth) -> obj with its tags replaced, bottom-up
+ *       Freshly parsed JSON (exact lists and dicts) is changed in place: every object
+ *       with exactly one member whose name starts with "~" is replaced by
+ *       build(name, payload, state), its payload already untagged.
+ */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+
+static PyObject *DepthError;
+
+/* ---------------------------------------------------------------- to_wire */
+
+static PyObject *to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth);
+
+static int
+is_tag_key(PyObject *key)
+{
+    return PyUnicode_Check(key) && PyUnicode_GET_LENGTH(key) > 0 &&
+           PyUnicode_READ_CHAR(key, 0) == '~';
+}
+
+static int
+int_fits(PyObject *obj)
+{
+    /* what JSON libraries carry natively: -2**63 .. 2**64-1 */
+    int overflow = 0;
+    PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (overflow == 0) {
+        return !PyErr_Occurred();
+    }
+    if (overflow < 0) {
+        return 0;
+    }
+    PyLong_AsUnsignedLongLong(obj);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *
+tagged(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+{
+    PyObject *res = PyObject_CallOneArg(tagger, obj);
+    if (res == NULL) {
+        return NULL;
+    }
+    if (!PyTuple_CheckExact(res) || PyTuple_GET_SIZE(res) != 2) {
+        Py_DECREF(res);
+        PyErr_SetString(PyExc_TypeError, "tagger must return (key, payload)");
+        return NULL;
+    }
+    PyObject *key = PyTuple_GET_ITEM(res, 0);
+    PyObject *payload = PyTuple_GET_ITEM(res, 1);
+    PyObject *out;
+    if (key == Py_None) { /* a plain tag: its payload, untagged, at the same level */
+        out = to_wire(payload, tagger, depth, max_depth);
+    }
+    else if (depth > max_depth) { /* {"~tag": ...} is itself one level */
+        PyErr_SetString(DepthError, "nesting deeper than max_depth");
+        out = NULL;
+    }
+    else {
+        PyObject *inner = to_wire(payload, tagger, depth + 1, max_depth);
+        out = NULL;
+        if (inner != NULL) {
+            out = PyDict_New();
+            if (out != NULL && PyDict_SetItem(out, key, inner) < 0) {
+                Py_CLEAR(out);
+            }
+            Py_DECREF(inner);
+        }
+    }
+    Py_DECREF(res);
+    return out;
+}
+
+static PyObject *
+list_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+{
+    PyObject *copy = NULL;
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(obj); i++) {
+        PyObject *item = PyList_GET_ITEM(obj, i);
+        Py_INCREF(item);
+        PyObject *wire = to_wire(item, tagger, depth + 1, max_depth);
+        if (wire == NULL) {
+            Py_DECREF(item);
+            Py_XDECREF(copy);
+            return NULL;
+        }
+        if (wire != item && copy == NULL) {
+            copy = PyList_GetSlice(obj, 0, PyList_GET_SIZE(obj));
+            if (copy == NULL) {
+                Py_DECREF(item);
+                Py_DECREF(wire);
+                return NULL;
+            }
+        }
+        Py_DECREF(item);
+        if (copy != NULL && i < PyList_GET_SIZE(copy)) {
+            PyList_SetItem(copy, i, wire); /* steals wire */
+        }
+        else {
+            Py_DECREF(wire);
+        }
+    }
+    if (copy != NULL) {
+        return copy;
+    }
+    return Py_NewRef(obj);
+}
+
+static PyObject *
+dict_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    /* keys JSON objects cannot hold, or one key that would read back as a tag: ~dict */
+    if (PyDict_GET_SIZE(obj) == 1) {
+        PyDict_Next(obj, &pos, &key, &value);
+        if (!PyUnicode_CheckExact(key) || is_tag_key(key)) {
+            return tagged(obj, tagger, depth, max_depth);
+        }
+        pos = 0;
+    }
+    else {
+        while (PyDict_Next(obj, &pos, &key, &value)) {
+            if (!PyUnicode_CheckExact(key)) {
+                return tagged(obj, tagger, depth, max_depth);
+            }
+        }
+        pos = 0;
+    }
+    PyObject *copy = NULL;
+    while (PyDict_Next(obj, &pos, &key, &value)) {
+        Py_INCREF(key);
+        Py_INCREF(value);
+        PyObject *wire = to_wire(value, tagger, depth + 1, max_depth);
+        int failed = wire == NULL;
+        if (!failed && wire != value) {
+            if (copy == NULL) {
+                copy = PyDict_Copy(obj);
+            }
+            failed = copy == NULL || PyDict_SetItem(copy, key, wire) < 0;
+        }
+        Py_DECREF(key);
+        Py_DECREF(value);
+        Py_XDECREF(wire);
+        if (failed) {
+            Py_XDECREF(copy);
+            return NULL;
+        }
+    }
+    if (copy != NULL) {
+        return copy;
+    }
+    return Py_NewRef(obj);
+}
+
+static PyObject *
+to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+{
+    PyTypeObject *t = Py_TYPE(obj);
+    if (t == &PyUnicode_Type || t == &PyBool_Type || obj == Py_None) {
+        return Py_NewRef(obj);
+    }
+    if (t == &PyLong_Type) {
+        if (int_fits(obj)) {
+            return Py_NewRef(obj);
+        }
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        return tagged(obj, tagger, depth, max_depth);
+    }
+    if (t == &PyFloat_Type) {
+        if (isfinite(PyFloat_AS_DOUBLE(obj))) {
+            return Py_NewRef(obj);
+        }
+        return tagged(obj, tagger, depth, max_depth);
+    }
+    if (t == &PyList_Type || t == &PyDict_Type) {
+        if (depth > max_depth) {
+            PyErr_SetString(DepthError, "nesting deeper than max_depth");
+            return NULL;
+        }
+        if (Py_EnterRecursiveCall(" in kombu_dash._speedups.to_wire")) {
+            return NULL;
+        }
+        PyObject *out = t == &PyList_Type ? list_to_wire(obj, tagger, depth, max_depth)
+                                          : dict_to_wire(obj, tagger, depth, max_depth);
+        Py_LeaveRecursiveCall();
+        return out;
+    }
+    return tagged(obj, tagger, depth, max_depth);
+}
+
+static PyObject *
+py_to_wire(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "to_wire(obj, tagger, max_depth)");
+        return NULL;
+    }
+    long max_depth = PyLong_AsLong(args[2]);
+    if (max_depth == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    return to_wire(args[0], args[1], 1, max_depth);
+}
+
+/* ------------------------------------------------------------------ untag */
+
+static PyObject *untag(PyObject *obj, PyObject *build, PyObject *state, long depth,
+                       long max_depth);
+
+static PyObject *
+untag_list(PyObject *obj, PyObject *build, PyObject *state, long depth, long max_depth)
+{
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(obj); i++) {
+        PyObject *item = PyList_GET_ITEM(obj, i);
+        if (!PyList_CheckExact(item) && !PyDict_CheckExact(item)) {
+            continue;
+        }
+        Py_INCREF(item);
+        PyObject *done = untag(item, build, state, depth + 1, max_depth);
+        if (done == NULL) {
+            Py_DECREF(item);
+            return NULL;
+        }
+        if (done != item && i < PyList_GET_SIZE(obj)) {
+            PyList_SetItem(obj, i, done); /* steals done */
+        }
+        else {
+            Py_DECREF(done);
+        }
+        Py_DECREF(item);
+    }
+    return Py_NewRef(obj);
+}
+
+static PyObject *
+untag_dict(PyObject *obj, PyObject *build, PyObject *state, long depth, long max_depth)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    if (PyDict_GET_SIZE(obj) == 1) {
+        PyDict_Next(obj, &pos, &key, &value);
+        if (is_tag_key(key)) {
+            Py_INCREF(key);
+            PyObject *payload;
+            if (PyList_CheckExact(value) || PyDict_CheckExact(value)) {
+                payload = untag(value, build, state, depth + 1, max_depth);
+            }
+            else {
+                payload = Py_NewRef(value);
+            }
+            PyObject *out = NULL;
+            if (payload != NULL) {
+                out = PyObject_CallFunctionObjArgs(build, key, payload, state, NULL);
+                Py_DECREF(payload);
+            }
+            Py_DECREF(key);
+            return out;
+        }
+        pos = 0;
+    }
+    while (PyDict_Next(obj, &pos, &key, &value)) {
+        if (!PyList_CheckExact(value) && !PyDict_CheckExact(value)) {
+            continue;
+        }
+        Py_INCREF(key);
+        Py_INCREF(value);
+        PyObject *done = untag(value, build, state, depth + 1, max_depth);
+        /* replacing the value of a key already there keeps PyDict_Next valid */
+        int failed = done == NULL || (done != value && PyDict_SetItem(obj, key, done) < 0);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        Py_XDECREF(done);
+        if (failed) {
+            return NULL;
+        }
+    }
+    return Py_NewRef(obj);
+}
+
+static PyObject *
+untag(PyObject *obj, PyObject *build, PyObject *state, long depth, long max_depth)
+{
+    if (depth > max_depth) {
+        PyErr_SetString(DepthError, "nesting deeper than max_depth");
+        return NULL;
+    }
+    if (Py_EnterRecursiveCall(" in kombu_dash._speedups.untag")) {
+        return NULL;
+    }
+    PyObject *out = PyList_CheckExact(obj) ? untag_list(obj, build, state, depth, max_depth)
+                                           : untag_dict(obj, build, state, depth, max_depth);
+    Py_LeaveRecursiveCall();
+    return out;
+}
+
+static PyObject *
+py_untag(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "untag(obj, build, state, max_depth)");
+        return NULL;
+    }
+    long max_depth = PyLong_AsLong(args[3]);
+    if (max_depth == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    PyObject *obj = args[0];
+    if (!PyList_CheckExact(obj) && !PyDict_CheckExact(obj)) {
+        return Py_NewRef(obj);
+    }
+    return untag(obj, args[1], args[2], 1, max_depth);
+}
+
+/* ----------------------------------------------------------------- module */
+
+static PyMethodDef methods[] = {
+    {"to_wire", (PyCFunction)(void (*)(void))py_to_wire, METH_FASTCALL,
+     "to_wire(obj, tagger, max_depth): obj as plain JSON data, typed values tagged."},
+    {"untag", (PyCFunction)(void (*)(void))py_untag, METH_FASTCALL,
+     "untag(obj, build, state, max_depth): parsed JSON with its tags built, in place."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "kombu_dash._speedups",
+    "The codec's two tree walks in C (optional; the pure-Python walks are the reference).",
+    -1, methods,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) {
+        return NULL;
+    }
+    DepthError = PyErr_NewException("kombu_dash._speedups.DepthError", PyExc_ValueError, NULL);
+    if (DepthError == NULL || PyModule_AddObjectRef(m, "DepthError", DepthError) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
