@@ -79,6 +79,9 @@ class TypedWriter(Protocol):
         ints beyond 64 bits, NaN and the infinities, dicts that need ``~dict``. Raises
         for a value without a tag."""
 
+    #: ``{class: (wire key, write)}``, filled by wire_tag from ``Tag.fast_write``
+    fast_write: dict[type, tuple[str, Any]]
+
 
 _NoneType = type(None)
 _PLAIN = frozenset((str, int, float, bool, _NoneType, list, dict))
@@ -202,7 +205,7 @@ def plain_bytes(obj: Any, limit: int, typed: TypedWriter | None = None) -> bytes
     """
     if SPEEDUPS is not None and typed is not None:
         try:
-            return _json.dumpb(SPEEDUPS.to_wire(obj, typed.wire_tag, limit))
+            return _json.dumpb(SPEEDUPS.to_wire(obj, typed.wire_tag, limit, typed.fast_write))
         except Exception:  # noqa: BLE001 - the walk says what is wrong, and where
             return 0
     scan = _Scan(typed if _json.HAVE_ORJSON else None)

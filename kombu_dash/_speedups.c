@@ -6,7 +6,7 @@
  * So this module decides nothing about the wire format; tests/test_property.py checks
  * that the codec writes the same bytes, and decodes the same values, with and without it.
  *
- *   to_wire(obj, tagger, max_depth) -> the value as plain JSON data
+ *   to_wire(obj, tagger, max_depth, fast) -> the value as plain JSON data
  *       Exact str/bool/None, ints within 64 bits, finite floats, lists, and dicts with
  *       str keys (other than one key starting with "~") are kept; everything else is
  *       passed to tagger(value) -> (wire_key or None, payload), and the payload is walked
@@ -14,10 +14,14 @@
  *       are copied only where something below them changed. Raises DepthError past
  *       max_depth (the codec's walk then gives the error).
  *
- *   untag(obj, build, state, max_depth) -> obj with its tags replaced, bottom-up
+ *   untag(obj, build, state, max_depth, fast) -> obj with its tags replaced, bottom-up
  *       Freshly parsed JSON (exact lists and dicts) is changed in place: every object
  *       with exactly one member whose name starts with "~" is replaced by
  *       build(name, payload, state), its payload already untagged.
+ *
+ *   ``fast`` holds single calls the codec learned from the registry (Tag.fast_write and
+ *   Tag.fast_read: ``list`` and ``tuple`` for a tuple): {class: (wire_key, write)} for
+ *   to_wire, {name: (payload_type, read)} for untag. They skip a Python frame per value.
  */
 
 #define PY_SSIZE_T_CLEAN
@@ -28,7 +32,14 @@ static PyObject *DepthError;
 
 /* ---------------------------------------------------------------- to_wire */
 
-static PyObject *to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth);
+/* the arguments every call of the encoding walk shares */
+typedef struct {
+    PyObject *tagger;   /* tagger(value) -> (wire_key or None, payload) */
+    PyObject *fast;     /* {class: (wire_key, write)}: write(value) is the payload */
+    long max_depth;
+} Enc;
+
+static PyObject *to_wire(PyObject *obj, Enc *enc, long depth);
 
 static int
 is_tag_key(PyObject *key)
@@ -58,9 +69,27 @@ int_fits(PyObject *obj)
 }
 
 static PyObject *
-tagged(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+tagged(PyObject *obj, Enc *enc, long depth, int by_class)
 {
-    PyObject *res = PyObject_CallOneArg(tagger, obj);
+    PyObject *res;
+    /* a class the registry lent a single call for: no tagger call (by_class: not an
+       int, float or dict, whose tag is chosen by value) */
+    PyObject *fast = by_class ? PyDict_GetItemWithError(enc->fast, (PyObject *)Py_TYPE(obj))
+                              : NULL;
+    if (fast != NULL) {
+        PyObject *payload = PyObject_CallOneArg(PyTuple_GET_ITEM(fast, 1), obj);
+        if (payload == NULL) {
+            return NULL;
+        }
+        res = PyTuple_Pack(2, PyTuple_GET_ITEM(fast, 0), payload);
+        Py_DECREF(payload);
+    }
+    else if (PyErr_Occurred()) {
+        return NULL;
+    }
+    else {
+        res = PyObject_CallOneArg(enc->tagger, obj);
+    }
     if (res == NULL) {
         return NULL;
     }
@@ -73,14 +102,14 @@ tagged(PyObject *obj, PyObject *tagger, long depth, long max_depth)
     PyObject *payload = PyTuple_GET_ITEM(res, 1);
     PyObject *out;
     if (key == Py_None) { /* a plain tag: its payload, untagged, at the same level */
-        out = to_wire(payload, tagger, depth, max_depth);
+        out = to_wire(payload, enc, depth);
     }
-    else if (depth > max_depth) { /* {"~tag": ...} is itself one level */
+    else if (depth > enc->max_depth) { /* {"~tag": ...} is itself one level */
         PyErr_SetString(DepthError, "nesting deeper than max_depth");
         out = NULL;
     }
     else {
-        PyObject *inner = to_wire(payload, tagger, depth + 1, max_depth);
+        PyObject *inner = to_wire(payload, enc, depth + 1);
         out = NULL;
         if (inner != NULL) {
             out = PyDict_New();
@@ -95,13 +124,13 @@ tagged(PyObject *obj, PyObject *tagger, long depth, long max_depth)
 }
 
 static PyObject *
-list_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+list_to_wire(PyObject *obj, Enc *enc, long depth)
 {
     PyObject *copy = NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(obj); i++) {
         PyObject *item = PyList_GET_ITEM(obj, i);
         Py_INCREF(item);
-        PyObject *wire = to_wire(item, tagger, depth + 1, max_depth);
+        PyObject *wire = to_wire(item, enc, depth + 1);
         if (wire == NULL) {
             Py_DECREF(item);
             Py_XDECREF(copy);
@@ -130,7 +159,7 @@ list_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
 }
 
 static PyObject *
-dict_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+dict_to_wire(PyObject *obj, Enc *enc, long depth)
 {
     Py_ssize_t pos = 0;
     PyObject *key, *value;
@@ -138,14 +167,14 @@ dict_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
     if (PyDict_GET_SIZE(obj) == 1) {
         PyDict_Next(obj, &pos, &key, &value);
         if (!PyUnicode_CheckExact(key) || is_tag_key(key)) {
-            return tagged(obj, tagger, depth, max_depth);
+            return tagged(obj, enc, depth, 0);
         }
         pos = 0;
     }
     else {
         while (PyDict_Next(obj, &pos, &key, &value)) {
             if (!PyUnicode_CheckExact(key)) {
-                return tagged(obj, tagger, depth, max_depth);
+                return tagged(obj, enc, depth, 0);
             }
         }
         pos = 0;
@@ -154,7 +183,7 @@ dict_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
     while (PyDict_Next(obj, &pos, &key, &value)) {
         Py_INCREF(key);
         Py_INCREF(value);
-        PyObject *wire = to_wire(value, tagger, depth + 1, max_depth);
+        PyObject *wire = to_wire(value, enc, depth + 1);
         int failed = wire == NULL;
         if (!failed && wire != value) {
             if (copy == NULL) {
@@ -177,7 +206,7 @@ dict_to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
 }
 
 static PyObject *
-to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
+to_wire(PyObject *obj, Enc *enc, long depth)
 {
     PyTypeObject *t = Py_TYPE(obj);
     if (t == &PyUnicode_Type || t == &PyBool_Type || obj == Py_None) {
@@ -190,51 +219,58 @@ to_wire(PyObject *obj, PyObject *tagger, long depth, long max_depth)
         if (PyErr_Occurred()) {
             return NULL;
         }
-        return tagged(obj, tagger, depth, max_depth);
+        return tagged(obj, enc, depth, 0);
     }
     if (t == &PyFloat_Type) {
         if (isfinite(PyFloat_AS_DOUBLE(obj))) {
             return Py_NewRef(obj);
         }
-        return tagged(obj, tagger, depth, max_depth);
+        return tagged(obj, enc, depth, 0);
     }
     if (t == &PyList_Type || t == &PyDict_Type) {
-        if (depth > max_depth) {
+        if (depth > enc->max_depth) {
             PyErr_SetString(DepthError, "nesting deeper than max_depth");
             return NULL;
         }
         if (Py_EnterRecursiveCall(" in kombu_dash._speedups.to_wire")) {
             return NULL;
         }
-        PyObject *out = t == &PyList_Type ? list_to_wire(obj, tagger, depth, max_depth)
-                                          : dict_to_wire(obj, tagger, depth, max_depth);
+        PyObject *out = t == &PyList_Type ? list_to_wire(obj, enc, depth)
+                                          : dict_to_wire(obj, enc, depth);
         Py_LeaveRecursiveCall();
         return out;
     }
-    return tagged(obj, tagger, depth, max_depth);
+    return tagged(obj, enc, depth, 1);
 }
 
 static PyObject *
 py_to_wire(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3) {
-        PyErr_SetString(PyExc_TypeError, "to_wire(obj, tagger, max_depth)");
+    if (nargs != 4 || !PyDict_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "to_wire(obj, tagger, max_depth, fast: dict)");
         return NULL;
     }
-    long max_depth = PyLong_AsLong(args[2]);
-    if (max_depth == -1 && PyErr_Occurred()) {
+    Enc enc = {args[1], args[3], PyLong_AsLong(args[2])};
+    if (enc.max_depth == -1 && PyErr_Occurred()) {
         return NULL;
     }
-    return to_wire(args[0], args[1], 1, max_depth);
+    return to_wire(args[0], &enc, 1);
 }
 
 /* ------------------------------------------------------------------ untag */
 
-static PyObject *untag(PyObject *obj, PyObject *build, PyObject *state, long depth,
-                       long max_depth);
+/* the arguments every call of the decoding walk shares */
+typedef struct {
+    PyObject *build;    /* build(name, payload, state) -> the tag's value */
+    PyObject *state;
+    PyObject *fast;     /* {name: (payload_type, read)}: read(payload) is the value */
+    long max_depth;
+} Dec;
+
+static PyObject *untag(PyObject *obj, Dec *dec, long depth);
 
 static PyObject *
-untag_list(PyObject *obj, PyObject *build, PyObject *state, long depth, long max_depth)
+untag_list(PyObject *obj, Dec *dec, long depth)
 {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(obj); i++) {
         PyObject *item = PyList_GET_ITEM(obj, i);
@@ -242,7 +278,7 @@ untag_list(PyObject *obj, PyObject *build, PyObject *state, long depth, long max
             continue;
         }
         Py_INCREF(item);
-        PyObject *done = untag(item, build, state, depth + 1, max_depth);
+        PyObject *done = untag(item, dec, depth + 1);
         if (done == NULL) {
             Py_DECREF(item);
             return NULL;
@@ -259,7 +295,21 @@ untag_list(PyObject *obj, PyObject *build, PyObject *state, long depth, long max
 }
 
 static PyObject *
-untag_dict(PyObject *obj, PyObject *build, PyObject *state, long depth, long max_depth)
+build(PyObject *key, PyObject *payload, Dec *dec)
+{
+    /* a tag the registry lent a single call for, with a payload of its type */
+    PyObject *fast = PyDict_GetItemWithError(dec->fast, key);
+    if (fast != NULL && Py_TYPE(payload) == (PyTypeObject *)PyTuple_GET_ITEM(fast, 0)) {
+        return PyObject_CallOneArg(PyTuple_GET_ITEM(fast, 1), payload);
+    }
+    if (fast == NULL && PyErr_Occurred()) {
+        return NULL;
+    }
+    return PyObject_CallFunctionObjArgs(dec->build, key, payload, dec->state, NULL);
+}
+
+static PyObject *
+untag_dict(PyObject *obj, Dec *dec, long depth)
 {
     Py_ssize_t pos = 0;
     PyObject *key, *value;
@@ -269,14 +319,14 @@ untag_dict(PyObject *obj, PyObject *build, PyObject *state, long depth, long max
             Py_INCREF(key);
             PyObject *payload;
             if (PyList_CheckExact(value) || PyDict_CheckExact(value)) {
-                payload = untag(value, build, state, depth + 1, max_depth);
+                payload = untag(value, dec, depth + 1);
             }
             else {
                 payload = Py_NewRef(value);
             }
             PyObject *out = NULL;
             if (payload != NULL) {
-                out = PyObject_CallFunctionObjArgs(build, key, payload, state, NULL);
+                out = build(key, payload, dec);
                 Py_DECREF(payload);
             }
             Py_DECREF(key);
@@ -290,7 +340,7 @@ untag_dict(PyObject *obj, PyObject *build, PyObject *state, long depth, long max
         }
         Py_INCREF(key);
         Py_INCREF(value);
-        PyObject *done = untag(value, build, state, depth + 1, max_depth);
+        PyObject *done = untag(value, dec, depth + 1);
         /* replacing the value of a key already there keeps PyDict_Next valid */
         int failed = done == NULL || (done != value && PyDict_SetItem(obj, key, done) < 0);
         Py_DECREF(key);
@@ -304,17 +354,17 @@ untag_dict(PyObject *obj, PyObject *build, PyObject *state, long depth, long max
 }
 
 static PyObject *
-untag(PyObject *obj, PyObject *build, PyObject *state, long depth, long max_depth)
+untag(PyObject *obj, Dec *dec, long depth)
 {
-    if (depth > max_depth) {
+    if (depth > dec->max_depth) {
         PyErr_SetString(DepthError, "nesting deeper than max_depth");
         return NULL;
     }
     if (Py_EnterRecursiveCall(" in kombu_dash._speedups.untag")) {
         return NULL;
     }
-    PyObject *out = PyList_CheckExact(obj) ? untag_list(obj, build, state, depth, max_depth)
-                                           : untag_dict(obj, build, state, depth, max_depth);
+    PyObject *out = PyList_CheckExact(obj) ? untag_list(obj, dec, depth)
+                                           : untag_dict(obj, dec, depth);
     Py_LeaveRecursiveCall();
     return out;
 }
@@ -322,28 +372,28 @@ untag(PyObject *obj, PyObject *build, PyObject *state, long depth, long max_dept
 static PyObject *
 py_untag(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "untag(obj, build, state, max_depth)");
+    if (nargs != 5 || !PyDict_CheckExact(args[4])) {
+        PyErr_SetString(PyExc_TypeError, "untag(obj, build, state, max_depth, fast: dict)");
         return NULL;
     }
-    long max_depth = PyLong_AsLong(args[3]);
-    if (max_depth == -1 && PyErr_Occurred()) {
+    Dec dec = {args[1], args[2], args[4], PyLong_AsLong(args[3])};
+    if (dec.max_depth == -1 && PyErr_Occurred()) {
         return NULL;
     }
     PyObject *obj = args[0];
     if (!PyList_CheckExact(obj) && !PyDict_CheckExact(obj)) {
         return Py_NewRef(obj);
     }
-    return untag(obj, args[1], args[2], 1, max_depth);
+    return untag(obj, &dec, 1);
 }
 
 /* ----------------------------------------------------------------- module */
 
 static PyMethodDef methods[] = {
     {"to_wire", (PyCFunction)(void (*)(void))py_to_wire, METH_FASTCALL,
-     "to_wire(obj, tagger, max_depth): obj as plain JSON data, typed values tagged."},
+     "to_wire(obj, tagger, max_depth, fast): obj as plain JSON data, typed values tagged."},
     {"untag", (PyCFunction)(void (*)(void))py_untag, METH_FASTCALL,
-     "untag(obj, build, state, max_depth): parsed JSON with its tags built, in place."},
+     "untag(obj, build, state, max_depth, fast): parsed JSON, its tags built, in place."},
     {NULL, NULL, 0, NULL},
 };
 

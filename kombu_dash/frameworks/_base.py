@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from functools import cache
 from itertools import chain
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from ..errors import DecodeError
 from ..standins import MultiDict
@@ -150,6 +151,12 @@ class DictPayloadTag(FrameworkTag):
     def to_python(self, payload: Any) -> Any:
         cls = self.load() or self.fallback
         return cls(payload)
+
+    def fast_write(self, cls: type) -> Callable[[Any], Any] | None:
+        return None if cls is self.stand_in else dict  # a stand-in is written by to_json
+
+    def fast_read(self) -> Callable[[Any], Any]:
+        return cast("Callable[[Any], Any]", self.load() or self.fallback)
 
 
 # -- what Dash's encoder (plotly.io.json.to_json_plotly) can write ----------------------
