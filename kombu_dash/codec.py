@@ -16,7 +16,7 @@ only: nothing named in a message is imported, called or looked up.
 from __future__ import annotations
 
 import sys
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from itertools import chain
 from typing import Any, TypeVar, final
 
@@ -75,6 +75,9 @@ class Codec:
         self._pending: list[tuple[str, str, Tag]] = []  # "module:QualName" not yet importable
         # class -> its Tag, a _Refused or None, found along the MRO
         self._dispatch: dict[type, Tag | _Refused | None] = {}
+        # single calls lent by tags for the C walks, learned as values are met
+        self._fast_write: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+        self._fast_read: dict[str, tuple[type, Callable[[Any], Any]]] = {}
         self._writer = _TypedWriter(self)
         for tag in (*BUILTIN_TAGS, *tags):
             self.register_tag(tag)
@@ -103,6 +106,8 @@ class Codec:
                 self._by_class[cls] = instance
         self._dispatch.clear()
         self._writer = _TypedWriter(self)
+        self._fast_write.clear()
+        self._fast_read.clear()
         return tag
 
     def tags(self) -> dict[str, Tag]:
@@ -194,7 +199,7 @@ class Codec:
         ):  # would read as a tag
             return self._tagged(self._special("dict"), obj, depth, scan_at)
         if t is list or t is dict:
-            if depth >= scan_at and _json.Fragment is not None:
+            if depth >= scan_at and _json.Fragment is not None and depth <= _FRAGMENT_DEPTH:
                 done = plain_bytes(obj, self.max_depth - depth + 1, self._writer)
                 if type(done) is bytes:
                     return _json.Fragment(done)
@@ -271,7 +276,7 @@ class Codec:
             speedups = _fastpath.SPEEDUPS
             if speedups is not None:
                 try:
-                    return speedups.untag(obj, self._build, [0], self.max_depth)
+                    return speedups.untag(obj, self._build, [0], self.max_depth, self._fast_read)
                 except Exception:  # noqa: BLE001
                     # obj is half decoded: parse again, and the walk says what and where
                     obj = _json.loadb(data, self.max_depth)
@@ -367,7 +372,7 @@ class Codec:
                         "pandas objects) in one message",
                         tag=tag.key,
                     )
-            return tag.to_python(payload)
+            value = tag.to_python(payload)
         except DecodeError as exc:
             exc.tag = exc.tag or tag.key
             raise
@@ -377,9 +382,19 @@ class Codec:
             raise DecodeError(
                 f"bad {key} payload: {type(exc).__name__}: {str(exc)[:300]}", tag=tag.key
             ) from exc
+        if key not in self._fast_read and not tag.costly:
+            read = tag.fast_read()
+            if read is not None:
+                self._fast_read[key] = (tag.payload, read)
+        return value
 
 
 _STR = frozenset((str,))
+_KEY_FOR = Tag.key_for
+# orjson (3.13) writes past the end of its buffer when a Fragment sits inside more than
+# about 64 levels of containers (found by the fuzzer: heap corruption, an abort at exit).
+# Deeper than this, the walk returns plain containers instead of Fragments.
+_FRAGMENT_DEPTH = 32
 _LIST = {list}
 _CELERY_BODY = ('{"~tuple":[{"~tuple":[', b'{"~tuple":[{"~tuple":[')
 _TEXT = frozenset((str, bool, _NoneType))
@@ -392,6 +407,7 @@ class _TypedWriter:
 
     def __init__(self, codec: Codec):
         self.codec = codec
+        self.fast_write = codec._fast_write
         self.deferred: set[type] = set()
         self.not_deferred: set[type] = set()
 
@@ -421,6 +437,10 @@ class _TypedWriter:
             if found is None or type(found) is _Refused:
                 raise TypeError(t)  # the walk raises the error that says what to send
             tag = found
+            if t not in codec._fast_write and not tag.plain and type(tag).key_for is _KEY_FOR:
+                write = tag.fast_write(t)
+                if write is not None:
+                    codec._fast_write[t] = ("~" + tag.key, write)
         return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
 
 

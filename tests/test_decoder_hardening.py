@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
+import subprocess
+import sys
+import textwrap
 import time
 from unittest import mock
 
@@ -134,6 +138,32 @@ def test_an_integer_tagged_past_the_limit_is_a_clear_encode_error():
         kombu_dash.dumps(value)  # was orjson's "Recursion limit reached", with no path
 
 
+def test_deep_values_never_make_orjson_write_past_its_buffer():
+    # Found by the fuzzer: orjson 3.13 overflowed its output buffer when the walk handed
+    # it a Fragment inside more than ~64 levels (heap corruption, "free(): invalid next
+    # size" at exit). The walk keeps Fragments shallow; Python's debug allocator checks
+    # every buffer's guard bytes when it is freed, and aborts the child if one was hit.
+    child = textwrap.dedent("""
+        import kombu_dash
+        for size in range(1, 40000, 37):
+            deep = "x" * size
+            for _ in range(200):
+                deep = {"a": deep}
+            value = {1: deep}  # an int key: ~dict, so the walk runs from the top
+            assert kombu_dash.loads(kombu_dash.dumpb(value)) == value
+        print("ok")
+    """)
+    for mode in SPEEDUPS_MODES:
+        env = dict(os.environ, PYTHONMALLOC="debug")
+        env.pop("KOMBU_DASH_NO_SPEEDUPS", None)
+        if mode == "python":
+            env["KOMBU_DASH_NO_SPEEDUPS"] = "1"
+        done = subprocess.run(
+            [sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "ok", (mode, done.stderr[-2000:])
+
+
 def test_non_canonical_but_valid_json_still_decodes():
     # Another producer's JSON (spaces, escapes, exponents): parsed by the strict parser.
     text = '{ "a" : [1.0E2, "\\u00e9", {"\\u007etuple": [1, 2]}], "big": 18446744073709551616 }'
@@ -200,9 +230,6 @@ def test_numpy_dtype_text_never_reaches_numpys_parser(descr):
 # -- issue 9, second pass: tags outside numpy/pandas --------------------------------------
 # Each test below failed on the code before the fix (see docs/security.rst, "Findings").
 
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import textwrap  # noqa: E402
 import warnings  # noqa: E402
 
 from kombu_dash import Tag  # noqa: E402
