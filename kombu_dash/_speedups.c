@@ -101,6 +101,12 @@ tagged(PyObject *obj, Enc *enc, long depth, int by_class)
     PyObject *key = PyTuple_GET_ITEM(res, 0);
     PyObject *payload = PyTuple_GET_ITEM(res, 1);
     PyObject *out;
+    /* a plain tag's payload stays at this level: only the C stack bounds a tag that
+       returns a value of its own type, so guard it as Python guards its calls */
+    if (Py_EnterRecursiveCall(" in kombu_dash._speedups.to_wire")) {
+        Py_DECREF(res);
+        return NULL;
+    }
     if (key == Py_None) { /* a plain tag: its payload, untagged, at the same level */
         out = to_wire(payload, enc, depth);
     }
@@ -119,6 +125,7 @@ tagged(PyObject *obj, Enc *enc, long depth, int by_class)
             Py_DECREF(inner);
         }
     }
+    Py_LeaveRecursiveCall();
     Py_DECREF(res);
     return out;
 }

@@ -17,6 +17,8 @@ from kombu.exceptions import EncodeError as KombuEncodeError
 import kombu_dash
 from kombu_dash import DecodeError, EncodeError
 
+from .harness import SPEEDUPS_MODES, speedups
+
 
 class Color(enum.Enum):
     RED = 1
@@ -415,3 +417,24 @@ def test_readme_error_examples(celery_task):
         "cannot encode tests.test_errors.Color: an Enum member; send its .value and rebuild it "
         "with Color(value), or register a Tag for tests.test_errors.Color at result['color']"
     )
+
+
+@pytest.mark.parametrize("mode", SPEEDUPS_MODES)
+def test_a_tag_that_returns_its_own_value_is_an_encode_error_not_a_crash(mode):
+    # a plain tag's payload stays at its value's level: only a recursion guard stops a
+    # to_json that returns its input (the C walk would overflow the C stack without one)
+    class Loop:
+        pass
+
+    class PlainLoopTag(kombu_dash.Tag):
+        key, types, plain = "test.plain-loop", (Loop,), True
+
+        def to_json(self, value):
+            return value
+
+    class LoopTag(PlainLoopTag):
+        key, plain = "test.loop", False
+
+    for tag in (PlainLoopTag, LoopTag):
+        with speedups(mode), pytest.raises(kombu_dash.EncodeError, match="max_depth"):
+            kombu_dash.Codec([tag]).dumps([Loop()])
