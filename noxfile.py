@@ -25,7 +25,9 @@ no-orjson  3.11    5.7.0, 5.7.0    4.4.1  3.1.3, 3.1.9        1.10.0, 0.165.0   
 
 oldest pins the lowest versions setup.cfg allows (starlette 0.37, werkzeug 3.0, pandas 2.0,
 Django 4.2 LTS); dash3 installs ``dash[celery,diskcache]==3.*``, whose celery extra pins
-celery and kombu below 5.4; no-orjson is newest's stack on the stdlib json module.
+celery and kombu below 5.4; no-orjson is newest's stack on the stdlib json module, with
+the optional C accelerator (kombu_dash/_speedups.c) turned off: the pure-Python path.
+Every other row builds and uses it.
 """
 
 from __future__ import annotations
@@ -185,7 +187,9 @@ def dash3(session: nox.Session) -> None:
 
 @nox.session(name="no-orjson", python=_python("3.11"))
 def no_orjson(session: nox.Session) -> None:
-    """The stdlib json path: the same bytes on the wire, the same suite green."""
+    """The pure-Python install: the stdlib json module and no C accelerator (as where
+    neither the "fast" extra nor a compiler is present); the same bytes, the same suite."""
+    session.env["KOMBU_DASH_NO_SPEEDUPS"] = "1"
     _install(
         session,
         "celery[redis]==5.7.*",
@@ -200,7 +204,9 @@ def no_orjson(session: nox.Session) -> None:
     session.run(
         "python",
         "-c",
-        "import kombu_dash._json as j; assert not j.HAVE_ORJSON, 'orjson is installed'",
+        "import kombu_dash._json as j, kombu_dash._fastpath as f; "
+        "assert not j.HAVE_ORJSON, 'orjson is installed'; "
+        "assert f.SPEEDUPS is None, 'the C walks are on'",
     )
     _pytest(session, *NO_ORJSON_TESTS)
 
