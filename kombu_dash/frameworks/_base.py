@@ -87,9 +87,10 @@ class FrameworkTag(Tag):
 
 
 _STR = frozenset((str,))
+_LISTS, _TWO = frozenset((list,)), frozenset((2,))
 
 
-def str_pairs(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+def str_pairs(items: list[Any]) -> list[Any]:
     """Refuse a pair whose key or value is not a string: the library would apply
     ``str()`` to it (``1`` would arrive as ``"1"``); no real value of it holds one."""
     if _STR.issuperset(map(type, chain.from_iterable(items))):  # at C speed
@@ -114,6 +115,9 @@ class PairsTag(FrameworkTag):
     pair_payload = True
     #: the library turns keys and values into ``str``: refuse anything else instead
     strings = False
+    #: the library takes ``[key, value]`` lists as pairs and keeps no list (werkzeug);
+    #: otherwise they are made tuples first (starlette keeps the pairs it is given)
+    takes_lists = False
 
     def items(self, value: Any) -> Any:
         return value.items(multi=True)
@@ -125,13 +129,20 @@ class PairsTag(FrameworkTag):
         return cls(items)
 
     def to_python(self, payload: Any) -> Any:
-        items = list(map(tuple, pairs(payload)))  # one call at C speed
-        if self.strings:
-            str_pairs(items)
+        # the usual case checked in one expression at C speed; pairs() and str_pairs()
+        # say what is wrong otherwise
+        if not (
+            _LISTS.issuperset(map(type, payload))
+            and _TWO.issuperset(map(len, payload))
+            and (not self.strings or _STR.issuperset(map(type, chain.from_iterable(payload))))
+        ):
+            pairs(payload)
+            if self.strings:
+                str_pairs(payload)
         cls = self.load()
         if cls is None:
-            return self.make_fallback(items)
-        return self.build(cls, items)
+            return self.make_fallback(list(map(tuple, payload)))
+        return self.build(cls, payload if self.takes_lists else list(map(tuple, payload)))
 
     def make_fallback(self, items: list[tuple[Any, Any]]) -> Any:
         if self.fallback is MultiDict:

@@ -16,6 +16,7 @@ _DS = "werkzeug.datastructures"
 class MultiDictTag(PairsTag):
     key = "werkzeug.MultiDict"
     module, name = _DS, "MultiDict"
+    takes_lists = True  # it groups values by key: the pairs themselves are not kept
 
 
 class ImmutableMultiDictTag(MultiDictTag):
@@ -56,6 +57,7 @@ class HeadersTag(PairsTag):
     also = (f"{_DS}:EnvironHeaders",)
     fallback = Headers
     strings = True  # werkzeug applies str() to header values
+    takes_lists = True  # add() stores its own (key, value) tuples
 
     def items(self, value: Any) -> Any:
         return value.items()
