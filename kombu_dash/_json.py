@@ -107,16 +107,18 @@ def _too_deep(obj: Any, limit: int) -> bool:
     (a value that decodes must also re-encode)."""
     level, depth = [obj], 0
     while True:  # one level per step, at C speed
-        types = set(map(type, level))
-        if int in types and not all(map(_IN_INT64, filter(_IS_INT, level))):
-            if depth + 1 > limit:
-                return True
-        if _CONTAINERS.isdisjoint(types):
+        if depth == limit and _has_big_int(level):  # only the deepest level allowed
+            return True
+        if _CONTAINERS.isdisjoint(map(type, level)):
             return False
         depth += 1
         if depth > limit:
             return True
         level = gc.get_referents(*level)
+
+
+def _has_big_int(level: list[Any]) -> bool:
+    return not all(map(_IN_INT64, filter(_IS_INT, level)))
 
 
 def _check_depth(obj: Any, max_depth: int | None) -> Any:
