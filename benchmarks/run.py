@@ -12,9 +12,13 @@ from __future__ import annotations
 
 import sys
 
-# Must run before anything imports kombu_dash: the "without orjson" child blocks it.
+# Must run before anything imports kombu_dash: the "without orjson" child blocks it, and
+# runs the pure-Python install (no orjson, no C accelerator).
 if "--_no-orjson" in sys.argv:
     sys.modules["orjson"] = None  # type: ignore[assignment]
+    import os as _os
+
+    _os.environ["KOMBU_DASH_NO_SPEEDUPS"] = "1"
 
 import argparse  # noqa: E402
 import gc  # noqa: E402
@@ -32,7 +36,7 @@ from benchmarks.payloads import build, same  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KD, KJ, ORJSON, JSONPICKLE = "kombu_dash", "kombu json", "orjson", "jsonpickle"
-KD_NO_ORJSON = "kombu_dash (no orjson)"
+KD_NO_ORJSON = "kombu_dash (pure Python)"
 KJ_NO_ORJSON = "kombu json (no-orjson run)"
 ORDER = [KD, KJ, "stdlib json", "pickle", "msgpack", JSONPICKLE, ORJSON]
 
@@ -188,7 +192,8 @@ def run_all(quick: bool, only=None, budget_s: float = 4.0) -> dict:
 
 
 def no_orjson_child(quick: bool) -> dict:
-    """kombu_dash and kombu json in a subprocess where ``import orjson`` fails."""
+    """kombu_dash and kombu json in a subprocess where ``import orjson`` fails and the C
+    accelerator is off: what a host without the "fast" extra and without a compiler runs."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -319,7 +324,12 @@ def goals(data: dict) -> list[tuple[str, str, str, bool]]:
             if r is not None and not data[payload]["plain_of"]:
                 title = data[payload]["title"]
                 out.append(
-                    (f"(context) without orjson: {title} vs kombu json", "—", f"{r:.2f}×", True)
+                    (
+                        f"(context) pure Python (no orjson, no C): {title} vs kombu json",
+                        "—",
+                        f"{r:.2f}×",
+                        True,
+                    )
                 )
     big = data["table_100k"]["results"]
     r = big[KD]["decode_peak"] / big[ORJSON]["decode_peak"]
@@ -433,6 +443,7 @@ def environment() -> str:
     import kombu
 
     import kombu_dash
+    from kombu_dash import _fastpath
 
     try:
         import orjson
@@ -453,7 +464,8 @@ def environment() -> str:
     return (
         f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
         f"commit {rev or 'unknown'}; "
-        f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}; "
+        f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}, "
+        f"C accelerator {'on' if _fastpath.SPEEDUPS is not None else 'off'}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
 
@@ -486,7 +498,7 @@ def main(argv=None) -> int:
     print("measuring (stderr shows progress)...", file=sys.stderr)
     data = run_all(args.quick, budget_s=args.budget)
     if not args.no_child:
-        print("measuring without orjson (subprocess)...", file=sys.stderr)
+        print("measuring pure Python: no orjson, no C (subprocess)...", file=sys.stderr)
         merge_no_orjson(data, no_orjson_child(args.quick))
 
     bad = [

@@ -27,7 +27,7 @@ def test_quick_benchmark_round_trips_every_payload_and_writes_table_and_chart(tm
     # kombu_dash carries every payload, with and without orjson; stock json refuses the typed ones
     for title in ("Dash context (QueryParams, AttributeDicts)", "100 multi-dicts + headers"):
         assert f"| {title} | kombu_dash | ok |" in table
-        assert f"| {title} | kombu_dash (no orjson) | ok |" in table
+        assert f"| {title} | kombu_dash (pure Python) | ok |" in table
         assert f"| {title} | kombu json | refuses |" in table
     assert "| Dash context, plain twin | kombu json | ok |" in table
     assert (tmp_path / "benchmarks.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
