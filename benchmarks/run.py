@@ -275,8 +275,11 @@ def table(data: dict) -> str:
             ref, ref_payload = (res.get(ref_name), payload)
             if not ref or ref["status"] not in ("ok", "lossy"):
                 twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
+                same_rounds = res.get(KJ_TWIN_NO_ORJSON if name == KD_NO_ORJSON else KJ_TWIN)
                 ref, ref_payload = (
-                    (data[twin]["results"].get(ref_name), twin) if twin else (None, None)
+                    (same_rounds or data[twin]["results"].get(ref_name), twin)
+                    if twin
+                    else (None, None)
                 )
             ratio = "—"
             if r.get("roundtrip") and ref and ref.get("roundtrip"):
@@ -423,7 +426,8 @@ def chart(data: dict, path: Path) -> None:
             ref = res.get(ref_name)
             if not ref or not ref.get("roundtrip"):
                 twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
-                ref = data[twin]["results"].get(ref_name) if twin else None
+                same_rounds = res.get(KJ_TWIN_NO_ORJSON if name == KD_NO_ORJSON else KJ_TWIN)
+                ref = same_rounds or (data[twin]["results"].get(ref_name) if twin else None)
             if r is None or not r.get("roundtrip") or not ref:
                 label = "refuses" if r and r["status"] == "refuses" else "not run"
                 ax.text(1.0, y, f"  {label}", va="center", fontsize=9, color="grey")
@@ -508,7 +512,7 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--budget", type=float, default=4.0, help="seconds of sampling per payload (full mode)"
     )
-    ap.add_argument("--no-child", action="store_true", help="skip the without-orjson subprocess")
+    ap.add_argument("--no-child", action="store_true", help="skip the pure-Python subprocess")
     ap.add_argument(
         "--out",
         type=Path,
