@@ -17,10 +17,8 @@ import pytest
 from celery import Celery
 
 from .celery_apps.tasks import define_tasks
-from .harness import CeleryWorker
+from .harness import AMQP_URL, REDIS_URL, CeleryWorker
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
-AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
 BROKER_URLS = {"redis": REDIS_URL, "amqp": AMQP_URL}
 BROKERS = [pytest.param(name, id=name) for name in BROKER_URLS]
 

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
 
 from . import harness
-from .harness import patch_celery_result_consumer, running
+from .harness import AMQP_URL, REDIS_URL, patch_celery_result_consumer, running
 
 
 def pytest_configure(config):
     # The quick tier is whatever leaves out the slow tests: Hypothesis runs fewer examples
     # there (harness.examples); the full tier runs them all.
     harness.QUICK = "not slow" in (config.option.markexpr or "")
-
-
-REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
-AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
 
 
 @pytest.fixture

@@ -36,6 +36,11 @@ def examples(full: int) -> int:
     return max(100, full // 10) if QUICK else full
 
 
+# The shared services (README "Development"); tests that need an isolated Redis start their own.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
+
+
 def _speedups_module():
     try:
         from kombu_dash import _speedups

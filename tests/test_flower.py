@@ -118,7 +118,9 @@ class Flower(Proc):
 
 
 @pytest.fixture(scope="module")
-def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, CeleryWorker, Path]]:
+def flower_fleet(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Any, CeleryWorker, Path]]:
     """A prefork worker sending task events, and a producer app, on one private queue."""
     logdir = tmp_path_factory.mktemp("flower")
     queue = unique("flower")
@@ -138,8 +140,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, Celer
 
 
 @pytest.fixture(scope="module")
-def flower(fleet: tuple[Any, CeleryWorker, Path]) -> Iterator[Flower]:
-    _, worker, logdir = fleet
+def flower(flower_fleet: tuple[Any, CeleryWorker, Path]) -> Iterator[Flower]:
+    _, worker, logdir = flower_fleet
     assert worker.env is not None
     with Flower(logdir, worker.env) as running:
         yield running
@@ -171,8 +173,8 @@ def task_info(flower: Flower, task_id: str, state: str) -> dict[str, Any]:
     return found
 
 
-def test_finished_task_shows_its_args_and_result(fleet: Any, flower: Flower) -> None:
-    app, _, _ = fleet
+def test_finished_task_shows_its_args_and_result(flower_fleet: Any, flower: Flower) -> None:
+    app, _, _ = flower_fleet
     multi = wd.MultiDict([("tag", "a"), ("tag", "b")])
     res = app.send_task("kd.echo", args=(multi,))
     out = res.get(timeout=TIMEOUT)
@@ -206,8 +208,8 @@ def test_finished_task_shows_its_args_and_result(fleet: Any, flower: Flower) -> 
     assert saferepr((multi,)) in page and result_repr in page
 
 
-def test_worker_shows_stats_registered_and_active_tasks(fleet: Any, flower: Flower) -> None:
-    app, worker, _ = fleet
+def test_worker_shows_stats_registered_and_active_tasks(flower_fleet: Any, flower: Flower) -> None:
+    app, worker, _ = flower_fleet
     app.send_task("kd.add", args=(1, 2)).get(timeout=TIMEOUT)
     name = worker_name(flower)
     running = app.send_task("kd.sleep", args=(60,), kwargs={"payload": ("kept", "a tuple")})
@@ -241,10 +243,12 @@ def test_worker_shows_stats_registered_and_active_tasks(fleet: Any, flower: Flow
         app.control.revoke(running.id, terminate=True)
 
 
-def test_flower_whose_app_refuses_kombu_dash_sees_no_worker(fleet: Any, flower: Flower) -> None:
+def test_flower_whose_app_refuses_kombu_dash_sees_no_worker(
+    flower_fleet: Any, flower: Flower
+) -> None:
     """Flower on an app that accepts only json (what ``celery --broker=URL flower`` without
     ``-A`` gets): every inspect reply of a kombu_dash worker is refused, the list stays empty."""
-    _, worker, logdir = fleet
+    _, worker, logdir = flower_fleet
     assert worker_name(flower)  # the worker answers a Flower whose app accepts kombu_dash
     with Flower(logdir, worker.env, app="tests.celery_apps.json_only_app") as json_only:
         assert json_only.api("/api/workers?refresh=1") == {}

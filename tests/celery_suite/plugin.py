@@ -138,9 +138,12 @@ def _backport_redis_cancel_for_fix() -> None:
     ``AsyncResult.__del__`` during a SUBSCRIBE (celery#10477, fixed in 5.7). On Celery 5.3,
     test_revoked_by_headers_complex_canvas hits it and hangs the run for good, on json too:
     pytest-timeout's exception lands in ``__del__``, where Python ignores it. The project's
-    own tests apply the upstream fix in tests/conftest.py on import; so does this run, in
-    both modes (it does nothing on a Celery that has the fix)."""
-    import tests.conftest  # noqa: F401
+    own tests apply the upstream fix (tests.harness.patch_celery_result_consumer, as a
+    fixture); so does this run, for the whole run and in both modes (it does nothing on a
+    Celery that has the fix)."""
+    from tests.harness import patch_celery_result_consumer
+
+    patch_celery_result_consumer()
 
 
 def pytest_configure(config: pytest.Config) -> None:
