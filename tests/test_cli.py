@@ -31,7 +31,8 @@ from tests.celery_apps.reliability_app import make_app
 from tests.conftest import REDIS_URL
 from tests.harness import ROOT, Proc, free_port
 
-pytestmark = [pytest.mark.broker, pytest.mark.slow]
+# Most of these need no service and run in the quick tier; those that need Redis, RabbitMQ
+# or real workers are marked broker and slow.
 
 
 def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = 120):
@@ -111,6 +112,8 @@ def test_decode_missing_file_is_a_usage_error(tmp_path):
     assert rc == 2 and "cannot read" in out
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 def test_decode_reads_a_queued_redis_envelope(unique_name, rdb, redis_url):
     # No worker consumes this queue: the message waits in Redis exactly as kombu stored it.
     app = make_app("kombu_dash", broker=redis_url, backend=redis_url, queue=unique_name)
@@ -174,6 +177,7 @@ def test_check_unloadable_app_is_a_usage_error():
     assert rc == check.USAGE and "cannot load app" in out
 
 
+@pytest.mark.slow  # waits out an 8-second --timeout
 def test_check_broker_unreachable(unique_name):
     closed = f"redis://127.0.0.1:{free_port()}/0"
     rc, out, took = run_check(unique_name, timeout=8, broker=closed)
@@ -181,6 +185,7 @@ def test_check_broker_unreachable(unique_name):
     assert "broker unreachable" in out and took < 8 + 10
 
 
+@pytest.mark.slow  # waits out an 8-second --timeout
 def test_check_broker_unreachable_amqp(unique_name):
     closed = f"amqp://guest:guest@127.0.0.1:{free_port()}//"
     rc, out, took = run_check(unique_name, timeout=8, broker=closed)
@@ -188,6 +193,8 @@ def test_check_broker_unreachable_amqp(unique_name):
     assert took < 8 + 10
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 def test_check_result_backend_unreachable(unique_name):
     closed = f"redis://127.0.0.1:{free_port()}/0"
     rc, out, took = run_check(unique_name, timeout=8, backend=closed)
@@ -195,6 +202,8 @@ def test_check_result_backend_unreachable(unique_name):
     assert "result backend unreachable" in out and took < 8 + 10
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 def test_check_no_worker_consuming(unique_name, rdb):
     rc, out, took = run_check(unique_name, timeout=8)
     assert rc == check.NO_WORKER, out
@@ -226,6 +235,8 @@ def workers(tmp_path, unique_name):
         w.stop()
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 def test_check_worker_without_kombu_dash_and_a_good_worker(workers, unique_name):
     old = workers("json")
     new = workers("kombu_dash")
@@ -240,6 +251,8 @@ def test_check_worker_without_kombu_dash_and_a_good_worker(workers, unique_name)
     assert "came back intact through kombu_dash" in out
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, redis_url):
     """docs/operations.rst: 1. every worker (and result reader) accepts both; 2. switch
     serializers. Before step 1, a kombu_dash message is rejected by the old worker,
@@ -536,6 +549,8 @@ def fake_worker(tmp_path):
         ("huge", "to `active_queues`: a reply of 2097167 bytes (limit 1048576)"),
     ],
 )
+@pytest.mark.broker
+@pytest.mark.slow
 def test_check_malformed_control_reply_is_a_failed_probe(fake_worker, unique_name, mode, said):
     fake_worker(unique_name, mode)
     rc, out, _ = run_check(unique_name, timeout=10)
@@ -543,6 +558,8 @@ def test_check_malformed_control_reply_is_a_failed_probe(fake_worker, unique_nam
     assert f"malformed control reply {said}" in out and "Traceback" not in out
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 def test_check_reply_stream_cannot_hold_it_past_timeout(fake_worker, unique_name):
     # Celery's broadcast restarts its wait at each reply: a reply every 0.3 s held it for ever.
     fake_worker(unique_name, "drip")
@@ -556,6 +573,8 @@ def test_check_reply_stream_cannot_hold_it_past_timeout(fake_worker, unique_name
     assert took < 8 + 20, took  # the timeout, plus starting Python and Celery on a busy machine
 
 
+@pytest.mark.broker
+@pytest.mark.slow
 def test_unanswered_probe_never_runs_on_a_later_worker(workers, unique_name, rdb):
     """`check` with no worker: "no worker took the probe"; a worker started afterwards
     receives the probe and discards it unrun (it expired, and was revoked)."""
