@@ -250,6 +250,26 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
         after = [
             app.send_task("kd.record", args=(key, i, payload(i), 0.01)).id for i in range(half, N)
         ]
+        # kombu 5.7's Redis transport can crash the worker when an ack meets the lost
+        # connection (AttributeError: 'NoneType' object has no attribute 'hostname' in
+        # _connparams, then "Unrecoverable error"): not ours, and on json too. Production
+        # runs workers under a supervisor (docker-compose.yml: restart: on-failure); so does
+        # this test, once, for that crash only, and says so in its figure.
+        wait_for(
+            lambda: worker.exited() is not None or rec.scard(key) > half,
+            60,
+            0.25,
+            "the worker to run a task sent after the restart, or to exit",
+        )
+        if worker.exited() is not None:
+            crashed = worker.text()
+            assert "no attribute 'hostname'" in crashed, crashed[-3000:]
+            first, restarts = worker, 1
+            worker = Worker(
+                f"w2-{queue}", queue, tmp_path / "worker2.log", concurrency=2, **kd
+            ).wait_ready()
+        else:
+            first, restarts = worker, 0
         metas = collect(app, after, 300)
         assert len(metas) == len(after), (
             f"{len(after) - len(metas)} tasks published after the restart never finished"
@@ -264,7 +284,7 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
         assert half - len(metas_before) <= 4, (
             f"{half - len(metas_before)} tasks from before the outage lost"
         )
-        assert "Connection to broker lost" in worker.text() or "Cannot connect" in worker.text()
+        assert "Connection to broker lost" in first.text() or "Cannot connect" in first.text()
         figure(
             "redis-restart",
             tasks=N,
@@ -276,6 +296,7 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
             producer_error=type(info.value).__name__,
             producer_error_seconds=round(failed_after, 2),
             executions=rec.llen(key + ":runs"),
+            worker_restarts_after_kombu_crash=restarts,
         )
     finally:
         worker.stop()
