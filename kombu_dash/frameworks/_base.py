@@ -87,7 +87,6 @@ class FrameworkTag(Tag):
 
 
 _STR = frozenset((str,))
-_LISTS, _TWO = frozenset((list,)), frozenset((2,))
 
 
 def str_pairs(items: list[Any]) -> list[Any]:
@@ -129,16 +128,9 @@ class PairsTag(FrameworkTag):
         return cls(items)
 
     def to_python(self, payload: Any) -> Any:
-        # the usual case checked in one expression at C speed; pairs() and str_pairs()
-        # say what is wrong otherwise
-        if not (
-            _LISTS.issuperset(map(type, payload))
-            and _TWO.issuperset(map(len, payload))
-            and (not self.strings or _STR.issuperset(map(type, chain.from_iterable(payload))))
-        ):
-            pairs(payload)
-            if self.strings:
-                str_pairs(payload)
+        pairs(payload)  # both check at C speed first
+        if self.strings:
+            str_pairs(payload)
         cls = self.load()
         if cls is None:
             return self.make_fallback(list(map(tuple, payload)))
