@@ -75,8 +75,8 @@ class Codec:
         self._pending: list[tuple[str, str, Tag]] = []  # "module:QualName" not yet importable
         # class -> its Tag, a _Refused or None, found along the MRO
         self._dispatch: dict[type, Tag | _Refused | None] = {}
-        # single calls lent by tags for the C walks, learned as values are met
-        self._fast_write: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+        # wire key -> (payload type, single call lent by the tag), for the C walk's decoding;
+        # learned as tags are met (the encoding table is the _TypedWriter's)
         self._fast_read: dict[str, tuple[type, Callable[[Any], Any]]] = {}
         self._writer = _TypedWriter(self)
         for tag in (*BUILTIN_TAGS, *tags):
@@ -106,7 +106,6 @@ class Codec:
                 self._by_class[cls] = instance
         self._dispatch.clear()
         self._writer = _TypedWriter(self)
-        self._fast_write.clear()
         self._fast_read.clear()
         return tag
 
@@ -407,7 +406,8 @@ class _TypedWriter:
 
     def __init__(self, codec: Codec):
         self.codec = codec
-        self.fast_write = codec._fast_write
+        #: class -> (wire key, single call lent by its tag), for the C walk's encoding
+        self.fast_write: dict[type, tuple[str, Callable[[Any], Any]]] = {}
         self.deferred: set[type] = set()
         self.not_deferred: set[type] = set()
 
@@ -437,10 +437,10 @@ class _TypedWriter:
             if found is None or type(found) is _Refused:
                 raise TypeError(t)  # the walk raises the error that says what to send
             tag = found
-            if t not in codec._fast_write and not tag.plain and type(tag).key_for is _KEY_FOR:
+            if t not in self.fast_write and not tag.plain and type(tag).key_for is _KEY_FOR:
                 write = tag.fast_write(t)
                 if write is not None:
-                    codec._fast_write[t] = ("~" + tag.key, write)
+                    self.fast_write[t] = ("~" + tag.key, write)
         return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
 
 
