@@ -11,6 +11,7 @@ from typing import Any
 
 from .codec import Codec
 from .default import default_codec
+from .engines import EngineInfo, engine_info
 from .errors import DecodeError, EncodeError, KombuDashError
 from .serializer import CONTENT_ENCODING, CONTENT_TYPE, SERIALIZER, configure, register
 from .standins import AttributeDict, Headers, MultiDict
@@ -23,6 +24,8 @@ __all__ = [
     "loads",
     "dumpb",
     "register_tag",
+    "engine_info",
+    "EngineInfo",
     "default_codec",
     "Codec",
     "Tag",

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import enum
 import gc
+import logging
 import math
 import os
 import uuid
@@ -53,6 +54,11 @@ def _load_speedups() -> Any:
     try:
         from . import _speedups
     except ImportError:  # not built here (no compiler when installed): pure Python
+        return None
+    except Exception as exc:  # noqa: BLE001 - broken: never stop kombu from importing
+        logging.getLogger("kombu_dash").warning(
+            "kombu_dash: the C engine failed to import (%r); using the Python engine", exc
+        )
         return None
     return _speedups
 

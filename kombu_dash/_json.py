@@ -11,16 +11,47 @@ from __future__ import annotations
 
 import gc
 import json
+import logging
 import re
 from typing import Any, NoReturn
 
 from .errors import DecodeError, EncodeError
 from .tags import INT_MAX, INT_MIN
 
-try:  # pragma: no cover - exercised by the "without orjson" test session
-    import orjson as orjson  # re-exported: _fastpath reads _json.orjson
-except ImportError:  # pragma: no cover
-    orjson = None  # type: ignore[assignment]  # optional: None when not installed
+#: the oldest orjson with what kombu_dash uses (``orjson.Fragment``)
+ORJSON_MIN_VERSION = (3, 9)
+
+
+def _load_orjson() -> Any:
+    """orjson, or None: missing, too old or broken, it must never stop this module from
+    importing (kombu imports it through the entry point in every Celery process)."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    except Exception as exc:  # noqa: BLE001 - a broken install: say so, run without it
+        _log.warning("kombu_dash: orjson failed to import (%r); using the json module", exc)
+        return None
+    version = getattr(orjson, "__version__", "0")
+    try:
+        too_old = tuple(map(int, version.split(".")[:2])) < ORJSON_MIN_VERSION
+    except ValueError:
+        too_old = False
+    if too_old or not hasattr(orjson, "Fragment"):
+        _log.warning(
+            "kombu_dash: orjson %s is older than %s; using the json module (slower). "
+            "Upgrade it: pip install 'orjson>=%s'",
+            version,
+            ".".join(map(str, ORJSON_MIN_VERSION)),
+            ".".join(map(str, ORJSON_MIN_VERSION)),
+        )
+        return None
+    return orjson
+
+
+# A log record, not warnings.warn: under -W error a warning would be raised at import.
+_log = logging.getLogger("kombu_dash")
+orjson = _load_orjson()  # re-exported: _fastpath reads _json.orjson
 
 __all__ = ["dumpb", "loadb", "HAVE_ORJSON", "stdlib_dumpb", "stdlib_loadb"]
 
