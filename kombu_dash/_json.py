@@ -13,6 +13,7 @@ import gc
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from .errors import DecodeError, EncodeError
@@ -182,7 +183,8 @@ def stdlib_loadb(data: str | bytes | bytearray | memoryview, max_depth: int | No
 
 
 if orjson is not None:
-    _orjson_dumps, _orjson_loads = orjson.dumps, orjson.loads
+    _orjson_dumps: Callable[[Any], bytes] = orjson.dumps
+    _orjson_loads: Callable[[Any], Any] = orjson.loads
     _OrjsonEncodeError, _OrjsonDecodeError = orjson.JSONEncodeError, orjson.JSONDecodeError
 
     def dumpb(obj: Any) -> bytes:
