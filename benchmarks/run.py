@@ -479,7 +479,6 @@ def environment() -> str:
     import kombu
 
     import kombu_dash
-    from kombu_dash import _fastpath
 
     try:
         import orjson
@@ -501,7 +500,7 @@ def environment() -> str:
         f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
         f"commit {rev or 'unknown'}; "
         f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}, "
-        f"C accelerator {'on' if _fastpath.SPEEDUPS is not None else 'off'}; "
+        f"{kombu_dash.engine_info()}; "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from .codec import Codec
 from .default import default_codec
-from .engines import EngineInfo, engine_info
+from .engines import EngineInfo, describe
 from .errors import DecodeError, EncodeError, KombuDashError
 from .serializer import CONTENT_ENCODING, CONTENT_TYPE, SERIALIZER, configure, register
 from .standins import AttributeDict, Headers, MultiDict
@@ -50,6 +50,14 @@ dumpb = default_codec.dumpb
 loads = default_codec.loads
 #: Add a :class:`Tag` to the default codec; usable as a class decorator.
 register_tag = default_codec.register_tag
+
+
+def engine_info() -> EngineInfo:
+    """Which engine ("c" or "python") and JSON backend ("orjson" or "json") the default
+    codec uses in this process, with kombu_dash's version; ``str()`` reads
+    ``kombu_dash 0.1.0 (C engine, orjson 3.10.7)``."""
+    return describe(default_codec, __version__)
+
 
 _LAZY = {
     "CeleryManager": "kombu_dash.dash_managers",

@@ -1,4 +1,5 @@
-"""The JSON text itself: orjson when installed (extra ``fast``), else the stdlib.
+"""The JSON text itself: orjson (a requirement), or the standard library's json module
+where orjson is missing or older than :data:`ORJSON_MIN_VERSION`; chosen once, at import.
 
 Both write the same bytes: compact separators, UTF-8 (no ``\\uXXXX`` for non-ASCII),
 and floats in orjson's shortest form. The stdlib spells a few small floats
@@ -16,10 +17,10 @@ import re
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from . import wire
 from .errors import DecodeError, EncodeError
-from .tags import INT_MAX, INT_MIN
 
-#: the oldest orjson with what kombu_dash uses (``orjson.Fragment``)
+#: the oldest orjson kombu_dash is tested with (setup.cfg requires it)
 ORJSON_MIN_VERSION = (3, 9)
 
 
@@ -38,7 +39,7 @@ def _load_orjson() -> Any:
         too_old = tuple(map(int, version.split(".")[:2])) < ORJSON_MIN_VERSION
     except ValueError:
         too_old = False
-    if too_old or not hasattr(orjson, "Fragment"):
+    if too_old:
         _log.warning(
             "kombu_dash: orjson %s is older than %s; using the json module (slower). "
             "Upgrade it: pip install 'orjson>=%s'",
@@ -52,13 +53,11 @@ def _load_orjson() -> Any:
 
 # A log record, not warnings.warn: under -W error a warning would be raised at import.
 _log = logging.getLogger("kombu_dash")
-orjson = _load_orjson()  # re-exported: _fastpath reads _json.orjson
+orjson = _load_orjson()  # None, or the module (engine_info reads its version)
 
-__all__ = ["dumpb", "loadb", "HAVE_ORJSON", "stdlib_dumpb", "stdlib_loadb"]
+__all__ = ["dumpb", "loadb", "HAVE_ORJSON", "DEFAULT", "backend", "stdlib_dumpb", "stdlib_loadb"]
 
 HAVE_ORJSON = orjson is not None
-#: pre-encoded JSON embedded verbatim (orjson >= 3.9); None without orjson
-Fragment = getattr(orjson, "Fragment", None)
 
 
 # Skip JSON strings, rewrite ``d.ddde-0N`` (Python's zero-padded small exponents).
@@ -124,12 +123,8 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-# orjson.dumps refuses deeper values, so a message it re-encodes is at most this deep.
-ORJSON_MAX_DEPTH = 254
-
-
 _CONTAINERS = {dict, list}
-_IN_INT64 = range(INT_MIN, INT_MAX + 1).__contains__
+_IN_INT64 = range(wire.INT_MIN, wire.INT_MAX + 1).__contains__
 _IS_INT = int.__instancecheck__
 
 
@@ -208,7 +203,7 @@ if orjson is not None:
         # would turn into floats) is parsed again by the strict parser.
         try:
             if _orjson_dumps(obj) == data:
-                if max_depth is not None and max_depth < ORJSON_MAX_DEPTH:
+                if max_depth is not None and max_depth < wire.MAX_DEPTH:
                     return _check_depth(obj, max_depth)
                 return obj
         except _OrjsonEncodeError:
@@ -217,3 +212,20 @@ if orjson is not None:
 
 else:  # pragma: no cover - exercised by the no-orjson nox session
     dumpb, loadb = stdlib_dumpb, stdlib_loadb
+
+
+#: the backend a codec uses unless it asks for one
+DEFAULT = "orjson" if orjson is not None else "json"
+
+
+def backend(name: str | None) -> tuple[Callable[[Any], bytes], Callable[..., Any]]:
+    """``(dumpb, loadb)`` of the backend ``name`` ("orjson", "json", or None for
+    :data:`DEFAULT`); both write the same bytes."""
+    name = DEFAULT if name is None else name
+    if name == "json":
+        return stdlib_dumpb, stdlib_loadb
+    if name == "orjson" and orjson is not None:
+        return dumpb, loadb
+    raise ValueError(
+        f"JSON backend must be 'orjson' (where installed), 'json' or None, not {name!r}"
+    )

@@ -1,123 +1,230 @@
-/* kombu_dash._speedups: the two tree walks of the codec, in C (optional).
+/* kombu_dash._speedups: the C engine's two walks (see kombu_dash/engines/c.py).
  *
- * Both walks only *find*: every tag is still applied by the codec's Python code,
- * through the registry (the callbacks below), and on any error the codec runs its
- * pure-Python walk again from the start, which says what is wrong and where (the path).
- * So this module decides nothing about the wire format; tests/test_property.py checks
- * that the codec writes the same bytes, and decodes the same values, with and without it.
+ *   Walker(...)                  built once per codec, with the wire's values and the
+ *                                codec's callbacks (keyword arguments, all required)
+ *   Walker.encode(obj)           -> obj as plain JSON data, typed values as their tags'
+ *                                objects; containers are copied only where a value
+ *                                below them changed
+ *   Walker.decode(obj, budget)   -> freshly parsed JSON data with its tags replaced by
+ *                                their values, in place
  *
- *   to_wire(obj, tagger, max_depth, fast) -> the value as plain JSON data
- *       Exact str/bool/None, ints within 64 bits, finite floats, lists, and dicts with
- *       str keys (other than one key starting with "~") are kept; everything else is
- *       passed to tagger(value) -> (wire_key or None, payload), and the payload is walked
- *       in turn ({wire_key: payload}, or the payload itself for a plain tag). Containers
- *       are copied only where something below them changed. Raises DepthError past
- *       max_depth (the codec's walk then gives the error).
+ * The contract: these are the Python engine's walks (kombu_dash/engines/python.py),
+ * step for step, and tests/test_engines.py holds the two to the same data, values and
+ * errors. This file knows no tag and no rule of the wire of its own: the tag prefix, the
+ * integer range and the depth limit are handed in from kombu_dash/wire.py, and every
+ * value that is not plain JSON data goes to the codec's registry (write/read) or to the
+ * single call a tag lent for it (the fast tables). An error raised by a callback travels
+ * up with its path: each container puts its key or index in front (the error's
+ * _prepend), as the Python engine does. Any other failure is a bug and propagates.
  *
- *   untag(obj, build, state, max_depth, fast) -> obj with its tags replaced, bottom-up
- *       Freshly parsed JSON (exact lists and dicts) is changed in place: every object
- *       with exactly one member whose name starts with "~" is replaced by
- *       build(name, payload, state), its payload already untagged.
- *
- *   ``fast`` holds single calls the codec learned from the registry (Tag.fast_write and
- *   Tag.fast_read: ``list`` and ``tuple`` for a tuple): {class: (wire_key, write)} for
- *   to_wire, {name: (payload_type, read)} for untag. They skip a Python frame per value.
+ * Every object used across a call back into Python is owned (a strong reference): a
+ * callback may change the fast tables or the containers being walked.
  */
 
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
 
-static PyObject *DepthError;
-
-/* ---------------------------------------------------------------- to_wire */
-
-/* the arguments every call of the encoding walk shares */
 typedef struct {
-    PyObject *tagger;   /* tagger(value) -> (wire_key or None, payload) */
-    PyObject *fast;     /* {class: (wire_key, write)}: write(value) is the payload */
-    long max_depth;
-} Enc;
+    PyObject_HEAD
+    Py_UCS4 prefix;               /* what starts a tag's member name */
+    long long int_min;            /* integers written as JSON numbers */
+    unsigned long long int_max;
+    long max_depth;               /* deepest nesting; a tag's object is a level */
+    PyObject *error;              /* KombuDashError: the errors whose path the walk extends */
+    PyObject *write;              /* write(value) -> (wire key or None, payload) */
+    PyObject *write_fast;         /* {class: (wire key, write)} */
+    PyObject *read;               /* read(wire key, payload, budget) -> value */
+    PyObject *read_fast;          /* {wire key: (payload type, read)} */
+    PyObject *payload_types;      /* {wire key: payload type}: the tags there are */
+    PyObject *too_deep;           /* too_deep(decoding): raises */
+    PyObject *changed;            /* changed(container): raises */
+    PyObject *unwind_tag;         /* unwind_tag(error, wire key, payload): fixes its path */
+} Walker;
 
-static PyObject *to_wire(PyObject *obj, Enc *enc, long depth);
+#define RECURSION " in kombu_dash._speedups"
 
-static int
-is_tag_key(PyObject *key)
+/* ------------------------------------------------------------- errors */
+
+/* Call `hook(args...)`, which must raise; its error is the walk's. */
+static PyObject *
+raise_through(PyObject *hook, PyObject *arg)
 {
-    return PyUnicode_Check(key) && PyUnicode_GET_LENGTH(key) > 0 &&
-           PyUnicode_READ_CHAR(key, 0) == '~';
+    PyObject *res = PyObject_CallOneArg(hook, arg);
+    if (res != NULL) {
+        Py_DECREF(res);
+        PyErr_SetString(PyExc_SystemError, "kombu_dash._speedups: a raising hook returned");
+    }
+    return NULL;
 }
 
-static int
-int_fits(PyObject *obj)
+/* An error is leaving a container through `segment` (its key or index), or leaving the
+   tag `key` whose payload is `payload` (segment NULL): an error of ours learns where. */
+static void
+error_passes(Walker *w, PyObject *segment, PyObject *key, PyObject *payload)
 {
-    /* what JSON libraries carry natively: -2**63 .. 2**64-1 */
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    if (value == NULL) {
+        PyErr_Restore(type, value, tb);
+        return;
+    }
+    int ours = PyObject_IsInstance(value, w->error);
+    PyObject *res = NULL;
+    if (ours == 1) {
+        res = segment != NULL
+                  ? PyObject_CallMethod(value, "_prepend", "O", segment)
+                  : PyObject_CallFunctionObjArgs(w->unwind_tag, value, key, payload, NULL);
+    }
+    if (ours < 0 || (ours == 1 && res == NULL)) {
+        /* failing to add the path replaced the error: report that one */
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return;
+    }
+    Py_XDECREF(res);
+    PyErr_Restore(type, value, tb);
+}
+
+static void
+error_at_index(Walker *w, Py_ssize_t i)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyObject *index = PyLong_FromSsize_t(i);
+    if (index == NULL) {
+        Py_XDECREF(type);
+        Py_XDECREF(value);
+        Py_XDECREF(tb);
+        return;
+    }
+    PyErr_Restore(type, value, tb);
+    error_passes(w, index, NULL, NULL);
+    Py_DECREF(index);
+}
+
+/* ------------------------------------------------------------- the wire's rules */
+
+static int
+is_tag_key(Walker *w, PyObject *name)
+{
+    return PyUnicode_Check(name) && PyUnicode_GET_LENGTH(name) > 0 &&
+           PyUnicode_READ_CHAR(name, 0) == w->prefix;
+}
+
+/* 1 if the int is written as a JSON number, 0 if it takes its tag, -1 on error */
+static int
+int_fits(Walker *w, PyObject *obj)
+{
     int overflow = 0;
-    PyLong_AsLongLongAndOverflow(obj, &overflow);
+    long long v = PyLong_AsLongLongAndOverflow(obj, &overflow);
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
     if (overflow == 0) {
-        return !PyErr_Occurred();
+        return v >= w->int_min && (v < 0 || (unsigned long long)v <= w->int_max);
     }
     if (overflow < 0) {
-        return 0;
+        return 0; /* below LLONG_MIN, and int_min is at least that */
     }
-    PyLong_AsUnsignedLongLong(obj);
-    if (PyErr_Occurred()) {
+    unsigned long long u = PyLong_AsUnsignedLongLong(obj);
+    if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            return -1;
+        }
         PyErr_Clear();
         return 0;
+    }
+    return u <= w->int_max;
+}
+
+/* whether a dict is written as a JSON object: str keys, and not one key a tag would have */
+static int
+dict_fits(Walker *w, PyObject *obj)
+{
+    Py_ssize_t pos = 0, n = PyDict_GET_SIZE(obj);
+    PyObject *key, *value;
+    while (PyDict_Next(obj, &pos, &key, &value)) {
+        if (!PyUnicode_CheckExact(key) || (n == 1 && is_tag_key(w, key))) {
+            return 0;
+        }
     }
     return 1;
 }
 
+/* ------------------------------------------------------------- encoding */
+
+static PyObject *encode_value(Walker *w, PyObject *obj, long depth);
+
+/* A value that is not plain JSON data, through the registry: {wire key: payload}, or the
+   payload itself for a plain tag. by_class: the fast table may hold its class (an int,
+   float or dict is tagged by its value, never by class). */
 static PyObject *
-tagged(PyObject *obj, Enc *enc, long depth, int by_class)
+encode_tagged(Walker *w, PyObject *obj, long depth, int by_class)
 {
-    PyObject *res;
-    /* a class the registry lent a single call for: no tagger call (by_class: not an
-       int, float or dict, whose tag is chosen by value) */
-    PyObject *fast = by_class ? PyDict_GetItemWithError(enc->fast, (PyObject *)Py_TYPE(obj))
-                              : NULL;
-    if (fast != NULL) {
-        PyObject *payload = PyObject_CallOneArg(PyTuple_GET_ITEM(fast, 1), obj);
-        if (payload == NULL) {
+    PyObject *key = NULL, *payload = NULL, *out = NULL;
+    if (by_class) {
+        PyObject *entry = PyDict_GetItemWithError(w->write_fast, (PyObject *)Py_TYPE(obj));
+        if (entry == NULL && PyErr_Occurred()) {
             return NULL;
         }
-        res = PyTuple_Pack(2, PyTuple_GET_ITEM(fast, 0), payload);
-        Py_DECREF(payload);
+        if (entry != NULL) {
+            Py_INCREF(entry);
+            if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 2) {
+                Py_DECREF(entry);
+                PyErr_SetString(PyExc_TypeError, "write_fast entries are (wire key, write)");
+                return NULL;
+            }
+            payload = PyObject_CallOneArg(PyTuple_GET_ITEM(entry, 1), obj);
+            if (payload != NULL) {
+                key = Py_NewRef(PyTuple_GET_ITEM(entry, 0));
+            }
+            else if (PyErr_ExceptionMatches(PyExc_Exception)) {
+                PyErr_Clear(); /* the registry's own call below says what is wrong */
+            }
+            Py_DECREF(entry);
+            if (payload == NULL && PyErr_Occurred()) {
+                return NULL;
+            }
+        }
     }
-    else if (PyErr_Occurred()) {
-        return NULL;
+    if (payload == NULL) {
+        PyObject *res = PyObject_CallOneArg(w->write, obj);
+        if (res == NULL) {
+            return NULL;
+        }
+        if (!PyTuple_CheckExact(res) || PyTuple_GET_SIZE(res) != 2) {
+            Py_DECREF(res);
+            PyErr_SetString(PyExc_TypeError, "write must return (wire key or None, payload)");
+            return NULL;
+        }
+        key = Py_NewRef(PyTuple_GET_ITEM(res, 0));
+        payload = Py_NewRef(PyTuple_GET_ITEM(res, 1));
+        Py_DECREF(res);
+    }
+    if (key != Py_None && !PyUnicode_CheckExact(key)) {
+        PyErr_SetString(PyExc_TypeError, "a wire key is a str (or None for a plain tag)");
+        goto done;
+    }
+    /* a plain tag's payload stays at this level, so only the C stack would bound a tag
+       that returns a value of its own type: guarded as Python guards its calls */
+    if (Py_EnterRecursiveCall(RECURSION)) {
+        goto done;
+    }
+    if (key == Py_None) {
+        out = encode_value(w, payload, depth);
+    }
+    else if (depth > w->max_depth) { /* {"~tag": ...} is itself a level */
+        raise_through(w->too_deep, Py_False);
     }
     else {
-        res = PyObject_CallOneArg(enc->tagger, obj);
-    }
-    if (res == NULL) {
-        return NULL;
-    }
-    if (!PyTuple_CheckExact(res) || PyTuple_GET_SIZE(res) != 2) {
-        Py_DECREF(res);
-        PyErr_SetString(PyExc_TypeError, "tagger must return (key, payload)");
-        return NULL;
-    }
-    PyObject *key = PyTuple_GET_ITEM(res, 0);
-    PyObject *payload = PyTuple_GET_ITEM(res, 1);
-    PyObject *out;
-    /* a plain tag's payload stays at this level: only the C stack bounds a tag that
-       returns a value of its own type, so guard it as Python guards its calls */
-    if (Py_EnterRecursiveCall(" in kombu_dash._speedups.to_wire")) {
-        Py_DECREF(res);
-        return NULL;
-    }
-    if (key == Py_None) { /* a plain tag: its payload, untagged, at the same level */
-        out = to_wire(payload, enc, depth);
-    }
-    else if (depth > enc->max_depth) { /* {"~tag": ...} is itself one level */
-        PyErr_SetString(DepthError, "nesting deeper than max_depth");
-        out = NULL;
-    }
-    else {
-        PyObject *inner = to_wire(payload, enc, depth + 1);
-        out = NULL;
-        if (inner != NULL) {
+        PyObject *inner = encode_value(w, payload, depth + 1);
+        if (inner == NULL) {
+            error_passes(w, NULL, key, payload);
+        }
+        else {
             out = PyDict_New();
             if (out != NULL && PyDict_SetItem(out, key, inner) < 0) {
                 Py_CLEAR(out);
@@ -126,77 +233,80 @@ tagged(PyObject *obj, Enc *enc, long depth, int by_class)
         }
     }
     Py_LeaveRecursiveCall();
-    Py_DECREF(res);
+done:
+    Py_DECREF(key);
+    Py_DECREF(payload);
     return out;
 }
 
+/* Once a value changed, the copy takes every later value as walked (as the Python
+   engine appends each one). */
 static PyObject *
-list_to_wire(PyObject *obj, Enc *enc, long depth)
+encode_list(Walker *w, PyObject *obj, long depth)
 {
+    Py_ssize_t n = PyList_GET_SIZE(obj);
     PyObject *copy = NULL;
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(obj); i++) {
-        PyObject *item = PyList_GET_ITEM(obj, i);
-        Py_INCREF(item);
-        PyObject *wire = to_wire(item, enc, depth + 1);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(obj, i));
+        PyObject *wire = encode_value(w, item, depth + 1);
         if (wire == NULL) {
-            Py_DECREF(item);
-            Py_XDECREF(copy);
-            return NULL;
+            error_at_index(w, i);
+            goto fail_item;
         }
-        if (wire != item && copy == NULL) {
-            copy = PyList_GetSlice(obj, 0, PyList_GET_SIZE(obj));
+        if (PyList_GET_SIZE(obj) != n) { /* a callback changed the list being walked */
+            Py_DECREF(wire);
+            raise_through(w->changed, obj);
+            goto fail_item;
+        }
+        if (copy == NULL && wire != item) {
+            copy = PyList_GetSlice(obj, 0, n);
             if (copy == NULL) {
-                Py_DECREF(item);
                 Py_DECREF(wire);
-                return NULL;
+                goto fail_item;
             }
         }
         Py_DECREF(item);
-        if (copy != NULL && i < PyList_GET_SIZE(copy)) {
+        if (copy != NULL) {
             PyList_SetItem(copy, i, wire); /* steals wire */
         }
         else {
             Py_DECREF(wire);
         }
+        continue;
+    fail_item:
+        Py_DECREF(item);
+        Py_XDECREF(copy);
+        return NULL;
     }
-    if (copy != NULL) {
-        return copy;
-    }
-    return Py_NewRef(obj);
+    return copy != NULL ? copy : Py_NewRef(obj);
 }
 
 static PyObject *
-dict_to_wire(PyObject *obj, Enc *enc, long depth)
+encode_dict(Walker *w, PyObject *obj, long depth)
 {
-    Py_ssize_t pos = 0;
-    PyObject *key, *value;
-    /* keys JSON objects cannot hold, or one key that would read back as a tag: ~dict */
-    if (PyDict_GET_SIZE(obj) == 1) {
-        PyDict_Next(obj, &pos, &key, &value);
-        if (!PyUnicode_CheckExact(key) || is_tag_key(key)) {
-            return tagged(obj, enc, depth, 0);
-        }
-        pos = 0;
+    if (!dict_fits(w, obj)) {
+        return encode_tagged(w, obj, depth, 0); /* the escape */
     }
-    else {
-        while (PyDict_Next(obj, &pos, &key, &value)) {
-            if (!PyUnicode_CheckExact(key)) {
-                return tagged(obj, enc, depth, 0);
-            }
-        }
-        pos = 0;
-    }
-    PyObject *copy = NULL;
+    Py_ssize_t pos = 0, n = PyDict_GET_SIZE(obj);
+    PyObject *key, *value, *copy = NULL;
     while (PyDict_Next(obj, &pos, &key, &value)) {
         Py_INCREF(key);
         Py_INCREF(value);
-        PyObject *wire = to_wire(value, enc, depth + 1);
+        PyObject *wire = encode_value(w, value, depth + 1);
         int failed = wire == NULL;
-        if (!failed && wire != value) {
-            if (copy == NULL) {
+        if (failed) {
+            error_passes(w, key, NULL, NULL);
+        }
+        else if (PyDict_GET_SIZE(obj) != n) { /* a callback changed the dict being walked */
+            raise_through(w->changed, obj);
+            failed = 1;
+        }
+        else {
+            if (copy == NULL && wire != value) {
                 copy = PyDict_Copy(obj);
             }
-            failed = copy == NULL || PyDict_SetItem(copy, key, wire) < 0;
+            failed = (copy == NULL && wire != value) ||
+                     (copy != NULL && PyDict_SetItem(copy, key, wire) < 0);
         }
         Py_DECREF(key);
         Py_DECREF(value);
@@ -206,78 +316,103 @@ dict_to_wire(PyObject *obj, Enc *enc, long depth)
             return NULL;
         }
     }
-    if (copy != NULL) {
-        return copy;
-    }
-    return Py_NewRef(obj);
+    return copy != NULL ? copy : Py_NewRef(obj);
 }
 
 static PyObject *
-to_wire(PyObject *obj, Enc *enc, long depth)
+encode_value(Walker *w, PyObject *obj, long depth)
 {
     PyTypeObject *t = Py_TYPE(obj);
     if (t == &PyUnicode_Type || t == &PyBool_Type || obj == Py_None) {
         return Py_NewRef(obj);
     }
     if (t == &PyLong_Type) {
-        if (int_fits(obj)) {
-            return Py_NewRef(obj);
-        }
-        if (PyErr_Occurred()) {
+        int fits = int_fits(w, obj);
+        if (fits < 0) {
             return NULL;
         }
-        return tagged(obj, enc, depth, 0);
+        return fits ? Py_NewRef(obj) : encode_tagged(w, obj, depth, 0);
     }
     if (t == &PyFloat_Type) {
-        if (isfinite(PyFloat_AS_DOUBLE(obj))) {
-            return Py_NewRef(obj);
-        }
-        return tagged(obj, enc, depth, 0);
+        return isfinite(PyFloat_AS_DOUBLE(obj)) ? Py_NewRef(obj) : encode_tagged(w, obj, depth, 0);
     }
     if (t == &PyList_Type || t == &PyDict_Type) {
-        if (depth > enc->max_depth) {
-            PyErr_SetString(DepthError, "nesting deeper than max_depth");
+        if (depth > w->max_depth) {
+            return raise_through(w->too_deep, Py_False);
+        }
+        if (Py_EnterRecursiveCall(RECURSION)) {
             return NULL;
         }
-        if (Py_EnterRecursiveCall(" in kombu_dash._speedups.to_wire")) {
-            return NULL;
-        }
-        PyObject *out = t == &PyList_Type ? list_to_wire(obj, enc, depth)
-                                          : dict_to_wire(obj, enc, depth);
+        PyObject *out = t == &PyList_Type ? encode_list(w, obj, depth)
+                                          : encode_dict(w, obj, depth);
         Py_LeaveRecursiveCall();
         return out;
     }
-    return tagged(obj, enc, depth, 1);
+    return encode_tagged(w, obj, depth, 1); /* any other class: through the registry */
 }
 
+/* ------------------------------------------------------------- decoding */
+
+static PyObject *decode_value(Walker *w, PyObject *obj, long depth, PyObject *budget);
+
 static PyObject *
-py_to_wire(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+call_read(Walker *w, PyObject *key, PyObject *payload, PyObject *budget)
 {
-    if (nargs != 4 || !PyDict_CheckExact(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "to_wire(obj, tagger, max_depth, fast: dict)");
-        return NULL;
-    }
-    Enc enc = {args[1], args[3], PyLong_AsLong(args[2])};
-    if (enc.max_depth == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    return to_wire(args[0], &enc, 1);
+    return PyObject_CallFunctionObjArgs(w->read, key, payload, budget, NULL);
 }
 
-/* ------------------------------------------------------------------ untag */
-
-/* the arguments every call of the decoding walk shares */
-typedef struct {
-    PyObject *build;    /* build(name, payload, state) -> the tag's value */
-    PyObject *state;
-    PyObject *fast;     /* {name: (payload_type, read)}: read(payload) is the value */
-    long max_depth;
-} Dec;
-
-static PyObject *untag(PyObject *obj, Dec *dec, long depth);
+/* {key: raw}, a tag: checked before its payload is decoded (an unknown tag, or a payload
+   of the wrong JSON type, costs nothing more: only an object can become another type) */
+static PyObject *
+decode_tag(Walker *w, PyObject *key, PyObject *raw, long depth, PyObject *budget)
+{
+    PyObject *out = NULL, *payload = NULL;
+    PyObject *expected = PyDict_GetItemWithError(w->payload_types, key);
+    if (expected == NULL) {
+        return PyErr_Occurred() ? NULL : call_read(w, key, raw, budget); /* raises */
+    }
+    if (expected != (PyObject *)&PyDict_Type && (PyObject *)Py_TYPE(raw) != expected) {
+        return call_read(w, key, raw, budget); /* raises */
+    }
+    if (PyList_CheckExact(raw) || PyDict_CheckExact(raw)) {
+        payload = decode_value(w, raw, depth + 1, budget);
+        if (payload == NULL) {
+            return NULL;
+        }
+    }
+    else {
+        payload = Py_NewRef(raw);
+    }
+    PyObject *entry = PyDict_GetItemWithError(w->read_fast, key);
+    if (entry == NULL && PyErr_Occurred()) {
+        goto done;
+    }
+    if (entry != NULL) {
+        Py_INCREF(entry);
+        if (!PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 2) {
+            Py_DECREF(entry);
+            PyErr_SetString(PyExc_TypeError, "read_fast entries are (payload type, read)");
+            goto done;
+        }
+        if ((PyObject *)Py_TYPE(payload) == PyTuple_GET_ITEM(entry, 0)) {
+            out = PyObject_CallOneArg(PyTuple_GET_ITEM(entry, 1), payload);
+            if (out == NULL && PyErr_ExceptionMatches(PyExc_Exception)) {
+                PyErr_Clear(); /* the registry's own call below says what is wrong */
+            }
+        }
+        Py_DECREF(entry);
+        if (out != NULL || PyErr_Occurred()) {
+            goto done;
+        }
+    }
+    out = call_read(w, key, payload, budget);
+done:
+    Py_DECREF(payload);
+    return out;
+}
 
 static PyObject *
-untag_list(PyObject *obj, Dec *dec, long depth)
+decode_list(Walker *w, PyObject *obj, long depth, PyObject *budget)
 {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(obj); i++) {
         PyObject *item = PyList_GET_ITEM(obj, i);
@@ -285,58 +420,35 @@ untag_list(PyObject *obj, Dec *dec, long depth)
             continue;
         }
         Py_INCREF(item);
-        PyObject *done = untag(item, dec, depth + 1);
+        PyObject *done = decode_value(w, item, depth + 1, budget);
+        Py_DECREF(item);
         if (done == NULL) {
-            Py_DECREF(item);
+            error_at_index(w, i);
             return NULL;
         }
-        if (done != item && i < PyList_GET_SIZE(obj)) {
+        if (i < PyList_GET_SIZE(obj)) {
             PyList_SetItem(obj, i, done); /* steals done */
         }
         else {
             Py_DECREF(done);
         }
-        Py_DECREF(item);
     }
     return Py_NewRef(obj);
 }
 
 static PyObject *
-build(PyObject *key, PyObject *payload, Dec *dec)
-{
-    /* a tag the registry lent a single call for, with a payload of its type */
-    PyObject *fast = PyDict_GetItemWithError(dec->fast, key);
-    if (fast != NULL && Py_TYPE(payload) == (PyTypeObject *)PyTuple_GET_ITEM(fast, 0)) {
-        return PyObject_CallOneArg(PyTuple_GET_ITEM(fast, 1), payload);
-    }
-    if (fast == NULL && PyErr_Occurred()) {
-        return NULL;
-    }
-    return PyObject_CallFunctionObjArgs(dec->build, key, payload, dec->state, NULL);
-}
-
-static PyObject *
-untag_dict(PyObject *obj, Dec *dec, long depth)
+decode_dict(Walker *w, PyObject *obj, long depth, PyObject *budget)
 {
     Py_ssize_t pos = 0;
     PyObject *key, *value;
     if (PyDict_GET_SIZE(obj) == 1) {
         PyDict_Next(obj, &pos, &key, &value);
-        if (is_tag_key(key)) {
+        if (is_tag_key(w, key)) {
             Py_INCREF(key);
-            PyObject *payload;
-            if (PyList_CheckExact(value) || PyDict_CheckExact(value)) {
-                payload = untag(value, dec, depth + 1);
-            }
-            else {
-                payload = Py_NewRef(value);
-            }
-            PyObject *out = NULL;
-            if (payload != NULL) {
-                out = build(key, payload, dec);
-                Py_DECREF(payload);
-            }
+            Py_INCREF(value);
+            PyObject *out = decode_tag(w, key, value, depth, budget);
             Py_DECREF(key);
+            Py_DECREF(value);
             return out;
         }
         pos = 0;
@@ -347,9 +459,15 @@ untag_dict(PyObject *obj, Dec *dec, long depth)
         }
         Py_INCREF(key);
         Py_INCREF(value);
-        PyObject *done = untag(value, dec, depth + 1);
+        PyObject *done = decode_value(w, value, depth + 1, budget);
         /* replacing the value of a key already there keeps PyDict_Next valid */
-        int failed = done == NULL || (done != value && PyDict_SetItem(obj, key, done) < 0);
+        int failed = done == NULL;
+        if (failed) {
+            error_passes(w, key, NULL, NULL);
+        }
+        else if (done != value) {
+            failed = PyDict_SetItem(obj, key, done) < 0;
+        }
         Py_DECREF(key);
         Py_DECREF(value);
         Py_XDECREF(done);
@@ -361,66 +479,227 @@ untag_dict(PyObject *obj, Dec *dec, long depth)
 }
 
 static PyObject *
-untag(PyObject *obj, Dec *dec, long depth)
+decode_value(Walker *w, PyObject *obj, long depth, PyObject *budget)
 {
-    if (depth > dec->max_depth) {
-        PyErr_SetString(DepthError, "nesting deeper than max_depth");
+    if (depth > w->max_depth) {
+        return raise_through(w->too_deep, Py_True);
+    }
+    if (Py_EnterRecursiveCall(RECURSION)) {
         return NULL;
     }
-    if (Py_EnterRecursiveCall(" in kombu_dash._speedups.untag")) {
-        return NULL;
-    }
-    PyObject *out = PyList_CheckExact(obj) ? untag_list(obj, dec, depth)
-                                           : untag_dict(obj, dec, depth);
+    PyObject *out = PyList_CheckExact(obj) ? decode_list(w, obj, depth, budget)
+                                           : decode_dict(w, obj, depth, budget);
     Py_LeaveRecursiveCall();
     return out;
 }
 
+/* ------------------------------------------------------------- the Walker type */
+
 static PyObject *
-py_untag(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+Walker_encode(Walker *w, PyObject *obj)
 {
-    if (nargs != 5 || !PyDict_CheckExact(args[4])) {
-        PyErr_SetString(PyExc_TypeError, "untag(obj, build, state, max_depth, fast: dict)");
-        return NULL;
-    }
-    Dec dec = {args[1], args[2], args[4], PyLong_AsLong(args[3])};
-    if (dec.max_depth == -1 && PyErr_Occurred()) {
-        return NULL;
-    }
-    PyObject *obj = args[0];
-    if (!PyList_CheckExact(obj) && !PyDict_CheckExact(obj)) {
-        return Py_NewRef(obj);
-    }
-    return untag(obj, &dec, 1);
+    return encode_value(w, obj, 1);
 }
 
-/* ----------------------------------------------------------------- module */
+static PyObject *
+Walker_decode(Walker *w, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "decode(obj, budget)");
+        return NULL;
+    }
+    if (!PyList_CheckExact(args[0]) && !PyDict_CheckExact(args[0])) {
+        return Py_NewRef(args[0]);
+    }
+    return decode_value(w, args[0], 1, args[1]);
+}
 
-static PyMethodDef methods[] = {
-    {"to_wire", (PyCFunction)(void (*)(void))py_to_wire, METH_FASTCALL,
-     "to_wire(obj, tagger, max_depth, fast): obj as plain JSON data, typed values tagged."},
-    {"untag", (PyCFunction)(void (*)(void))py_untag, METH_FASTCALL,
-     "untag(obj, build, state, max_depth, fast): parsed JSON, its tags built, in place."},
+static PyObject *
+Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *names[] = {"prefix", "int_min", "int_max", "max_depth", "error",
+                            "write", "write_fast", "read", "read_fast", "payload_types",
+                            "too_deep", "changed", "unwind_tag", NULL};
+    PyObject *prefix = NULL, *int_min = NULL, *int_max = NULL, *max_depth = NULL;
+    PyObject *error = NULL, *write = NULL, *write_fast = NULL, *read = NULL;
+    PyObject *read_fast = NULL, *payload_types = NULL, *too_deep = NULL, *changed = NULL;
+    PyObject *unwind_tag = NULL;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "|$OOOOOOOOOOOOO:Walker", names, &prefix,
+                                     &int_min, &int_max, &max_depth, &error, &write,
+                                     &write_fast, &read, &read_fast, &payload_types,
+                                     &too_deep, &changed, &unwind_tag)) {
+        return NULL;
+    }
+    PyObject *all[] = {prefix, int_min, int_max, max_depth, error, write, write_fast,
+                       read, read_fast, payload_types, too_deep, changed, unwind_tag};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        if (all[i] == NULL) {
+            PyErr_Format(PyExc_TypeError, "Walker() needs %s", names[i]);
+            return NULL;
+        }
+    }
+    if (!PyUnicode_Check(prefix) || PyUnicode_GET_LENGTH(prefix) != 1) {
+        PyErr_SetString(PyExc_ValueError, "prefix must be one character");
+        return NULL;
+    }
+    if (!PyDict_CheckExact(write_fast) || !PyDict_CheckExact(read_fast) ||
+        !PyDict_CheckExact(payload_types)) {
+        PyErr_SetString(PyExc_TypeError, "the tables must be dicts");
+        return NULL;
+    }
+    if (!PyType_Check(error) || !PyType_IsSubtype((PyTypeObject *)error,
+                                                  (PyTypeObject *)PyExc_BaseException)) {
+        PyErr_SetString(PyExc_TypeError, "error must be an exception class");
+        return NULL;
+    }
+    PyObject *hooks[] = {write, read, too_deep, changed, unwind_tag};
+    for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++) {
+        if (!PyCallable_Check(hooks[i])) {
+            PyErr_SetString(PyExc_TypeError, "the callbacks must be callable");
+            return NULL;
+        }
+    }
+    long long lo = PyLong_AsLongLong(int_min);
+    if (lo == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    unsigned long long hi = PyLong_AsUnsignedLongLong(int_max);
+    if (hi == (unsigned long long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    long depth = PyLong_AsLong(max_depth);
+    if (depth == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (lo > 0 || depth < 1) {
+        PyErr_SetString(PyExc_ValueError, "need int_min <= 0 <= int_max and max_depth >= 1");
+        return NULL;
+    }
+    Walker *w = (Walker *)type->tp_alloc(type, 0);
+    if (w == NULL) {
+        return NULL;
+    }
+    w->prefix = PyUnicode_READ_CHAR(prefix, 0);
+    w->int_min = lo;
+    w->int_max = hi;
+    w->max_depth = depth;
+    w->error = Py_NewRef(error);
+    w->write = Py_NewRef(write);
+    w->write_fast = Py_NewRef(write_fast);
+    w->read = Py_NewRef(read);
+    w->read_fast = Py_NewRef(read_fast);
+    w->payload_types = Py_NewRef(payload_types);
+    w->too_deep = Py_NewRef(too_deep);
+    w->changed = Py_NewRef(changed);
+    w->unwind_tag = Py_NewRef(unwind_tag);
+    return (PyObject *)w;
+}
+
+/* The callbacks are the codec's bound methods and the codec holds its engine: a cycle
+   the garbage collector must see. */
+static int
+Walker_traverse(Walker *w, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(w));
+    Py_VISIT(w->error);
+    Py_VISIT(w->write);
+    Py_VISIT(w->write_fast);
+    Py_VISIT(w->read);
+    Py_VISIT(w->read_fast);
+    Py_VISIT(w->payload_types);
+    Py_VISIT(w->too_deep);
+    Py_VISIT(w->changed);
+    Py_VISIT(w->unwind_tag);
+    return 0;
+}
+
+static int
+Walker_clear(Walker *w)
+{
+    Py_CLEAR(w->error);
+    Py_CLEAR(w->write);
+    Py_CLEAR(w->write_fast);
+    Py_CLEAR(w->read);
+    Py_CLEAR(w->read_fast);
+    Py_CLEAR(w->payload_types);
+    Py_CLEAR(w->too_deep);
+    Py_CLEAR(w->changed);
+    Py_CLEAR(w->unwind_tag);
+    return 0;
+}
+
+static void
+Walker_dealloc(Walker *w)
+{
+    PyTypeObject *type = Py_TYPE(w);
+    PyObject_GC_UnTrack(w);
+    Walker_clear(w);
+    type->tp_free((PyObject *)w);
+    Py_DECREF(type);
+}
+
+static PyMethodDef Walker_methods[] = {
+    {"encode", (PyCFunction)Walker_encode, METH_O,
+     "encode(obj): obj as plain JSON data, typed values as their tags' objects."},
+    {"decode", (PyCFunction)(void (*)(void))Walker_decode, METH_FASTCALL,
+     "decode(obj, budget): freshly parsed JSON data, its tags replaced, in place."},
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "kombu_dash._speedups",
-    "The codec's two tree walks in C (optional; the pure-Python walks are the reference).",
-    -1, methods,
+static PyType_Slot Walker_slots[] = {
+    {Py_tp_doc, "The C engine's walks for one codec (see kombu_dash/engines/c.py)."},
+    {Py_tp_new, Walker_new},
+    {Py_tp_dealloc, Walker_dealloc},
+    {Py_tp_traverse, Walker_traverse},
+    {Py_tp_clear, Walker_clear},
+    {Py_tp_methods, Walker_methods},
+    {0, NULL},
+};
+
+static PyType_Spec Walker_spec = {
+    "kombu_dash._speedups.Walker",
+    sizeof(Walker),
+    0,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_IMMUTABLETYPE,
+    Walker_slots,
+};
+
+/* ------------------------------------------------------------- module (PEP 489) */
+
+static int
+exec_module(PyObject *module)
+{
+    PyObject *type = PyType_FromModuleAndSpec(module, &Walker_spec, NULL);
+    if (type == NULL) {
+        return -1;
+    }
+    int failed = PyModule_AddObjectRef(module, "Walker", type) < 0;
+    Py_DECREF(type);
+    return failed ? -1 : 0;
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, exec_module},
+#if PY_VERSION_HEX >= 0x030C0000
+    {Py_mod_multiple_interpreters, Py_MOD_PER_INTERPRETER_GIL_SUPPORTED},
+#endif
+    {0, NULL},
+};
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT,
+    "kombu_dash._speedups",
+    "The C engine's walks (optional; kombu_dash/engines/python.py is the reference).",
+    0,
+    NULL,
+    module_slots,
+    NULL,
+    NULL,
+    NULL,
 };
 
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    PyObject *m = PyModule_Create(&module);
-    if (m == NULL) {
-        return NULL;
-    }
-    DepthError = PyErr_NewException("kombu_dash._speedups.DepthError", PyExc_ValueError, NULL);
-    if (DepthError == NULL || PyModule_AddObjectRef(m, "DepthError", DepthError) < 0) {
-        Py_DECREF(m);
-        return NULL;
-    }
-    return m;
+    return PyModuleDef_Init(&module_def);
 }

@@ -1,37 +1,32 @@
 """The codec: Python values <-> tagged JSON, with a registry of tags on the object.
 
-Two paths, one wire format:
+Encoding hands the value to the codec's engine (:mod:`kombu_dash.engines`), which
+returns it as plain JSON data, every typed value replaced by ``{"~<tag>": payload}``;
+the JSON backend (:mod:`kombu_dash._json`) writes that in one call. Decoding parses
+once and, only if the text could hold a tag, has the engine replace the tags.
 
-* **Plain data** (only dict with str keys, list, str, int, float, bool, None) is
-  recognised level by level at C speed and handed straight to the JSON library, so
-  it never pays for the types it does not contain.
-* **Anything else** is walked once: each value whose exact type has a tag becomes
-  ``{"~<tag>": payload}``; the payload is encoded the same way.
-
-Decoding parses once; only if the text could hold a tag (it contains ``"~``) is the
-result walked to replace tags with their values. Tags resolve through the registry
-only: nothing named in a message is imported, called or looked up.
+Both engines know no tag: for every typed value they call back into the registry here
+(:meth:`Codec._write`, :meth:`Codec._read`), or use a single call a tag lends for it
+(:meth:`Tag.fast_write`, :meth:`Tag.fast_read`), kept in tables on this object. Nothing
+named in a message is imported, called or looked up outside the registry.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Collection, Iterable
-from itertools import chain
-from typing import Any, TypeVar, final
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn, TypeVar, final
 
-from . import _fastpath, _json
-from ._fastpath import orjson_defers, plain_bytes
+from . import _json, wire
+from .engines import Budget, Engine, make_engine
 from .errors import DecodeError, EncodeError, KombuDashError, unsupported
-from .tags import BUILTIN_TAGS, INT_MAX, INT_MIN, Tag
+from .tags import BUILTIN_TAGS, Tag
 
 __all__ = ["Codec"]
 
 #: register_tag returns what it was given: a Tag instance or a Tag subclass
 _TagT = TypeVar("_TagT", bound="Tag | type[Tag]")
 
-_NoneType = type(None)
-_NESTING = frozenset((dict, list))
 _JSON_NAMES = {
     dict: "an object",
     list: "an array",
@@ -39,7 +34,7 @@ _JSON_NAMES = {
     int: "an integer",
     float: "a number",
     bool: "a boolean",
-    _NoneType: "null",
+    type(None): "null",
 }
 
 # Decoder errors a tag's to_python may raise on a payload of the wrong shape.
@@ -63,24 +58,47 @@ class Codec:
 
     ``kombu_dash.dumps``/``loads`` use the default instance; make your own to carry
     a different set of types without touching the global one.
+
+    ``engine``: ``"c"`` (the accelerator, ``kombu_dash._speedups``), ``"python"`` (the
+    reference), or None for this process's default (:func:`kombu_dash.engine_info`).
+    ``json``: ``"orjson"`` or ``"json"`` (the standard library), or None for the default.
+    Every choice writes the same bytes and decodes the same values, with the same errors.
     """
 
     def __init__(
-        self, tags: Iterable[Tag | type[Tag]] = (), *, max_depth: int = _json.ORJSON_MAX_DEPTH
+        self,
+        tags: Iterable[Tag | type[Tag]] = (),
+        *,
+        max_depth: int = wire.MAX_DEPTH,
+        engine: str | None = None,
+        json: str | None = None,
     ):
-        #: deepest JSON nesting written or read (tags count: ``{"~tuple": [...]}`` is 2)
-        self.max_depth = max_depth
-        self._by_key: dict[str, Tag] = {}
+        self._max_depth = max_depth
+        #: the JSON backend: "orjson" or "json" (the standard library); same bytes
+        self.json = _json.DEFAULT if json is None else json
+        self._dumpb, self._loadb = _json.backend(self.json)
+        self._by_key: dict[str, Tag] = {}  # key without the prefix, as tags() shows it
+        # what decoding looks up, by wire key ("~tuple"): the tag, and its payload's type
+        self._by_wire: dict[str, Tag] = {}
+        self._payload_types: dict[str, type] = {}
         self._by_class: dict[type, Tag] = {}
         self._pending: list[tuple[str, str, Tag]] = []  # "module:QualName" not yet importable
         # class -> its Tag, a _Refused or None, found along the MRO
         self._dispatch: dict[type, Tag | _Refused | None] = {}
-        # wire key -> (payload type, single call lent by the tag), for the C walk's decoding;
-        # learned as tags are met (the encoding table is the _TypedWriter's)
-        self._fast_read: dict[str, tuple[type, Callable[[Any], Any]]] = {}
-        self._writer = _TypedWriter(self)
+        # The single calls tags lend the engines, learned as values are met: class ->
+        # (wire key, write) and wire key -> (payload type, read). Filled with setdefault
+        # and only ever cleared in place, so an engine holding them stays consistent.
+        self._write_fast: dict[type, tuple[str, Callable[[Any], Any]]] = {}
+        self._read_fast: dict[str, tuple[type, Callable[[Any], Any]]] = {}
         for tag in (*BUILTIN_TAGS, *tags):
             self.register_tag(tag)
+        #: the engine that walks values for this codec (``.name``: "c" or "python")
+        self.engine: Engine = make_engine(engine, self)
+
+    @property
+    def max_depth(self) -> int:
+        """Deepest JSON nesting written or read (a tag's object counts as a level)."""
+        return self._max_depth
 
     # -- registry ------------------------------------------------------------------
 
@@ -90,14 +108,18 @@ class Codec:
         A tag whose key is already registered replaces the old one.
         """
         instance = tag() if isinstance(tag, type) else tag
-        if not isinstance(instance, Tag) or not instance.key or instance.key.startswith("~"):
+        if not isinstance(instance, Tag) or not instance.key or wire.is_tag_key(instance.key):
             raise ValueError(f"{tag!r} is not a Tag with a key (without the leading ~)")
-        old = self._by_key.get(instance.key)
+        old = self._by_key.pop(instance.key, None)
         if old is not None:
             self._by_class = {c: t for c, t in self._by_class.items() if t is not old}
             self._pending = [p for p in self._pending if p[2] is not old]
+            self._by_wire.pop(wire.wire_key(old.key), None)
+            self._payload_types.pop(wire.wire_key(old.key), None)
+        self._by_key[instance.key] = instance
         if not instance.plain:  # a plain tag is never written, so never read
-            self._by_key[instance.key] = instance
+            self._by_wire[wire.wire_key(instance.key)] = instance
+            self._payload_types[wire.wire_key(instance.key)] = instance.payload
         for cls in instance.types:
             if isinstance(cls, str):
                 module, _, qualname = cls.partition(":")
@@ -105,13 +127,14 @@ class Codec:
             else:
                 self._by_class[cls] = instance
         self._dispatch.clear()
-        self._writer = _TypedWriter(self)
-        self._fast_read.clear()
+        self._write_fast.clear()
+        self._read_fast.clear()
         return tag
 
     def tags(self) -> dict[str, Tag]:
-        """Wire key -> tag, for documentation and debugging."""
-        return dict(self._by_key)
+        """Key (without the ``~``) -> tag, for every tag that appears on the wire (plain
+        tags write their values untagged), for documentation and debugging."""
+        return {key: tag for key, tag in self._by_key.items() if not tag.plain}
 
     def _resolve_pending(self) -> None:
         # A class from a module nobody imported cannot be the class of a value we hold,
@@ -148,119 +171,21 @@ class Codec:
         self._dispatch[cls] = found
         return found
 
-    # -- encoding ------------------------------------------------------------------
+    # -- encoding and decoding -----------------------------------------------------
 
     def dumpb(self, obj: Any, /) -> bytes:
         """Encode to UTF-8 JSON bytes (what the kombu serializer sends)."""
-        out = plain_bytes(obj, self.max_depth, self._writer)
-        if type(out) is bytes:
-            return out
         try:
-            # not bytes, so an int: typeshed's bytes is not @final, `is` cannot narrow
-            wire = self._enc(obj, 1, 1 + out)  # type: ignore[operator]
+            data = self.engine.encode(obj)
         except RecursionError as exc:
             raise EncodeError(
-                f"nesting deeper than the stack allows (max_depth={self.max_depth})"
+                f"nesting deeper than the stack allows (max_depth={self._max_depth})"
             ) from exc
-        return _json.dumpb(wire)
+        return self._dumpb(data)
 
     def dumps(self, obj: Any, /) -> str:
         """Encode to a JSON ``str``."""
         return self.dumpb(obj).decode("utf-8")
-
-    def _enc(self, obj: Any, depth: int, scan_at: int) -> Any:
-        """``obj`` as plain JSON data; unchanged containers are returned as they are.
-
-        With orjson, a container at ``depth >= scan_at`` (below what the fast path
-        already scanned) is first offered to the fast path, and comes back as a Fragment.
-        """
-        t = type(obj)
-        if t is str or t is bool or obj is None:
-            return obj
-        if t is int:
-            if INT_MIN <= obj <= INT_MAX:
-                return obj
-            return self._tagged(self._special("int"), obj, depth, scan_at)
-        if t is float:
-            if obj - obj == 0.0:  # finite
-                return obj
-            return self._tagged(self._special("float"), obj, depth, scan_at)
-        if depth > self.max_depth:
-            raise EncodeError(
-                f"nesting deeper than max_depth={self.max_depth} (a circular reference?)"
-            )
-        if (
-            t is dict
-            and (
-                not _STR.issuperset(map(type, obj))  # keys JSON objects cannot hold
-                or (len(obj) == 1 and next(iter(obj))[:1] == "~")
-            )
-        ):  # would read as a tag
-            return self._tagged(self._special("dict"), obj, depth, scan_at)
-        if t is list or t is dict:
-            if depth >= scan_at and _json.Fragment is not None and depth <= _FRAGMENT_DEPTH:
-                done = plain_bytes(obj, self.max_depth - depth + 1, self._writer)
-                if type(done) is bytes:
-                    return _json.Fragment(done)
-                scan_at = depth + done  # type: ignore[operator]  # an int: as in dumpb
-            elif _is_leaf(obj if t is list else obj.values()):
-                return obj
-            if t is dict:
-                out = {}
-                for k, v in obj.items():
-                    try:
-                        out[k] = self._enc(v, depth + 1, scan_at)
-                    except KombuDashError as exc:
-                        raise exc._prepend(k) from exc.__cause__
-                return out
-            items: list[Any] = []
-            append = items.append
-            try:
-                for v in obj:
-                    # inner lists of strings (multi-dict pairs) need no call
-                    if type(v) is list and _TEXT.issuperset(map(type, v)):
-                        append(v)
-                    else:
-                        append(self._enc(v, depth + 1, scan_at))
-            except KombuDashError as exc:
-                raise exc._prepend(len(items)) from exc.__cause__  # the failing index
-            return items
-        tag = self._tag_for(t)
-        if tag is None:
-            raise unsupported(t)  # the message says what to send instead
-        if type(tag) is _Refused:
-            raise unsupported(t, tag.base, tag.tag.key)
-        return self._tagged(tag, obj, depth, scan_at)
-
-    def _special(self, key: str) -> Tag:
-        # ~int, ~float and ~dict are chosen by value, not by class, but written by the
-        # registered tag like any other (register_tag can replace them).
-        return self._by_key[key]
-
-    def _tagged(self, tag: Tag, obj: Any, depth: int, scan_at: int) -> Any:
-        if depth > self.max_depth and not tag.plain:  # {"~tag": ...} is one more level
-            raise EncodeError(f"nesting deeper than max_depth={self.max_depth}", tag=tag.key)
-        try:
-            payload = tag.to_json(obj)
-        except KombuDashError as exc:
-            exc.tag = exc.tag or tag.key
-            raise
-        except Exception as exc:
-            raise EncodeError(
-                f"~{tag.key} cannot write this {type(obj).__qualname__}: {exc}", tag=tag.key
-            ) from exc
-        try:
-            # the fast path scans a payload as one level below its value, as written
-            if tag.plain:
-                return self._enc(payload, depth, scan_at)
-            return {"~" + tag.key_for(obj): self._enc(payload, depth + 1, scan_at)}
-        except KombuDashError as exc:
-            if tag.pair_payload and len(exc.path) >= 2 and exc.path[1] == 1:
-                # [[key, value], ...]: point at the key, not at the pair's position
-                exc.path[:2] = [payload[exc.path[0]][0]]
-            raise
-
-    # -- decoding ------------------------------------------------------------------
 
     def loads(self, data: str | bytes | bytearray | memoryview, /) -> Any:
         """Decode JSON from ``str``, ``bytes``, ``bytearray`` or ``memoryview``."""
@@ -270,107 +195,61 @@ class Codec:
             raise DecodeError(
                 f"expected str, bytes, bytearray or memoryview, got {type(data).__name__}"
             )
-        obj = _json.loadb(data, self.max_depth)  # strict, and no deeper than max_depth
-        if (type(obj) is dict or type(obj) is list) and _may_hold_tag(data):
-            speedups = _fastpath.SPEEDUPS
-            if speedups is not None:
-                try:
-                    return speedups.untag(obj, self._build, [0], self.max_depth, self._fast_read)
-                except Exception:  # noqa: BLE001
-                    # obj is half decoded: parse again, and the walk says what and where
-                    obj = _json.loadb(data, self.max_depth)
-            bound = _tag_bound(data)
-            if bound == 2 and len(obj) == 1 and data[:22] in _CELERY_BODY:
-                # data[:22] in _CELERY_BODY: obj is the dict {"~tuple": [...]}, not a list
-                body = obj["~tuple"]
-                if len(body[0]) == 1:
-                    # Celery's (args, kwargs, embed) with no other tag: no walk needed
-                    done: list[float] = [0]
-                    body[0] = self._untag("~tuple", body[0]["~tuple"], 2, done)
-                    return self._untag("~tuple", body, 1, done)
+        obj = self._loadb(data, self._max_depth)  # strict, and no deeper than max_depth
+        if (type(obj) is dict or type(obj) is list) and wire.could_hold_tag(data):
             try:
-                return self._dec(obj, 1, [bound])
+                return self.engine.decode(obj, data)
             except RecursionError as exc:
                 raise DecodeError(
-                    f"nesting deeper than the stack allows (max_depth={self.max_depth})"
+                    f"nesting deeper than the stack allows (max_depth={self._max_depth})"
                 ) from exc
         return obj
 
-    def _dec(self, obj: Any, depth: int, left: list[float]) -> Any:
-        """Replace tags in freshly parsed data, in place. ``left[0]`` bounds the tags not
-        yet met (``"~`` occurrences in the text): at 0 the rest is plain data."""
-        if left[0] <= 0:
-            return obj
-        if depth > self.max_depth:
-            raise DecodeError(f"nesting deeper than max_depth={self.max_depth}")
-        if type(obj) is list:
-            types = set(map(type, obj))
-            if _NESTING.isdisjoint(types):  # nothing below can be a tag
-                return obj
-            if types == _LIST and _NESTING.isdisjoint(map(type, chain.from_iterable(obj))):
-                return obj  # [[key, value], ...] of scalars: every multi-dict's payload
-            for i, v in enumerate(obj):
-                # leaf containers are passed without a call
-                tv = type(v)
-                if tv is dict:
-                    if len(v) != 1 and _NESTING.isdisjoint(map(type, v.values())):
-                        continue
-                elif tv is not list or _NESTING.isdisjoint(map(type, v)):
-                    continue
-                try:
-                    obj[i] = self._dec(v, depth + 1, left)
-                except KombuDashError as exc:
-                    raise exc._prepend(i) from exc.__cause__
-            return obj
-        if len(obj) == 1:
-            for key in obj:
-                if key[:1] == "~":
-                    return self._untag(key, obj[key], depth, left)
-        if _NESTING.isdisjoint(map(type, obj.values())):
-            return obj
-        for k, v in obj.items():
-            tv = type(v)  # leaf containers are passed without a call
-            if tv is dict:
-                if len(v) != 1 and _NESTING.isdisjoint(map(type, v.values())):
-                    continue
-            elif tv is not list or _NESTING.isdisjoint(map(type, v)):
-                continue
-            try:
-                obj[k] = self._dec(v, depth + 1, left)
-            except KombuDashError as exc:
-                raise exc._prepend(k) from exc.__cause__
-        return obj
+    # -- what the engines call back: the registry's side of the walk ---------------
 
-    def _untag(self, key: str, raw: Any, depth: int, left: list[float]) -> Any:
-        if key[1:] not in self._by_key:
-            raise DecodeError(f"unknown tag {key!r}", tag=key[1:])
-        left[0] -= 1
-        payload = (
-            self._dec(raw, depth + 1, left) if (type(raw) is dict or type(raw) is list) else raw
-        )
-        return self._build(key, payload, left)
+    def _write(self, value: Any) -> tuple[str | None, Any]:
+        """``(wire key, payload)`` for a value the engine does not write as it is; the
+        key is None for a plain tag (its payload is written in its place)."""
+        t = type(value)
+        if t is int or t is float or t is dict:  # the tags chosen by value (see wire)
+            tag = self._by_key[
+                wire.INT_TAG if t is int else wire.FLOAT_TAG if t is float else wire.DICT_TAG
+            ]
+        else:
+            found = self._tag_for(t)
+            if found is None:
+                raise unsupported(t)  # the message says what to send instead
+            if type(found) is _Refused:
+                raise unsupported(t, found.base, found.tag.key)
+            tag = found
+            if not tag.plain and t not in self._write_fast and type(tag).key_for is Tag.key_for:
+                write = tag.fast_write(t)
+                if write is not None:
+                    self._write_fast.setdefault(t, (wire.wire_key(tag.key), write))
+        try:
+            payload = tag.to_json(value)
+        except KombuDashError as exc:
+            exc.tag = exc.tag or tag.key
+            raise
+        except Exception as exc:
+            raise EncodeError(
+                f"~{tag.key} cannot write this {t.__qualname__}: {exc}", tag=tag.key
+            ) from exc
+        return (None if tag.plain else wire.wire_key(tag.key_for(value))), payload
 
-    def _build(self, key: str, payload: Any, left: list[float]) -> Any:
-        """The value of one tag, its payload already decoded (the C walk calls this)."""
-        tag = self._by_key.get(key[1:])
+    def _read(self, key: str, payload: Any, budget: Budget) -> Any:
+        """The value of the tag ``key`` (its wire key), its payload already decoded."""
+        tag = self._by_wire.get(key)
         if tag is None:
-            raise DecodeError(f"unknown tag {key!r}", tag=key[1:])
+            raise DecodeError(f"unknown tag {key!r}", tag=key[len(wire.PREFIX) :])
         if type(payload) is not tag.payload:
             raise DecodeError(
                 f"{key} payload must be {_json_name(tag.payload)}, got {_json_name(type(payload))}",
                 tag=tag.key,
             )
         try:
-            if tag.costly:  # a fixed cost per object (a figure): counted in left[1]
-                if len(left) == 1:
-                    left.append(0)
-                left[1] += tag.cost(payload)
-                if left[1] > tag.costly:
-                    raise DecodeError(
-                        f"more than {tag.costly} units of costly objects (figures, "
-                        "pandas objects) in one message",
-                        tag=tag.key,
-                    )
+            if tag.costly:
+                budget.spend(tag, payload)
             value = tag.to_python(payload)
         except DecodeError as exc:
             exc.tag = exc.tag or tag.key
@@ -381,97 +260,27 @@ class Codec:
             raise DecodeError(
                 f"bad {key} payload: {type(exc).__name__}: {str(exc)[:300]}", tag=tag.key
             ) from exc
-        if key not in self._fast_read and not tag.costly:
+        if not tag.costly and key not in self._read_fast:  # costly tags keep their budget
             read = tag.fast_read()
             if read is not None:
-                self._fast_read[key] = (tag.payload, read)
+                self._read_fast.setdefault(key, (tag.payload, read))
         return value
 
+    def _too_deep(self, decoding: bool) -> NoReturn:
+        error = DecodeError if decoding else EncodeError
+        hint = "" if decoding else " (a circular reference?)"
+        raise error(f"nesting deeper than max_depth={self._max_depth}{hint}")
 
-_STR = frozenset((str,))
-_KEY_FOR = Tag.key_for
-# orjson (3.13) writes past the end of its buffer when a Fragment sits inside more than
-# about 64 levels of containers (found by the fuzzer: heap corruption, an abort at exit).
-# Deeper than this, the walk returns plain containers instead of Fragments.
-_FRAGMENT_DEPTH = 32
-_LIST = {list}
-_CELERY_BODY = ('{"~tuple":[{"~tuple":[', b'{"~tuple":[{"~tuple":[')
-_TEXT = frozenset((str, bool, _NoneType))
-_LEAF_SCALARS = frozenset((str, bool, _NoneType, int, float))
-
-
-class _TypedWriter:
-    """The fast path's hook into the registry: which classes orjson may hand back to
-    us, and the walk's own bytes for one such value (see _fastpath.TypedWriter)."""
-
-    def __init__(self, codec: Codec):
-        self.codec = codec
-        #: class -> (wire key, single call lent by its tag), for the C walk's encoding
-        self.fast_write: dict[type, tuple[str, Callable[[Any], Any]]] = {}
-        self.deferred: set[type] = set()
-        self.not_deferred: set[type] = set()
-
-    def learn(self, classes: set[type]) -> bool:
-        if not self.not_deferred.isdisjoint(classes):
-            return False
-        for cls in classes - self.deferred:
-            tag = self.codec._tag_for(cls)
-            if tag is None or type(tag) is _Refused or not orjson_defers(cls):
-                self.not_deferred.add(cls)
-                return False
-            self.deferred.add(cls)
-        return True
-
-    def tagged(self, value: Any) -> tuple[str | None, Any]:
-        # learn() admitted type(value) only with a Tag (not None, not _Refused)
-        tag: Tag = self.codec._tag_for(type(value))  # type: ignore[assignment]
-        return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
-
-    def wire_tag(self, value: Any) -> tuple[str | None, Any]:
-        t = type(value)
-        codec = self.codec
-        if t is int or t is float or t is dict:  # chosen by value: see Codec._special
-            tag = codec._special("int" if t is int else "float" if t is float else "dict")
-        else:
-            found = codec._tag_for(t)
-            if found is None or type(found) is _Refused:
-                raise TypeError(t)  # the walk raises the error that says what to send
-            tag = found
-            if t not in self.fast_write and not tag.plain and type(tag).key_for is _KEY_FOR:
-                write = tag.fast_write(t)
-                if write is not None:
-                    self.fast_write[t] = ("~" + tag.key, write)
-        return (None if tag.plain else "~" + tag.key_for(value)), tag.to_json(value)
-
-
-def _is_leaf(values: Collection[Any]) -> bool:
-    """Only scalars JSON writes as they are: no container, no big int, no NaN."""
-    types = set(map(type, values))  # C speed; most containers stop here
-    if not types <= _LEAF_SCALARS:
-        return False
-    if int in types or float in types:
-        for v in values:
-            tv = type(v)
-            if (tv is int and not INT_MIN <= v <= INT_MAX) or (tv is float and v - v != 0.0):
-                return False
-    return True
-
-
-def _tag_bound(data: str | bytes) -> float:
-    """At least as many as the tags in ``data``: each tag's key starts with ``"~``
-    (strings starting with ~ only make the bound looser)."""
-    if type(data) is str:
-        return float("inf") if '"\\u007' in data else data.count('"~')
-    # bytes here: typeshed's str is not @final, so `type(data) is str` cannot narrow
-    return float("inf") if b'"\\u007' in data else data.count(b'"~')  # type: ignore[arg-type]
-
-
-def _may_hold_tag(data: str | bytes) -> bool:
-    """False only if no JSON object key in ``data`` can start with ``~``."""
-    if type(data) is str:
-        return ("~" in data and '"~' in data) or (
-            "\\" in data and ('"\\u007e' in data or '"\\u007E' in data)
+    def _changed(self, container: Any) -> NoReturn:
+        raise EncodeError(
+            f"the {type(container).__name__} changed size while it was written "
+            "(a tag's to_json changed the container holding its value)"
         )
-    return (b"~" in data and b'"~' in data) or (
-        b"\\" in data and (b'"\\u007e' in data or b'"\\u007E' in data)
-    )
+
+    def _unwind_tag(self, exc: KombuDashError, key: str, payload: Any) -> None:
+        """An error from inside a payload, leaving the tag ``key``: for a payload of
+        ``[[key, value], ...]`` the path names the key instead of the pair's position."""
+        tag = self._by_wire.get(key)
+        path = exc.path
+        if tag is not None and tag.pair_payload and len(path) >= 2 and path[1] == 1:
+            path[:2] = [payload[path[0]][0]]

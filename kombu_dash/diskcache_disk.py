@@ -48,14 +48,15 @@ from diskcache.core import MODE_BINARY, MODE_RAW
 
 from .default import default_codec
 from .errors import KombuDashError
+from .wire import wire_key
 
 __all__ = ["TaggedJSONDisk", "CorruptEntryWarning", "CorruptEntryError", "UnreadableKey"]
 
 # b"kd1:" + 8 hex digits of CRC-32(body) + b":" + JSON body
 _MAGIC = b"kd1:"
 _HEADER = len(_MAGIC) + 9
-_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1
-_UNORDERED = ("~set", "~frozenset", "~dict")
+# SQLite's integers: what it stores natively (anything else is tagged JSON)
+_SQLITE_INT_MIN, _SQLITE_INT_MAX = -(2**63), 2**63 - 1
 # The only file names diskcache's Disk.filename() makes: two hex levels, 28 hex digits.
 _OWN_FILE = re.compile(r"[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{28}\.val")
 
@@ -101,17 +102,22 @@ class UnreadableKey:
         return f"UnreadableKey({self.raw[:60]!r}{'...' if len(self.raw) > 60 else ''})"
 
 
-def _canonical(node: Any) -> Any:
+def _unordered(codec: Any) -> frozenset[str]:
+    """The wire keys of the tags whose payload order does not matter (Tag.unordered)."""
+    return frozenset(wire_key(key) for key, tag in codec.tags().items() if tag.unordered)
+
+
+def _canonical(node: Any, unordered: frozenset[str]) -> Any:
     """Encoded JSON data with every order that does not matter for equality fixed."""
     if type(node) is list:
-        return [_canonical(v) for v in node]
+        return [_canonical(v, unordered) for v in node]
     if type(node) is dict:
         if len(node) == 1:
             ((k, v),) = node.items()
-            if k in _UNORDERED and type(v) is list:
-                items = [_canonical(x) for x in v]
+            if k in unordered and type(v) is list:
+                items = [_canonical(x, unordered) for x in v]
                 return {k: sorted(items, key=lambda x: json.dumps(x, sort_keys=True))}
-        return {k: _canonical(v) for k, v in node.items()}
+        return {k: _canonical(v, unordered) for k, v in node.items()}
     if type(node) is float and node.is_integer():
         return int(node)  # 1.0 == 1, as for native keys in SQLite
     return node
@@ -138,11 +144,14 @@ class TaggedJSONDisk(Disk):  # type: ignore[misc]  # diskcache ships no type inf
             return (sqlite3.Binary(raw) if type(raw) is bytes else raw), False
         if t is bool:
             key, t = int(key), int  # True == 1: one entry, as in a dict
-        if t is str or t is float or (t is int and _INT_MIN <= key <= _INT_MAX):
+        if t is str or t is float or (t is int and _SQLITE_INT_MIN <= key <= _SQLITE_INT_MAX):
             return key, True
         encoded = json.loads(self.codec.dumpb(key))
         canon = json.dumps(
-            _canonical(encoded), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            _canonical(encoded, _unordered(self.codec)),
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
         )
         return sqlite3.Binary(canon.encode("utf-8")), False
 
@@ -165,7 +174,7 @@ class TaggedJSONDisk(Disk):  # type: ignore[misc]  # diskcache ships no type inf
 
     def store(self, value: Any, read: bool, key: Any = UNKNOWN) -> tuple[int, int, str | None, Any]:
         t = type(value)
-        if read or t is float or (t is int and _INT_MIN <= value <= _INT_MAX):
+        if read or t is float or (t is int and _SQLITE_INT_MIN <= value <= _SQLITE_INT_MAX):
             stored: tuple[int, int, str | None, Any] = super().store(value, read, key=key)
             return stored
         body = self.codec.dumpb(value)

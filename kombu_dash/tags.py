@@ -40,12 +40,10 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, cast
 
+from . import wire
 from .errors import DecodeError, EncodeError, KombuDashError
 
-__all__ = ["Tag", "BUILTIN_TAGS", "pairs", "INT_MIN", "INT_MAX"]
-
-# Integers JSON libraries (orjson) carry natively; others travel as {"~int": "..."}.
-INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+__all__ = ["Tag", "BUILTIN_TAGS", "pairs"]
 
 
 class Tag:
@@ -64,6 +62,9 @@ class Tag:
     plain: ClassVar[bool] = False
     #: the payload is ``[[key, value], ...]``: error paths then name the key
     pair_payload: ClassVar[bool] = False
+    #: the payload is a list whose order does not matter for equality (a set's members,
+    #: a dict's pairs): diskcache's keys sort it, so equal values find the same entry
+    unordered: ClassVar[bool] = False
     #: a fixed cost per value, not proportional to its payload (a plotly figure): when
     #: set, a message whose costly values add up to more than this is a DecodeError
     costly: ClassVar[int] = 0
@@ -139,6 +140,7 @@ class TupleTag(Tag):
 
 class SetTag(Tag):
     key = "set"
+    unordered = True
     types: ClassVar[tuple[type | str, ...]] = (set,)
 
     def to_json(self, value: set[Any] | frozenset[Any]) -> list[Any]:
@@ -168,7 +170,8 @@ class FrozenSetTag(SetTag):
 class DictTag(Tag):
     """Dicts JSON objects cannot hold: non-str keys, or one ``~`` key (the escape)."""
 
-    key = "dict"
+    key = wire.DICT_TAG
+    unordered = True
     # chosen by the codec for such dicts, never by class
     types: ClassVar[tuple[type | str, ...]] = ()
     pair_payload = True
@@ -182,6 +185,7 @@ class DictTag(Tag):
 
 class OrderedDictTag(DictTag):
     key = "OrderedDict"
+    unordered = False  # OrderedDicts compare in order
     types = (OrderedDict,)
 
     def to_python(self, payload: list[Any]) -> OrderedDict[Any, Any]:
@@ -249,7 +253,7 @@ class ByteArrayTag(BytesTag):
 class FloatTag(Tag):
     """NaN and the infinities: JSON has no literal for them (orjson writes null)."""
 
-    key = "float"
+    key = wire.FLOAT_TAG
     types = ()  # chosen by the codec for non-finite floats
     payload = str
     _VALUES = {"nan": float("nan"), "inf": float("inf"), "-inf": float("-inf")}
@@ -267,7 +271,7 @@ class FloatTag(Tag):
 class IntTag(Tag):
     """Integers beyond 64 bits, which JSON parsers disagree on."""
 
-    key = "int"
+    key = wire.INT_TAG
     types = ()  # chosen by the codec for out-of-range ints
     payload = str
 
@@ -278,7 +282,7 @@ class IntTag(Tag):
         if not payload.lstrip("-").isdigit() or not payload.isascii():
             raise ValueError(f"expected decimal digits, got {payload!r:.40}")
         value = int(payload)  # Python's own digit limit bounds the work
-        if INT_MIN <= value <= INT_MAX:
+        if wire.int_fits(value):
             raise ValueError("64-bit integers are written as JSON numbers")
         return value
 

@@ -16,6 +16,18 @@ def pytest_configure(config):
     harness.QUICK = "not slow" in (config.option.markexpr or "")
 
 
+@pytest.fixture(scope="session", params=harness.ENGINES)
+def engine(request):
+    """Each engine this process has: "c" (where built) and "python"."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def codec(engine):
+    """The default codec's tags on each engine: every codec test runs on both."""
+    return harness.codec_for(engine)
+
+
 @pytest.fixture
 def unique_name(request):
     """A queue/key prefix no other test (or concurrent test run) uses."""

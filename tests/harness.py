@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kombu_dash import _json, engines
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: The quick tier (``-m "not broker and not slow"``, ``nox -s quick``): set by conftest
@@ -39,14 +41,6 @@ def examples(full: int) -> int:
 # The shared services (README "Development"); tests that need an isolated Redis start their own.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
-
-
-def _speedups_module():
-    try:
-        from kombu_dash import _speedups
-    except ImportError:
-        return None
-    return _speedups
 
 
 def free_port() -> int:
@@ -388,17 +382,24 @@ def is_same(out: Any, obj: Any) -> bool:
     return True
 
 
-# -- the optional C accelerator ------------------------------------------------------------
+# -- the two engines ------------------------------------------------------------------------
 
-#: "c" where kombu_dash._speedups is built here, and always "python" (the reference walks)
-SPEEDUPS_MODES = (["c"] if _speedups_module() is not None else []) + ["python"]
+#: "c" where this process has the C engine (built, and KOMBU_DASH_NO_SPEEDUPS unset), and
+#: always "python" (the reference): every codec test runs on each (conftest's ``codec``)
+ENGINES = (["c"] if engines.SPEEDUPS is not None else []) + ["python"]
+
+#: the JSON backends this process has: both where orjson is installed
+JSON_BACKENDS = (["orjson"] if _json.HAVE_ORJSON else []) + ["json"]
+
+_CODECS: dict[tuple[str, str | None], Any] = {}
 
 
-def speedups(mode: str):
-    """A context manager (and decorator) running the codec with the C walks ("c") or
-    with the pure-Python ones ("python")."""
-    from unittest import mock
+def codec_for(engine: str, json: str | None = None) -> Any:
+    """A codec with every framework's tags on ``engine`` (one per engine and backend)."""
+    from kombu_dash import Codec
+    from kombu_dash.frameworks import FRAMEWORK_TAGS
 
-    from kombu_dash import _fastpath
-
-    return mock.patch.object(_fastpath, "SPEEDUPS", _speedups_module() if mode == "c" else None)
+    key = (engine, json)
+    if key not in _CODECS:
+        _CODECS[key] = Codec(FRAMEWORK_TAGS, engine=engine, json=json)
+    return _CODECS[key]

@@ -10,16 +10,15 @@ import subprocess
 import sys
 import textwrap
 import time
-from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import kombu_dash
-from kombu_dash import Codec, DecodeError, _json
+from kombu_dash import Codec, DecodeError
 
-from .harness import SPEEDUPS_MODES, examples, speedups
+from .harness import ENGINES, JSON_BACKENDS, codec_for, examples
 
 MB = 1 << 20
 
@@ -55,27 +54,22 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("data", [d for _, d in HOSTILE], ids=[i for i, _ in HOSTILE])
-@pytest.mark.parametrize("parser", ["orjson", "stdlib"])
+@pytest.mark.parametrize("parser", JSON_BACKENDS)
 def test_hostile_input_is_a_decode_error(data, parser):
-    patch = (
-        {"loadb": _json.loadb}
-        if parser == "orjson"
-        else {"loadb": _json.stdlib_loadb, "HAVE_ORJSON": False}
-    )
-    with mock.patch.multiple(_json, **patch):
-        started = time.process_time()
-        with pytest.raises(DecodeError):
-            kombu_dash.loads(data)
-        # CPU seconds, generous: each of these takes milliseconds
-        assert time.process_time() - started < 1.0
+    codec = codec_for("python", json=parser)
+    started = time.process_time()
+    with pytest.raises(DecodeError):
+        codec.loads(data)
+    # CPU seconds, generous: each of these takes milliseconds
+    assert time.process_time() - started < 1.0
 
 
 @pytest.mark.parametrize("data", [d for _, d in HOSTILE], ids=[i for i, _ in HOSTILE])
 def test_hostile_input_gets_the_same_error_from_both_walks(data):
     errors = []
-    for mode in SPEEDUPS_MODES:
-        with speedups(mode), pytest.raises(DecodeError) as info:
-            kombu_dash.loads(data)
+    for engine in ENGINES:
+        with pytest.raises(DecodeError) as info:
+            codec_for(engine).loads(data)
         errors.append((str(info.value), info.value.path, info.value.tag))
     assert errors == [errors[0]] * len(errors)
 
@@ -117,17 +111,16 @@ def test_what_decodes_at_the_nesting_limit_also_re_encodes(inner):
     assert kombu_dash.loads(kombu_dash.dumps(value)) == value
 
 
-@pytest.mark.parametrize("parser", ["orjson", "stdlib"])
-def test_an_integer_beyond_64_bits_counts_the_level_it_is_written_with(parser, monkeypatch):
+@pytest.mark.parametrize("parser", JSON_BACKENDS)
+def test_an_integer_beyond_64_bits_counts_the_level_it_is_written_with(parser, engine):
     # {"~int": "..."} is one level more than the literal: at the limit such a literal
     # would decode and then not re-encode, so it is refused
-    if parser == "stdlib":
-        monkeypatch.setattr(_json, "loadb", _json.stdlib_loadb)
+    codec = codec_for(engine, json=parser)
     big = str(2**64)  # in 254 lists, its {"~int": ...} would be the 255th level
     with pytest.raises(DecodeError, match="max_depth=254"):
-        kombu_dash.loads(_nested(big, 255))
-    value = kombu_dash.loads(_nested(big, 254))
-    assert kombu_dash.loads(kombu_dash.dumps(value)) == value
+        codec.loads(_nested(big, 255))
+    value = codec.loads(_nested(big, 254))
+    assert codec.loads(codec.dumps(value)) == value
 
 
 def test_an_integer_tagged_past_the_limit_is_a_clear_encode_error():
@@ -139,9 +132,9 @@ def test_an_integer_tagged_past_the_limit_is_a_clear_encode_error():
 
 
 def test_deep_values_never_make_orjson_write_past_its_buffer():
-    # Found by the fuzzer: orjson 3.13 overflowed its output buffer when the walk handed
-    # it a Fragment inside more than ~64 levels (heap corruption, "free(): invalid next
-    # size" at exit). The walk keeps Fragments shallow; Python's debug allocator checks
+    # Found by the fuzzer: orjson 3.13 overflowed its output buffer when handed a
+    # Fragment inside more than ~64 levels (heap corruption, "free(): invalid next size"
+    # at exit). The engines hand it plain data only; Python's debug allocator checks
     # every buffer's guard bytes when it is freed, and aborts the child if one was hit.
     child = textwrap.dedent("""
         import kombu_dash
@@ -153,7 +146,7 @@ def test_deep_values_never_make_orjson_write_past_its_buffer():
             assert kombu_dash.loads(kombu_dash.dumpb(value)) == value
         print("ok")
     """)
-    for mode in SPEEDUPS_MODES:
+    for mode in ENGINES:
         env = dict(os.environ, PYTHONMALLOC="debug")
         env.pop("KOMBU_DASH_NO_SPEEDUPS", None)
         if mode == "python":
@@ -190,9 +183,9 @@ JSONISH = st.recursive(
 )
 
 
-def _outcome(text):
+def _outcome(text, parser):
     try:
-        return ("ok", repr(kombu_dash.loads(text)))
+        return ("ok", repr(codec_for("python", json=parser).loads(text)))
     except DecodeError:
         return ("DecodeError", None)
 
@@ -202,9 +195,8 @@ def _outcome(text):
 def test_both_parsers_agree_on_arbitrary_json(value, style):
     # Any JSON text, canonical or not, decodes to the same thing (or the same error).
     text = json.dumps(value, **style)
-    fast = _outcome(text)
-    with mock.patch.multiple(_json, loadb=_json.stdlib_loadb, HAVE_ORJSON=False):
-        assert _outcome(text) == fast
+    outcomes = [_outcome(text, parser) for parser in JSON_BACKENDS]
+    assert outcomes == [outcomes[0]] * len(outcomes)
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,16 @@ every fleet that mixes versions, so a failure here means a format change, not a 
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import decimal
 import json
 import math
+import re
 import uuid
 import zoneinfo
 from collections import Counter, OrderedDict
+from pathlib import Path
 
 import multidict
 import pytest
@@ -18,7 +21,9 @@ import werkzeug.datastructures as wd
 from dash._utils import AttributeDict as DashAttributeDict
 
 import kombu_dash
-from kombu_dash import Headers, MultiDict
+from kombu_dash import Headers, MultiDict, wire
+
+from .harness import ROOT
 
 WIRE = [
     ("tuple", (1, "a"), '{"~tuple":[1,"a"]}'),
@@ -139,8 +144,8 @@ WIRE = [
 
 
 @pytest.mark.parametrize("obj, wire", [(o, w) for _, o, w in WIRE], ids=[i for i, _, _ in WIRE])
-def test_pinned_wire_form(obj, wire):
-    assert kombu_dash.dumps(obj) == wire
+def test_pinned_wire_form(codec, obj, wire):
+    assert codec.dumps(obj) == wire
     json.loads(wire)  # and it is plain JSON any language can parse
 
 
@@ -159,6 +164,65 @@ def test_every_core_tag_has_a_pinned_example():
     assert core and core - pinned == set()
 
 
-def test_plain_data_is_plain_json():
+def test_plain_data_is_plain_json(codec):
     value = {"a": [1, 2.5, None, True, "é"], "b": {"c": "~not a tag key"}}
-    assert kombu_dash.dumps(value) == '{"a":[1,2.5,null,true,"é"],"b":{"c":"~not a tag key"}}'
+    assert codec.dumps(value) == '{"a":[1,2.5,null,true,"é"],"b":{"c":"~not a tag key"}}'
+
+
+# -- one definition of the envelope ------------------------------------------------------
+
+
+def _restated_rules(path: Path) -> list[str]:
+    """Wire rules written again outside kombu_dash/wire.py: a string or bytes constant that
+    starts with the tag prefix (a tag's wire key, the prefix itself), the depth limit, or
+    the top of the integer range. Docstrings and f-string messages are prose."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    prose = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr):
+            prose.add(id(body[0].value))
+        if isinstance(node, ast.JoinedStr):
+            prose.update(id(part) for part in ast.walk(node))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and id(node) not in prose:
+            value = node.value
+            text = value.decode("latin-1") if isinstance(value, bytes) else value
+            if isinstance(text, str) and text.lstrip('"')[:1] == wire.PREFIX:
+                found.append(f"{path.name}:{node.lineno} {value!r}")
+            if type(value) is int and value in (wire.MAX_DEPTH, wire.INT_MAX):
+                found.append(f"{path.name}:{node.lineno} {value}")
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and isinstance(node.right, ast.Constant)
+            and node.right.value == 64
+        ):
+            found.append(f"{path.name}:{node.lineno} 2**64")
+    return found
+
+
+def test_only_the_envelope_defines_the_wire():
+    package = ROOT / "kombu_dash"
+    restated = [
+        hit
+        for path in sorted(package.rglob("*.py"))
+        if path.name != "wire.py"
+        for hit in _restated_rules(path)
+    ]
+    assert restated == []
+    # the C engine is handed the rules when a codec is built: its code names none
+    source = (package / "_speedups.c").read_text(encoding="utf-8")
+    code = re.sub(r"/\*.*?\*/", "", source, flags=re.S)  # comments are prose
+    assert re.findall(r"'~'|\"~|\b254\b|18446744073709551615|9223372036854775807", code) == []
+
+
+def test_the_envelope_test_finds_a_restated_rule(tmp_path):
+    # the check above can fail: each kind of restatement is found
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        'KEYS = ("~set",)\nTEST = b\'"~\'\nDEPTH = 254\nTOP = 2**64 - 1\nok = f"~{1}"\n'
+    )
+    found = _restated_rules(sample)
+    assert sorted(hit.split(":")[1].split()[0] for hit in found) == ["1", "2", "3", "4"], found

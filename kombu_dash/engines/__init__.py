@@ -1,14 +1,112 @@
-"""Which codec engine and JSON backend this process uses, chosen once at import.
+"""The codec's engines: what walks a value, once, to write its tags or to read them.
 
-``kombu_dash.engine_info()`` says which: the C engine (``kombu_dash._speedups``, built with
-the wheel) or the pure-Python one, and orjson or the standard library's json module.
+* :class:`~kombu_dash.engines.python.PythonEngine`, the reference: one plain recursion
+  each way, in Python.
+* :class:`~kombu_dash.engines.c.CEngine`, the accelerator: the same two walks in C
+  (``kombu_dash._speedups``, built with the wheel).
+
+Which one a codec uses is chosen once, when this module is imported (:data:`DEFAULT`):
+the C engine where it is built and imports, unless ``KOMBU_DASH_NO_SPEEDUPS`` is set.
+``kombu_dash.engine_info()`` says which engine and JSON backend this process uses.
+
+Both engines know no tag and no wire rule of their own: the rules come from
+:mod:`kombu_dash.wire`, and every typed value goes through the codec's registry
+(``Codec._write``/``Codec._read``) or a single call a tag lent for it. They write the
+same data, decode the same values and raise the same errors, path included.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import logging
+import os
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-__all__ = ["EngineInfo", "engine_info"]
+if TYPE_CHECKING:
+    from ..codec import Codec
+    from ..tags import Tag
+
+__all__ = [
+    "Engine",
+    "Budget",
+    "EngineInfo",
+    "describe",
+    "make_engine",
+    "SPEEDUPS",
+    "DEFAULT",
+]
+
+
+class Engine(Protocol):
+    """What a codec asks of its engine."""
+
+    #: ``"c"`` or ``"python"``
+    name: str
+
+    def encode(self, obj: Any, /) -> Any:
+        """``obj`` as plain JSON data: typed values replaced by their tags' objects.
+        Containers without a typed value inside may be returned as they are."""
+
+    def decode(self, obj: Any, text: str | bytes, /) -> Any:
+        """Freshly parsed JSON data (``text`` is what it was parsed from) with its tags
+        replaced by their values; the containers are changed in place."""
+
+
+class Budget:
+    """What one message has spent so far of the costs its tags count (``Tag.costly``)."""
+
+    __slots__ = ("costly",)
+
+    def __init__(self) -> None:
+        self.costly = 0
+
+    def spend(self, tag: Tag, payload: Any) -> None:
+        from ..errors import DecodeError
+
+        self.costly += tag.cost(payload)
+        if self.costly > tag.costly:
+            raise DecodeError(
+                f"more than {tag.costly} units of costly objects (figures, pandas objects) "
+                "in one message",
+                tag=tag.key,
+            )
+
+
+def _load_speedups() -> Any:
+    if os.environ.get("KOMBU_DASH_NO_SPEEDUPS"):
+        return None
+    try:
+        from .. import _speedups
+    except ImportError:  # not built here (an install without the wheel or a compiler)
+        return None
+    except Exception as exc:  # noqa: BLE001 - broken: never stop kombu from importing
+        logging.getLogger("kombu_dash").warning(
+            "kombu_dash: the C engine failed to import (%r); using the Python engine", exc
+        )
+        return None
+    return _speedups
+
+
+#: the C module (kombu_dash/_speedups.c) where it is built and allowed, else None
+SPEEDUPS: Any = _load_speedups()
+#: the engine a codec uses unless it asks for one
+DEFAULT = "c" if SPEEDUPS is not None else "python"
+
+
+def make_engine(name: str | None, codec: Codec) -> Engine:
+    """The engine ``name`` ("c", "python", or None for :data:`DEFAULT`) for ``codec``."""
+    name = DEFAULT if name is None else name
+    if name == "python":
+        from .python import PythonEngine
+
+        return PythonEngine(codec)
+    if name == "c":
+        if SPEEDUPS is None:
+            why = "turned off" if os.environ.get("KOMBU_DASH_NO_SPEEDUPS") else "not built"
+            raise ValueError(f"the C engine is {why} here (KOMBU_DASH_NO_SPEEDUPS, the wheel)")
+        from .c import CEngine
+
+        return CEngine(codec, SPEEDUPS)
+    raise ValueError(f"engine must be 'c', 'python' or None, not {name!r}")
 
 
 class EngineInfo(NamedTuple):
@@ -28,16 +126,17 @@ class EngineInfo(NamedTuple):
         return f"kombu_dash {self.version} ({engine}, {self.json} {self.json_version})"
 
 
-def engine_info() -> EngineInfo:
-    """The engine and JSON backend the default codec uses in this process."""
+def describe(codec: Codec, version: str) -> EngineInfo:
+    """The engine and JSON backend ``codec`` uses (see :func:`kombu_dash.engine_info`)."""
     import platform
 
-    from .. import __version__, _fastpath, _json
+    from .. import _json
 
-    backend = _json.orjson
     return EngineInfo(
-        version=__version__,
-        engine="c" if _fastpath.SPEEDUPS is not None else "python",
-        json="orjson" if backend is not None else "json",
-        json_version=backend.__version__ if backend is not None else platform.python_version(),
+        version=version,
+        engine=codec.engine.name,
+        json=codec.json,
+        json_version=_json.orjson.__version__
+        if codec.json == "orjson"
+        else platform.python_version(),
     )

@@ -10,7 +10,8 @@ from typing import Any, ClassVar, cast
 
 from ..errors import DecodeError
 from ..standins import MultiDict
-from ..tags import INT_MAX, INT_MIN, Tag, pair_list, pairs
+from ..tags import Tag, pair_list, pairs
+from ..wire import int_fits
 
 __all__ = [
     "load_class",
@@ -184,7 +185,7 @@ def writable(value: Any, where: str) -> None:
         v = todo.pop()
         t = type(v)
         if t in _JSON_SCALARS:
-            if t is int and not INT_MIN <= v <= INT_MAX:  # orjson, Dash's default engine
+            if t is int and not int_fits(v):  # orjson, Dash's default engine
                 raise DecodeError(
                     f"{where} holds an integer beyond 64 bits, which Dash cannot write"
                 )

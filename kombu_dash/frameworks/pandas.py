@@ -35,7 +35,7 @@ import re
 from typing import Any
 
 from ..errors import DecodeError, EncodeError
-from ..tags import INT_MIN, Tag, known_zone
+from ..tags import Tag, known_zone
 from ._base import load_class
 
 __all__ = [
@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 _UNITS = ("s", "ms", "us", "ns")
+# numpy's int64, what datetime64/timedelta64 values count in (its minimum is NaT)
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 _NULLABLE = frozenset(
     "Int8 Int16 Int32 Int64 UInt8 UInt16 UInt32 UInt64 Float32 Float64 boolean string".split()
 )
@@ -108,7 +110,7 @@ def _value_rule(name: str) -> tuple[type | None, tuple[int, int] | None, bool]:
         )
         return int, (low, high), nullable
     if name.startswith(("datetime64", "timedelta64")):
-        return int, (INT_MIN, 2**63 - 1), False  # int64 counts in the unit; NaT is -2**63
+        return int, (_INT64_MIN, _INT64_MAX), False  # int64 counts in the unit; NaT is the minimum
     if lower.startswith("float"):
         return float, None, nullable
     if lower in ("bool", "boolean"):
@@ -138,8 +140,8 @@ def _check_values(np: Any, name: str, values: list[Any]) -> None:
     if unit and unit.group(1) != "ns" and present and not _beyond_ns_usable():
         # pandas 2.0 holds these but converts them to nanoseconds on use: past the
         # datetime64[ns] range they decode, then repr() raises (found by the fuzzer).
-        limit = (2**63 - 1) // (10**9 // _PER_SECOND[unit.group(1)])
-        real = [v for v in present if v != INT_MIN]  # INT_MIN is NaT
+        limit = _INT64_MAX // (10**9 // _PER_SECOND[unit.group(1)])
+        real = [v for v in present if v != _INT64_MIN]  # the minimum is NaT
         if real and not -limit <= min(real) <= max(real) <= limit:
             raise ValueError(f"a {name} value is outside what this pandas can use")
     zoned = _TZ_DTYPE.fullmatch(name)
@@ -147,8 +149,8 @@ def _check_values(np: Any, name: str, values: list[Any]) -> None:
         # A UTC count within a day of the int64 limits has a local time that overflows:
         # it decodes, then repr() raises OutOfBoundsDatetime (found by the fuzzer).
         margin = 86_400 * _PER_SECOND[zoned.group(1)]
-        real = [v for v in present if v != INT_MIN]  # INT_MIN is NaT
-        if real and not INT_MIN + margin <= min(real) <= max(real) <= 2**63 - 1 - margin:
+        real = [v for v in present if v != _INT64_MIN]  # the minimum is NaT
+        if real and not _INT64_MIN + margin <= min(real) <= max(real) <= _INT64_MAX - margin:
             raise ValueError(f"a {name} value is within a day of the int64 limits")
     if kind is float and name.lower() in ("float16", "float32") and present:
         wide = np.array(present, dtype=np.float64)
@@ -302,7 +304,10 @@ def index_from_json(
         bounds = payload["range"]
         if not set(payload) <= {"range", "name"} or type(bounds) is not list or len(bounds) != 3:
             raise ValueError('a RangeIndex is {"range": [start, stop, step], "name": name}')
-        if not all(type(x) is int and INT_MIN <= x < 2**63 for x in bounds) or bounds[2] == 0:
+        if (
+            not all(type(x) is int and _INT64_MIN <= x <= _INT64_MAX for x in bounds)
+            or bounds[2] == 0
+        ):
             raise ValueError("range needs three 64-bit integers and a non-zero step")
         n = _range_length(*bounds)
         if length is None and n > PANDAS_MAX_EMPTY_ROWS:
@@ -564,7 +569,7 @@ class TimedeltaTag(Tag):
         total = (((int(days) * 24 + int(hours)) * 60 + int(minutes)) * 60 + int(seconds)) * 10**9
         total += int((fraction or "0").ljust(9, "0"))
         count, rest = divmod(total, _NS_PER[unit])
-        if rest or not INT_MIN < count < 2**63:
+        if rest or not _INT64_MIN < count <= _INT64_MAX:
             raise ValueError(f"{text!r:.60} is not a whole number of {unit} within 64 bits")
         return pd.Timedelta(np.timedelta64(count, unit)).as_unit(unit)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..wire import wire_key
 from ._base import FrameworkTag, StandInDict, writable
 
 
@@ -95,7 +96,7 @@ class FigureTag(FrameworkTag):
 
     def to_python(self, payload: Any) -> Any:
         _check_keys("figure", payload, {"data", "layout", "frames"})
-        writable(payload, "~plotly.Figure")
+        writable(payload, wire_key(self.key))
         cls = self.load()
         if cls is None:
             return FigureStandIn(payload)
