@@ -374,8 +374,10 @@ def _tag_reference(warn: Any) -> list[str]:
                 missing = without.get(key, "")
                 if missing.startswith("DecodeError"):
                     then = f"decoding is a ``DecodeError`` ({missing.split(': ', 1)[1]})"
-                else:
+                elif key in without:
                     then = f"it decodes to ``{missing}``, written back as ``~{key}``"
+                else:
+                    then = "unknown (no example to try)"
                 facts.append(f"**needs** ``{lib}``; without it, {then}")
             else:
                 facts.append("**needs** nothing beyond Python")
