@@ -55,3 +55,4 @@ autodoc_default_options = {"show-inheritance": True}
 autodoc_mock_imports: list[str] = []
 
 nitpicky = False  # no intersphinx (no network): references to other projects stay text
+smartquotes = False  # "--max-size" and quotes in help texts stay as written

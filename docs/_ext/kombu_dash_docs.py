@@ -460,6 +460,21 @@ def setup(app: Any) -> dict[str, Any]:
         def run(self) -> list[nodes.Node]:
             return []
 
+    class ExitCodes(_Generated):
+        """The ``EXIT_CODES`` table of the command module named as the argument."""
+
+        required_arguments = 1
+
+        def generated(self) -> list[str]:
+            import importlib
+
+            codes = importlib.import_module(self.arguments[0]).EXIT_CODES
+            lines = [".. list-table::", "   :widths: 10 90", ""]
+            for code, text in sorted(codes.items()):
+                lines += [f"   * - {code}", f"     - {text}"]
+            return [*lines, ""]
+
+    app.add_directive("kombu-dash-exit-codes", ExitCodes)
     app.add_directive("contents", NoContents, override=True)
     app.connect("autodoc-process-docstring", _no_type_docstring)
     app.add_directive("kombu-dash-tags", TagReference)
