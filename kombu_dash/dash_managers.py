@@ -126,7 +126,16 @@ class _FinishedBetweenChecks(_Base):
 
 
 class CeleryManager(_FinishedBetweenChecks, _DashCeleryManager):
-    """``dash.CeleryManager`` whose task messages use the ``kombu_dash`` serializer."""
+    """``dash.CeleryManager`` whose background callbacks see the request as a synchronous
+    callback does. The same arguments as Dash's: the Celery app, ``cache_by``, ``expire``.
+
+    Dash's task messages are sent with the ``kombu_dash`` serializer, per task: the app's
+    other tasks, its results and its control mailbox keep their settings. The manager adds
+    ``kombu_dash`` to the app's ``accept_content``, so a worker started from the module
+    that builds the manager accepts those messages. Celery's ``argsrepr`` is redacted: the
+    callback context holds the request's cookies and headers, which travel only inside
+    the message body.
+    """
 
     def __init__(self, celery_app: Any, cache_by: Any = None, expire: Any = None) -> None:
         register()
@@ -157,7 +166,13 @@ class CeleryManager(_FinishedBetweenChecks, _DashCeleryManager):
 
 
 class DiskcacheManager(_FinishedBetweenChecks, _DashDiskcacheManager):
-    """``dash.DiskcacheManager`` that stores tagged JSON when it creates its own cache."""
+    """``dash.DiskcacheManager`` whose background callbacks see the request as a
+    synchronous callback does. The same arguments as Dash's: ``cache``, ``cache_by``,
+    ``expire``.
+
+    Without ``cache`` it creates ``diskcache.Cache(disk=TaggedJSONDisk)``, which stores
+    tagged JSON instead of pickles; a cache you pass is used as it is.
+    """
 
     def __init__(self, cache: Any = None, cache_by: Any = None, expire: Any = None) -> None:
         if cache is None:

@@ -31,9 +31,14 @@ class KombuDashError(Exception):
         self, message: str, *, path: Iterable[Any] = (), tag: str | None = None, root: str = "value"
     ) -> None:
         super().__init__(message)
+        #: what went wrong, without the place (``str(error)`` adds it)
         self.message = message
+        #: the keys and indexes that lead to the value, outermost first: ``['file', 0]``
         self.path = list(path)
+        #: the wire key of the tag involved (without its ``~``), or None
         self.tag = tag
+        #: what the path starts from: ``value``, or through Celery ``args``, ``kwargs``,
+        #: ``result``...
         self.root = root
 
     def __str__(self) -> str:

@@ -129,7 +129,7 @@ def configure(app: Celery, *, keep_json: bool = True, accept_only: bool = False)
     to ``accept_content`` and ``result_accept_content``. With ``keep_json`` (the
     default) ``json`` stays accepted. Events keep their own serializer. Returns the app.
 
-    A fleet upgrades in steps (README, "Rolling upgrade"): ``accept_only=True``
+    A fleet upgrades in steps (docs/operations.rst, "Rolling upgrade"): ``accept_only=True``
     everywhere first (only the accept lists change, nothing is sent as kombu_dash),
     then ``configure(app)`` everywhere, and ``keep_json=False`` once no json is left.
     """

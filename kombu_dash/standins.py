@@ -80,6 +80,9 @@ class MultiDict(Mapping[Any, Any]):
             return False
 
     def getlist(self, key: Any, type: Callable[[Any], Any] | None = None) -> list[Any]:
+        """Every value for ``key``, in order (``[]`` if none). With ``type``, each value
+        converted by it, skipping those it refuses with ValueError or TypeError, as
+        werkzeug does."""
         values = self._index.get(self._norm(key), [])
         if type is None:
             return list(values)
@@ -110,14 +113,17 @@ class MultiDict(Mapping[Any, Any]):
         return default
 
     def items(self, multi: bool = False) -> list[tuple[Any, Any]]:  # type: ignore[override]
+        """``(key, md[key])`` once per key; with ``multi=True`` every pair, in order."""
         if multi:
             return list(self._items)
         return [(key, self[key]) for key in self]
 
     def multi_items(self) -> list[tuple[Any, Any]]:
+        """starlette's spelling: every ``(key, value)`` pair, in order."""
         return list(self._items)
 
     def values(self) -> list[Any]:  # type: ignore[override]
+        """``md[key]`` once per key."""
         return [self[key] for key in self]
 
     def to_dict(self, flat: bool = True) -> dict[Any, Any]:

@@ -78,9 +78,15 @@ class Tag:
         return self.key
 
     def to_json(self, value: Any) -> Any:
+        """The payload for ``value``: JSON data, or values the codec encodes in turn (a
+        payload may hold tuples, dates, other tagged values). Raise
+        :class:`~kombu_dash.EncodeError` for a value that cannot travel."""
         raise NotImplementedError
 
     def to_python(self, payload: Any) -> Any:
+        """The value for ``payload``, already decoded and of the JSON type ``payload``
+        names. An exception raised on a payload of the wrong shape becomes a
+        :class:`~kombu_dash.DecodeError` naming the tag and the path, with it as cause."""
         raise NotImplementedError
 
     # What the C walks (kombu_dash/_speedups.c) call per value: by default the methods
