@@ -89,16 +89,22 @@ class Tag:
         :class:`~kombu_dash.DecodeError` naming the tag and the path, with it as cause."""
         raise NotImplementedError
 
-    # What the C walks (kombu_dash/_speedups.c) call per value: by default the methods
-    # themselves; a tag may lend a builtin that does the same (list, tuple, a class),
-    # so that no Python frame runs per value. None: the codec's own path for each value.
+    # The single call each engine makes per value of a class (or tag) met before, kept in
+    # the codec's tables: by default the methods themselves, or a builtin that does the
+    # same (list for a tuple), so that no Python frame runs per value.
 
     def fast_write(self, cls: type) -> Callable[[Any], Any] | None:
-        """A callable equal to ``to_json`` for values of exactly ``cls``."""
+        """A callable the engines may call instead of :meth:`to_json` for values of
+        exactly ``cls`` (default: ``to_json`` itself); None to go through the registry
+        every time. It must return what ``to_json`` returns; if it raises, ``to_json``
+        is called and its error reported."""
         return self.to_json
 
     def fast_read(self) -> Callable[[Any], Any] | None:
-        """A callable equal to ``to_python`` for a payload of type ``payload``."""
+        """A callable the engines may call instead of :meth:`to_python` for a payload of
+        the type ``payload`` names (default: ``to_python`` itself); None to go through
+        the registry every time. Same contract as :meth:`fast_write`. Not used for
+        ``costly`` tags, whose budget the registry counts."""
         return self.to_python
 
     def __repr__(self) -> str:
