@@ -88,6 +88,7 @@ error_passes(Walker *w, PyObject *segment, PyObject *key, PyObject *payload)
     PyErr_Restore(type, value, tb);
 }
 
+/* error_passes for a list index (made into an int with the error set aside). */
 static void
 error_at_index(Walker *w, Py_ssize_t i)
 {
@@ -281,6 +282,8 @@ encode_list(Walker *w, PyObject *obj, long depth)
     return copy != NULL ? copy : Py_NewRef(obj);
 }
 
+/* A dict: the escape if the wire cannot hold it as an object, else its values walked
+   (a copy once one changes, taking every later value as walked). */
 static PyObject *
 encode_dict(Walker *w, PyObject *obj, long depth)
 {
@@ -319,6 +322,8 @@ encode_dict(Walker *w, PyObject *obj, long depth)
     return copy != NULL ? copy : Py_NewRef(obj);
 }
 
+/* One value as plain JSON data (PythonEngine._enc): scalars as they are, containers
+   walked, anything else through the registry. */
 static PyObject *
 encode_value(Walker *w, PyObject *obj, long depth)
 {
@@ -355,6 +360,7 @@ encode_value(Walker *w, PyObject *obj, long depth)
 
 static PyObject *decode_value(Walker *w, PyObject *obj, long depth, PyObject *budget);
 
+/* The registry's read: the tag's value, or the DecodeError that says what is wrong. */
 static PyObject *
 call_read(Walker *w, PyObject *key, PyObject *payload, PyObject *budget)
 {
@@ -411,6 +417,7 @@ done:
     return out;
 }
 
+/* Each container in a parsed array, decoded in place. */
 static PyObject *
 decode_list(Walker *w, PyObject *obj, long depth, PyObject *budget)
 {
@@ -436,6 +443,8 @@ decode_list(Walker *w, PyObject *obj, long depth, PyObject *budget)
     return Py_NewRef(obj);
 }
 
+/* A parsed object: a tag (one member, its name starting with the prefix), or each of
+   its container values decoded in place. */
 static PyObject *
 decode_dict(Walker *w, PyObject *obj, long depth, PyObject *budget)
 {
@@ -478,6 +487,7 @@ decode_dict(Walker *w, PyObject *obj, long depth, PyObject *budget)
     return Py_NewRef(obj);
 }
 
+/* A parsed container (list or dict), within the depth limit and the C stack's. */
 static PyObject *
 decode_value(Walker *w, PyObject *obj, long depth, PyObject *budget)
 {
@@ -514,6 +524,7 @@ Walker_decode(Walker *w, PyObject *const *args, Py_ssize_t nargs)
     return decode_value(w, args[0], 1, args[1]);
 }
 
+/* Walker(**rules_and_callbacks): checked once here, so the walks need not. */
 static PyObject *
 Walker_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {

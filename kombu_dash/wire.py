@@ -19,6 +19,7 @@ as the value is written; a message is refused beyond it.
 
 from __future__ import annotations
 
+from itertools import chain
 from typing import Any
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "int_fits",
     "float_fits",
     "dict_fits",
+    "dicts_fit",
     "could_hold_tag",
     "tag_bound",
 ]
@@ -76,6 +78,13 @@ def dict_fits(value: dict[Any, Any]) -> bool:
     if not _STR.issuperset(map(type, value)):  # keys JSON objects cannot hold
         return False
     return len(value) != 1 or not is_tag_key(next(iter(value)))
+
+
+def dicts_fit(values: list[dict[Any, Any]]) -> bool:
+    """:func:`dict_fits` for many dicts at once, at C speed where none has one key."""
+    return _STR.issuperset(map(type, chain.from_iterable(values))) and (
+        1 not in map(len, values) or all(map(dict_fits, values))
+    )
 
 
 # A tag's name in JSON text: the quote opening a member name, then the prefix, either

@@ -30,7 +30,6 @@ _PLAIN = frozenset((str, int, float, bool, _NoneType, list, dict))
 _SCALARS = frozenset((str, int, float, bool, _NoneType))
 _TEXT = frozenset((str, bool, _NoneType))  # scalars written as they are, whatever their value
 _CONTAINERS = frozenset((list, dict))
-_STR = frozenset((str,))
 _LISTS = frozenset((list,))
 _IS_DICT = dict.__instancecheck__
 
@@ -65,12 +64,8 @@ def is_plain(obj: Any, max_depth: int) -> bool:
         depth += 1
         if depth > max_depth:
             return False
-        if dict in types:
-            dicts = list(filter(_IS_DICT, level))
-            if not _STR.issuperset(map(type, chain.from_iterable(dicts))):
-                return False
-            if 1 in map(len, dicts) and not all(map(wire.dict_fits, dicts)):
-                return False
+        if dict in types and not wire.dicts_fit(list(filter(_IS_DICT, level))):
+            return False
         # a dict's referents are its values (and its keys, all str here)
         level = gc.get_referents(*level)
 
