@@ -6,6 +6,8 @@
     nox -r -s oldest                          # reuse the session's virtualenv
     nox -s celery-suite                       # Celery's own integration suite as a gate
     nox -s celery-suite-baseline              # its json baseline (after a Celery bump)
+    nox -s wheels                             # dist/: sdist + a manylinux wheel per CPython, tested
+    nox -s compose                            # the Docker Compose stack, offline
 
 Each session installs this package with every extra in setup.cfg (read from the file,
 so an extra someone adds is installed everywhere) plus the pins of its row; uv resolves
@@ -25,9 +27,9 @@ no-orjson  3.11    5.7.0, 5.7.0    4.4.1  3.1.3, 3.1.9        1.10.0, 0.165.0   
 
 oldest pins the lowest versions setup.cfg allows (starlette 0.37, werkzeug 3.0, pandas 2.0,
 Django 4.2 LTS); dash3 installs ``dash[celery,diskcache]==3.*``, whose celery extra pins
-celery and kombu below 5.4; no-orjson is newest's stack on the stdlib json module, with
-the optional C accelerator (kombu_dash/_speedups.c) turned off: the pure-Python path.
-Every other row builds and uses it.
+celery and kombu below 5.4; no-orjson is newest's stack with orjson uninstalled (a
+requirement wherever it can be installed) and the C engine (kombu_dash/_speedups.c) turned
+off: the pure-Python path. Every other row builds and uses both.
 """
 
 from __future__ import annotations
