@@ -20,8 +20,9 @@ from typing import Any, NoReturn
 from . import wire
 from .errors import DecodeError, EncodeError
 
-#: the oldest orjson kombu_dash is tested with (setup.cfg requires it)
-ORJSON_MIN_VERSION = (3, 9)
+#: the oldest orjson kombu_dash uses (setup.cfg requires it): from 3.9.15 orjson.loads
+#: bounds its recursion (CVE-2024-27454), and it parses whatever reaches the broker
+ORJSON_MIN_VERSION = (3, 9, 15)
 
 
 def _load_orjson() -> Any:
@@ -36,7 +37,7 @@ def _load_orjson() -> Any:
         return None
     version = getattr(orjson, "__version__", "0")
     try:
-        too_old = tuple(map(int, version.split(".")[:2])) < ORJSON_MIN_VERSION
+        too_old = tuple(map(int, version.split(".")[:3])) < ORJSON_MIN_VERSION
     except ValueError:
         too_old = False
     if too_old:

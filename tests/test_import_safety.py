@@ -283,6 +283,8 @@ def test_a_speedups_built_for_another_python_leaves_kombu_working_on_the_python_
     engine, backend, where = done.stdout.split()
     assert Path(where).is_relative_to(path)
     assert (engine, backend) == ("python", "orjson")
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and other in lines[0] and "does not load" in lines[0], done.stderr
 
 
 def test_without_starlette_nothing_changes_and_its_values_pass_through(bare, tmp_path):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
@@ -74,18 +75,28 @@ class Budget:
 def _load_speedups() -> Any:
     if os.environ.get("KOMBU_DASH_NO_SPEEDUPS"):
         return None
+    log = logging.getLogger("kombu_dash")  # a log record: under -W error a warning raises
     try:
         from .. import _speedups
-    except ImportError:  # not built here (an install without the wheel or a compiler)
+    except ImportError as exc:
+        # Not built (an install from source without a compiler): the Python engine, quietly.
+        # Built, but not loadable here (for another Python, a broken build): say so.
+        built = [p.name for p in _PACKAGE.glob("_speedups*") if p.suffix in (".so", ".pyd")]
+        if built:
+            log.warning(
+                "kombu_dash: the C engine (%s) does not load in this Python (%s); "
+                "using the Python engine. Reinstall kombu_dash for this interpreter",
+                ", ".join(built),
+                exc,
+            )
         return None
     except Exception as exc:  # noqa: BLE001 - broken: never stop kombu from importing
-        logging.getLogger("kombu_dash").warning(
-            "kombu_dash: the C engine failed to import (%r); using the Python engine", exc
-        )
+        log.warning("kombu_dash: the C engine failed to import (%r); using the Python engine", exc)
         return None
     return _speedups
 
 
+_PACKAGE = Path(__file__).resolve().parent.parent
 #: the C module (kombu_dash/_speedups.c) where it is built and allowed, else None
 SPEEDUPS: Any = _load_speedups()
 #: the engine a codec uses unless it asks for one
