@@ -56,7 +56,7 @@ def engine_info() -> EngineInfo:
     """Which engine ("c" or "python") and JSON backend ("orjson" or "json") the default
     codec uses in this process, with kombu_dash's version; ``str()`` reads
     ``kombu_dash 0.1.0 (C engine, orjson 3.10.7)``."""
-    return describe(default_codec, __version__)
+    return describe(default_codec.engine.name, default_codec.json, __version__)
 
 
 _LAZY = {

@@ -11,7 +11,7 @@ the C engine where it is built and imports, unless ``KOMBU_DASH_NO_SPEEDUPS`` is
 
 Both engines know no tag and no wire rule of their own: the rules come from
 :mod:`kombu_dash.wire`, and every typed value goes through the codec's registry
-(``Codec._write``/``Codec._read``) or a single call a tag lent for it. They write the
+(``Registry._write``/``Registry._read``) or a single call a tag lent for it. They write the
 same data, decode the same values and raise the same errors, path included.
 """
 
@@ -23,12 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 if TYPE_CHECKING:
-    from ..codec import Codec
-    from ..tags import Tag
+    from ..registry import Registry
 
 __all__ = [
     "Engine",
-    "Budget",
     "EngineInfo",
     "describe",
     "make_engine",
@@ -50,26 +48,6 @@ class Engine(Protocol):
     def decode(self, obj: Any, text: str | bytes, /) -> Any:
         """Freshly parsed JSON data (``text`` is what it was parsed from) with its tags
         replaced by their values; the containers are changed in place."""
-
-
-class Budget:
-    """What one message has spent so far of the costs its tags count (``Tag.costly``)."""
-
-    __slots__ = ("costly",)
-
-    def __init__(self) -> None:
-        self.costly = 0
-
-    def spend(self, tag: Tag, payload: Any) -> None:
-        from ..errors import DecodeError
-
-        self.costly += tag.cost(payload)
-        if self.costly > tag.costly:
-            raise DecodeError(
-                f"more than {tag.costly} units of costly objects (figures, pandas objects) "
-                "in one message",
-                tag=tag.key,
-            )
 
 
 def _load_speedups() -> Any:
@@ -103,7 +81,7 @@ SPEEDUPS: Any = _load_speedups()
 DEFAULT = "c" if SPEEDUPS is not None else "python"
 
 
-def make_engine(name: str | None, codec: Codec) -> Engine:
+def make_engine(name: str | None, codec: Registry) -> Engine:
     """The engine ``name`` ("c", "python", or None for :data:`DEFAULT`) for ``codec``."""
     name = DEFAULT if name is None else name
     if name == "python":
@@ -137,17 +115,15 @@ class EngineInfo(NamedTuple):
         return f"kombu_dash {self.version} ({engine}, {self.json} {self.json_version})"
 
 
-def describe(codec: Codec, version: str) -> EngineInfo:
-    """The engine and JSON backend ``codec`` uses (see :func:`kombu_dash.engine_info`)."""
+def describe(engine: str, json: str, version: str) -> EngineInfo:
+    """An :class:`EngineInfo` for a codec's engine and JSON backend names."""
     import platform
 
     from .. import _json
 
     return EngineInfo(
         version=version,
-        engine=codec.engine.name,
-        json=codec.json,
-        json_version=_json.orjson.__version__
-        if codec.json == "orjson"
-        else platform.python_version(),
+        engine=engine,
+        json=json,
+        json_version=_json.orjson.__version__ if json == "orjson" else platform.python_version(),
     )

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import wire
 from ..errors import KombuDashError
-from . import Budget
+from ..registry import Budget
 
 if TYPE_CHECKING:
-    from ..codec import Codec
+    from ..registry import Registry
 
 __all__ = ["CEngine"]
 
@@ -27,7 +27,7 @@ class CEngine:
 
     name = "c"
 
-    def __init__(self, codec: Codec, speedups: Any):
+    def __init__(self, codec: Registry, speedups: Any):
         self._walker = speedups.Walker(
             prefix=wire.PREFIX,
             int_min=wire.INT_MIN,

@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from .. import wire
 from ..errors import KombuDashError
-from . import Budget
+from ..registry import Budget
 
 if TYPE_CHECKING:
-    from ..codec import Codec
+    from ..registry import Registry
 
 __all__ = ["PythonEngine", "is_plain"]
 
@@ -75,7 +75,7 @@ class PythonEngine:
 
     name = "python"
 
-    def __init__(self, codec: Codec):
+    def __init__(self, codec: Registry):
         self.codec = codec
         self.max_depth = codec.max_depth
         # the codec's tables, shared with it (it fills and clears them in place)
