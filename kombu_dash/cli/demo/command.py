@@ -32,12 +32,6 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument(
-        "--dash-managers",
-        action="store_true",
-        help="kept for old scripts; changes nothing: the page always shows Dash's "
-        "own manager in its own column",
-    )
     return p
 
 
@@ -54,13 +48,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return USAGE
-    if opts.dash_managers:
-        print(
-            "Note: --dash-managers is no longer needed: the page always shows Dash's own "
-            "manager next to kombu_dash's.",
-            flush=True,
-        )
-
     from .runner import CannotListen, Stopped, listen, stop_jobs, stop_on_sigterm
 
     try:
@@ -91,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(opts: argparse.Namespace, sock: socket.socket, tmp: str | None) -> None:
+    from ...engines import engine_info
     from .app import build_app
     from .managers import celery_managers, diskcache_managers, redis_url, worker_command
     from .report import type_name
@@ -109,7 +97,7 @@ def _run(opts: argparse.Namespace, sock: socket.socket, tmp: str | None) -> None
         managers = diskcache_managers(tmp)
     label = (
         f"kombu_dash demo · backend {opts.backend} · {type_name(managers.kombu_dash)} "
-        f"beside Dash's own {managers.kind} · {managers.where}"
+        f"beside Dash's own {managers.kind} · {managers.where} · {engine_info()}"
     )
     app = build_app(opts.backend, managers, label=label, worker_command=command)
     host = "127.0.0.1" if opts.host in ("0.0.0.0", "::") else opts.host

@@ -12,8 +12,8 @@ DEMO_QUERY = "tag=a&tag=b"
 QUEUE_ENV = "KOMBU_DASH_DEMO_QUEUE"
 BACKEND_ENV = "KOMBU_DASH_DEMO_BACKEND"
 DEFAULT_QUEUE = "kombu-dash-demo"
-#: What a worker is started with; docker-compose.yml and the docs use this path.
-WORKER_TARGET = "kombu_dash.demo:celery_app"
+#: What a worker is started with (the docs and the compose stack use this path).
+WORKER_TARGET = "kombu_dash.cli.demo:celery_app"
 
 #: How long each background callback works: STEPS steps of STEP_SECONDS.
 STEPS = 20
