@@ -301,6 +301,19 @@ def test_port_clash_is_reported_before_any_url(capsys, monkeypatch):
     assert "Open http" not in out and out == ""
 
 
+def test_redis_url_without_a_redis_is_reported_before_any_url(capsys, monkeypatch):
+    """With no Redis, Dash's dispatch would wait on the broker and the page would stay
+    blank after Run: the demo says so and stops instead."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("REDIS_URL", url)
+    code = demo.main(["--port", str(free_port())])
+    out, err = capsys.readouterr()
+    assert code == settings.NO_REDIS == 4
+    assert err.startswith(f"kombu_dash demo: no Redis answers at REDIS_URL={url} (")
+    assert "Connection refused" in err and "unset REDIS_URL" in err
+    assert out == ""
+
+
 def test_unknown_host_is_reported(capsys, monkeypatch):
     monkeypatch.delenv("REDIS_URL", raising=False)
     code = demo.main(["--host", "no-such-host.invalid", "--port", str(free_port())])
@@ -608,6 +621,12 @@ def test_help_lists_the_options_and_exit_codes(capsys):
     assert "--dash-managers" not in out  # no option kept for old scripts in a first release
     assert "exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 bad arguments" in out
     assert "3 the port is taken" in out
+    assert "4 REDIS_URL is set but no Redis answers there" in out
+    with pytest.raises(SystemExit) as exc:
+        demo.main(["--dash-managers"])
+    assert (
+        exc.value.code == 2 and "unrecognized arguments: --dash-managers" in capsys.readouterr().err
+    )
 
 
 def test_missing_packages_are_named_with_the_pip_line(monkeypatch, capsys):

@@ -9,12 +9,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from .settings import BACKENDS, CANNOT_LISTEN, DEFAULT_PORT, DEMO_QUERY, OK, USAGE
+from .settings import BACKENDS, CANNOT_LISTEN, DEFAULT_PORT, DEMO_QUERY, NO_REDIS, OK, USAGE
 
 EPILOG = (
     f"exit codes: {OK} stopped (Ctrl-C or SIGTERM); {USAGE} bad arguments or a missing "
     f"package (the pip line is printed); {CANNOT_LISTEN} the port is taken or the host "
-    "cannot be bound."
+    f"cannot be bound; {NO_REDIS} REDIS_URL is set but no Redis answers there."
 )
 
 
@@ -48,7 +48,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return USAGE
-    from .runner import CannotListen, Stopped, listen, stop_jobs, stop_on_sigterm
+    from .runner import CannotListen, Stopped, listen, redis_problem, stop_jobs, stop_on_sigterm
+
+    if celery:
+        # Checked before anything is served: with no Redis, Dash's dispatch would wait on
+        # the broker and the page would show nothing at all after Run.
+        problem = redis_problem(os.environ["REDIS_URL"])
+        if problem:
+            print(
+                f"kombu_dash demo: no Redis answers at REDIS_URL={os.environ['REDIS_URL']} "
+                f"({problem}). Start Redis there, or unset REDIS_URL to run the background "
+                "callbacks on diskcache.",
+                file=sys.stderr,
+            )
+            return NO_REDIS
 
     try:
         sock = listen(opts.host, opts.port)

@@ -32,3 +32,4 @@ COOKIE_VALUE = "hello"
 OK = 0
 USAGE = 2  # bad arguments or a missing package
 CANNOT_LISTEN = 3  # the port is taken or the host cannot be bound
+NO_REDIS = 4  # REDIS_URL is set but no Redis answers there
