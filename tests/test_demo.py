@@ -513,6 +513,22 @@ def test_the_query_line_says_what_ctx_args_gets(search, said, offers_the_demo_qu
         assert links[0].href == "?tag=a&tag=b"
 
 
+def test_each_store_renders_the_table_on_its_own(tmp_path):
+    """One render callback per store, each with that store as its only Input: Dash's
+    renderer holds a callback back while any of its inputs is pending, so the synchronous
+    column shows at once, whatever the background jobs are doing."""
+    from kombu_dash.cli.demo.managers import diskcache_managers
+
+    app = demo_app.build_app("flask", diskcache_managers(str(tmp_path)))
+    triggers = [
+        [i["id"] for i in cb["inputs"]]
+        for output, cb in app.callback_map.items()
+        if "table.children" in output
+    ]
+    stores = ["sync-view", *(report.store_id(c, p) for c in ("kd", "dash") for p in report.PARTS)]
+    assert sorted(triggers) == sorted([store] for store in [*stores, "cancelled-run"])
+
+
 def test_long_class_names_break_at_their_dots():
     parts = demo_app.breakable("werkzeug.datastructures.structures.ImmutableMultiDict")
     texts = [p for p in parts if isinstance(p, str)]
