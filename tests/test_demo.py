@@ -223,6 +223,7 @@ def test_embedded_demo_three_columns_from_one_click(tmp_path, backend):
         for expr, value in DASH_OWN_LOSES.items():
             assert own[expr] == value
         assert own["keys of ctx.args"].split()[-1:] == ["tag"]  # one per key
+        assert own['ctx.args["tag"]'] == "'b'"  # dict(QueryParams): the last value
     else:
         # werkzeug's ImmutableMultiDict is a dict subclass, which Dash leaves alone, and
         # a forked child gets the object itself (dash 4.2: on every backend).
@@ -235,7 +236,7 @@ def test_embedded_demo_three_columns_from_one_click(tmp_path, backend):
 
 @pytest.mark.slow
 @pytest.mark.broker
-@pytest.mark.parametrize("backend", ["fastapi", "flask"])
+@pytest.mark.parametrize("backend", ["fastapi", "flask", "quart"])
 def test_celery_mode_each_row_of_dash_own_column_stands_on_its_own(
     tmp_path, redis_url, unique_name, backend
 ):
