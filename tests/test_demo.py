@@ -253,7 +253,7 @@ def test_celery_mode_each_row_of_dash_own_column_stands_on_its_own(
             f"REDIS_URL={redis_url} KOMBU_DASH_DEMO_QUEUE={unique_name} "
             "celery -A kombu_dash.cli.demo:celery_app worker --loglevel=INFO"
         )
-        worker = start_worker(tmp_path, command, dict(env, KOMBU_DASH_DEMO_BACKEND=backend))
+        worker = start_worker(tmp_path, command, env)  # the target and environment printed
         sync_rows = run_sync(base)
         kd_rows, _ = run_column(base, "kd")
         own_rows, _ = run_column(base, "dash")
