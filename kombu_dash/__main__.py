@@ -35,9 +35,9 @@ def usage() -> str:
 
 def version() -> str:
     """``kombu_dash 0.1.0 (C engine, orjson 3.11.4)``: what this interpreter runs."""
-    from .engines import engine_info
+    import kombu_dash  # the public call, loaded by now; where it lives is the codec's concern
 
-    return str(engine_info())
+    return str(kombu_dash.engine_info())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -19,7 +19,6 @@ from urllib.parse import parse_qsl
 
 from dash import Dash, Input, Output, State, callback_context, dcc, html
 
-from ...engines import engine_info
 from .managers import Managers
 from .report import PARTS, describe, describe_context, expressions, register_hook, store_id
 from .settings import (
@@ -442,7 +441,9 @@ def _callbacks(app: Dash, managers: Managers, names: list[str], worker_command: 
 
 
 def _engine() -> str:
-    info = engine_info()
+    import kombu_dash  # the public call, loaded by now; where it lives is the codec's concern
+
+    info = kombu_dash.engine_info()
     return f"{'C' if info.engine == 'c' else 'Python'} engine, {info.json} {info.json_version}"
 
 

@@ -91,7 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(opts: argparse.Namespace, sock: socket.socket, tmp: str | None) -> None:
-    from ...engines import engine_info
+    import kombu_dash  # the public call, loaded by now; where it lives is the codec's concern
+
     from .app import build_app
     from .managers import celery_managers, diskcache_managers, redis_url, worker_command
     from .report import type_name
@@ -110,7 +111,7 @@ def _run(opts: argparse.Namespace, sock: socket.socket, tmp: str | None) -> None
         managers = diskcache_managers(tmp)
     label = (
         f"kombu_dash demo · backend {opts.backend} · {type_name(managers.kombu_dash)} "
-        f"beside Dash's own {managers.kind} · {managers.where} · {engine_info()}"
+        f"beside Dash's own {managers.kind} · {managers.where} · {kombu_dash.engine_info()}"
     )
     app = build_app(opts.backend, managers, label=label, worker_command=command)
     host = "127.0.0.1" if opts.host in ("0.0.0.0", "::") else opts.host
