@@ -312,22 +312,6 @@ def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, red
     new.stop()
 
 
-# -- the commands' home: kombu_dash.cli, old paths kept ------------------------------------
-
-
-def test_old_import_paths_are_the_moved_modules():
-    import kombu_dash.check
-    import kombu_dash.decode
-
-    assert kombu_dash.check is check and kombu_dash.decode is decode
-    assert check.__name__ == "kombu_dash.cli.check"
-    for old in ("kombu_dash.check", "kombu_dash.decode"):
-        proc = subprocess.run(
-            [sys.executable, "-m", old, "--help"], capture_output=True, timeout=60
-        )
-        assert proc.returncode == 0 and b"usage: python -m kombu_dash " in proc.stdout, proc
-
-
 # -- decode: hostile bodies cost bounded memory, cannot drive the terminal, never a traceback
 
 

@@ -3,7 +3,8 @@
 The demo runs in its own process (uvicorn for FastAPI and Quart, werkzeug for Flask); the
 test POSTs the same callback requests the page sends (the page query ``?tag=a&tag=b``
 forwarded and the demo cookie set, as the page template does) and compares the columns'
-rows: synchronous, kombu_dash's manager, Dash's own manager.
+rows: synchronous, kombu_dash's manager, Dash's own manager. Each background column is
+one job for the request's rows and one per custom_data value (report.PARTS).
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ import requests
 
 from kombu_dash.cli import demo
 from kombu_dash.cli.demo import app as demo_app
-from kombu_dash.cli.demo import settings
+from kombu_dash.cli.demo import report, settings
 
-from .harness import Proc, free_port
+from .harness import CeleryWorker, Proc, free_port
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -35,14 +36,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE_QUERY = [("tag", "a"), ("tag", "b")]
 COOKIES = {settings.COOKIE_NAME: settings.COOKIE_VALUE}
 DASH_VERSION = tuple(int(x) for x in version("dash").split(".")[:2])
-# What kombu's json refuses first in Dash's own CeleryManager task: dash 4.2 hands it the
-# QueryParams of a FastAPI request (seeds/000); from 4.3 that is a dict, and the set in
-# custom_data is refused instead.
-DASH_OWN_CELERY_ERROR = (
-    "the task was not sent: kombu.exceptions.EncodeError: Object of type "
-    + ("set" if DASH_VERSION >= (4, 3) else "QueryParams")
-    + " is not JSON serializable"
-)
+NOT_SENT = "the task was not sent: kombu.exceptions.EncodeError: Object of type {} is not JSON serializable"
+NO_GETLIST = "AttributeError: 'dict' object has no attribute 'getlist'"
+NO_VALUE = "AttributeError: 'dict' object has no attribute 'value'"
 
 
 def wait_http(base: str, timeout: float = 90) -> None:
@@ -59,13 +55,16 @@ def wait_http(base: str, timeout: float = 90) -> None:
 
 
 def callback_body(output: str, clicks: int = 1, search: str = "?tag=a&tag=b") -> dict:
-    """What the renderer POSTs for the demo's three callbacks (same inputs, one output)."""
+    """What the renderer POSTs for the demo's callbacks (same inputs, one output)."""
     comp, prop = output.split(".")
+    state = [{"id": "url", "property": "search", "value": search}]
+    if comp.startswith("view-") and not comp.endswith("-request"):
+        state.append({"id": comp, "property": "id", "value": comp})  # a custom_data job's
     return {
         "output": output,
         "outputs": {"id": comp, "property": prop},
         "inputs": [{"id": "run", "property": "n_clicks", "value": clicks}],
-        "state": [{"id": "url", "property": "search", "value": search}],
+        "state": state,
         "changedPropIds": ["run.n_clicks"],
     }
 
@@ -82,33 +81,59 @@ def run_sync(base: str, params=PAGE_QUERY) -> list:
     return sync.json()["response"]["sync-view"]["data"]["rows"]
 
 
-def run_background(base: str, store: str, params=PAGE_QUERY, timeout: float = 90):
-    """Dispatch one background callback and poll it; return (rows, progress values)."""
-    payload = callback_body(f"{store}.data")
-    started = post(base, payload, params)
-    assert started.status_code == 200, started.text
-    handles = started.json()
-    assert {"cacheKey", "job", "cancel"} <= handles.keys(), handles
-    poll = list(params) + [("cacheKey", handles["cacheKey"]), ("job", handles["job"])]
-    progress = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = post(base, payload, poll)
+class Job:
+    """One background callback: dispatched, then polled until it answers."""
+
+    def __init__(self, base: str, store: str, params=PAGE_QUERY):
+        self.base, self.store, self.params = base, store, list(params)
+        self.payload = callback_body(f"{store}.data")
+        started = post(base, self.payload, self.params)
+        assert started.status_code == 200, started.text
+        handles = started.json()
+        assert {"cacheKey", "job", "cancel"} <= handles.keys(), handles
+        self.poll_params = self.params + [
+            ("cacheKey", handles["cacheKey"]),
+            ("job", handles["job"]),
+        ]
+        self.progress: list = []
+        self.rows: list | None = None
+
+    def poll(self) -> bool:
+        """One poll; True once the job's rows are in."""
+        r = post(self.base, self.payload, self.poll_params)
         assert r.status_code in (200, 202), f"{r.status_code}: {r.text[:2000]}"
         data = r.json() if r.content else {}
         if "progress" in data:
-            progress.append(data["progress"]["progress.value"])
+            self.progress.append(data["progress"]["progress.value"])
         if "response" in data:
-            return data["response"][store]["data"]["rows"], progress
+            self.rows = data["response"][self.store]["data"]["rows"]
+        return self.rows is not None
+
+
+def run_jobs(base: str, stores: list[str], params=PAGE_QUERY, timeout: float = 90) -> list[Job]:
+    """Dispatch every store's job (as one click does), then poll them all until done."""
+    jobs = [Job(base, store, params) for store in stores]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if all([job.rows is not None or job.poll() for job in jobs]):
+            return jobs
         time.sleep(0.2)
-    raise AssertionError(f"background callback {store} did not finish in {timeout}s")
+    waiting = [job.store for job in jobs if job.rows is None]
+    raise AssertionError(f"background callbacks {waiting} did not finish in {timeout}s")
+
+
+def run_column(base: str, column: str, params=PAGE_QUERY, timeout: float = 90):
+    """Every job of one background column ("kd" or "dash"); return (rows in table order,
+    progress values)."""
+    jobs = run_jobs(base, [report.store_id(column, part) for part in report.PARTS], params, timeout)
+    return [row for job in jobs for row in job.rows], jobs[0].progress
 
 
 def drive_demo(base: str, params=PAGE_QUERY, timeout: float = 90):
-    """Run the synchronous and kombu_dash's background callback as one click does;
-    return (sync rows, background rows, progress values)."""
+    """Run the synchronous callback and kombu_dash's column as one click does; return
+    (sync rows, background rows, progress values)."""
     sync_rows = run_sync(base, params)
-    bg_rows, progress = run_background(base, "background-view", params, timeout)
+    bg_rows, progress = run_column(base, "kd", params, timeout)
     return sync_rows, bg_rows, progress
 
 
@@ -138,16 +163,41 @@ def rows_by_expr(rows) -> dict:
     return {expr: seen for expr, seen in rows}
 
 
+def start_worker(tmp_path, command: str, env: dict) -> CeleryWorker:
+    """The worker the demo's printed command starts (its -A target and queue)."""
+    target = re.search(r"celery -A (\S+) worker", command).group(1)
+    queue = env["KOMBU_DASH_DEMO_QUEUE"]
+    worker = CeleryWorker(
+        target, queue, tmp_path / "worker.log", pool="prefork", concurrency=2, env=env
+    )
+    worker.start()
+    return worker.wait_ready()
+
+
 ARGS_TYPE = {
     "fastapi": "starlette.datastructures.QueryParams",
     "quart": "werkzeug.datastructures.structures.ImmutableMultiDict",
     "flask": "werkzeug.datastructures.structures.ImmutableMultiDict",
 }
 # What Dash's own DiskcacheManager hands its background callback on FastAPI (dash >= 4.3).
-DASH_OWN_LOSES = {
-    "type(ctx.args)": "dict",
-    'ctx.args.getlist("tag")': "AttributeError: 'dict' object has no attribute 'getlist'",
-}
+DASH_OWN_LOSES = {"type(ctx.args)": "dict", 'ctx.args.getlist("tag")': NO_GETLIST}
+TAGS = report.value_expr("tags")
+PAIR = report.value_expr("pair")
+
+
+def assert_what_kombu_dash_keeps(seen: dict, backend: str, base: str) -> None:
+    assert seen["type(ctx.args)"] == ARGS_TYPE[backend]
+    assert seen['ctx.args.getlist("tag")'] == "['a', 'b']"
+    assert seen["keys of ctx.args"].split()[-2:] == ["tag", "tag"]
+    assert seen['ctx.args_grouping["clicks"].value'] == "1"
+    assert seen[TAGS] == "set: {'a', 'b'}"
+    assert seen[PAIR] == "tuple: (2, 'tags')"
+    assert seen[report.value_expr("price")] == "decimal.Decimal: Decimal('19.99')"
+    assert seen[report.value_expr("started")].startswith("datetime.datetime: ")
+    # Headers and cookies: Dash stores dict(headers) and dict(cookies); they match.
+    assert seen["type(ctx.headers)"] == "dict"
+    assert seen['ctx.headers["host"] (any case)'] == repr(base.split("//")[1])
+    assert seen[f'ctx.cookies["{settings.COOKIE_NAME}"]'] == repr(settings.COOKIE_VALUE)
 
 
 @pytest.mark.slow
@@ -157,33 +207,23 @@ def test_embedded_demo_three_columns_from_one_click(tmp_path, backend):
     try:
         assert "kombu_dash.dash_managers.DiskcacheManager beside Dash's own" in proc.text()
         sync_rows, bg_rows, progress = drive_demo(base)
-        own_rows, _ = run_background(base, "dash-view")
+        own_rows, _ = run_column(base, "dash")
     finally:
         proc.stop()
     assert bg_rows == sync_rows
     seen = rows_by_expr(bg_rows)
-    assert seen["type(ctx.args)"] == ARGS_TYPE[backend]
-    assert seen['ctx.args.getlist("tag")'] == "['a', 'b']"
-    assert seen["keys of ctx.args"].strip("'").split()[-2:] == ["tag", "tag"]
-    assert seen['ctx.args_grouping["clicks"].value'] == "1"
-    assert seen['ctx.custom_data["demo"]["tags"]'] == "set: {'a', 'b'}"
-    assert seen['ctx.custom_data["demo"]["pair"]'] == "tuple: (2, 'tags')"
-    assert seen['ctx.custom_data["demo"]["price"]'] == "decimal.Decimal: Decimal('19.99')"
-    assert seen['ctx.custom_data["demo"]["started"]'].startswith("datetime.datetime: ")
-    # Headers and cookies: Dash stores dict(headers) and dict(cookies); they match.
-    assert seen["type(ctx.headers)"] == "dict"
-    assert seen['ctx.headers["host"] (any case)'] == repr(base.split("//")[1])
-    assert seen[f'ctx.cookies["{settings.COOKIE_NAME}"]'] == repr(settings.COOKIE_VALUE)
+    assert_what_kombu_dash_keeps(seen, backend, base)
     assert progress and set(progress) <= {str(i) for i in range(demo.STEPS + 1)}
 
     # The third column: Dash's own DiskcacheManager, same click, same request.
     own = rows_by_expr(own_rows)
-    assert own.keys() == seen.keys()
+    assert list(own) == list(seen)
     if DASH_VERSION >= (4, 3) and backend == "fastapi":
         # dash PR 3817: dict(args) before dispatch (QueryParams is no dict).
         for expr, value in DASH_OWN_LOSES.items():
             assert own[expr] == value
-        assert own["keys of ctx.args"].strip("'").split()[-1:] == ["tag"]  # one per key
+        assert own["keys of ctx.args"].split()[-1:] == ["tag"]  # one per key
+        assert own['ctx.args["tag"]'] == "'b'"  # dict(QueryParams): the last value
     else:
         # werkzeug's ImmutableMultiDict is a dict subclass, which Dash leaves alone, and
         # a forked child gets the object itself (dash 4.2: on every backend).
@@ -195,32 +235,57 @@ def test_embedded_demo_three_columns_from_one_click(tmp_path, backend):
 
 
 @pytest.mark.slow
-def test_dash_managers_flag_is_accepted_and_says_it_is_not_needed(tmp_path):
-    proc, base = start_demo(tmp_path, "--backend", "fastapi", "--dash-managers", env=embedded_env())
-    try:
-        sync_rows, bg_rows, _ = drive_demo(base)
-    finally:
-        proc.stop()
-    assert "--dash-managers is no longer needed" in proc.text()
-    assert bg_rows == sync_rows  # the middle column still runs on kombu_dash's manager
-
-
-@pytest.mark.slow
 @pytest.mark.broker
-def test_celery_mode_dash_own_column_shows_the_task_dash_cannot_send(
-    tmp_path, redis_url, unique_name
+@pytest.mark.parametrize("backend", ["fastapi", "flask", "quart"])
+def test_celery_mode_each_row_of_dash_own_column_stands_on_its_own(
+    tmp_path, redis_url, unique_name, backend
 ):
-    """Under Celery, Dash's own CeleryManager sends json: the set in custom_data makes
-    kombu refuse the task. The column shows that error (Dash alone answers HTTP 500)."""
+    """Under Celery, Dash's own CeleryManager sends json: the set in custom_data cannot be
+    sent, and only its row says so; the request's rows still reach the worker and show
+    the multi-dict lost (getlist gone), the tuple row a list. kombu_dash's column keeps
+    everything. One worker, started with the command the demo prints, runs both."""
     env = dict(os.environ, REDIS_URL=redis_url, KOMBU_DASH_DEMO_QUEUE=unique_name)
-    proc, base = start_demo(tmp_path, "--backend", "fastapi", env=env)
+    proc, base = start_demo(tmp_path, "--backend", backend, env=env)
+    worker = None
     try:
-        own_rows, _ = run_background(base, "dash-view", timeout=30)
+        command = re.search(r"Start the worker with:\n\s+(.+)\n", proc.text()).group(1)
+        assert command == (
+            f"REDIS_URL={redis_url} KOMBU_DASH_DEMO_QUEUE={unique_name} "
+            "celery -A kombu_dash.cli.demo:celery_app worker --loglevel=INFO"
+        )
+        worker = start_worker(tmp_path, command, env)  # the target and environment printed
+        sync_rows = run_sync(base)
+        kd_rows, _ = run_column(base, "kd")
+        own_rows, _ = run_column(base, "dash")
     finally:
+        if worker is not None:
+            worker.stop()
         proc.stop()
-    command = f"KOMBU_DASH_DEMO_QUEUE={unique_name} celery -A kombu_dash.demo:celery_app"
-    assert command in proc.text()
-    assert own_rows == [["(the background job)", DASH_OWN_CELERY_ERROR]]
+    assert kd_rows == sync_rows
+    assert_what_kombu_dash_keeps(rows_by_expr(kd_rows), backend, base)
+    sync, own = rows_by_expr(sync_rows), rows_by_expr(own_rows)
+    assert list(own) == list(sync)
+    if DASH_VERSION < (4, 3) and backend == "fastapi":
+        # dash 4.2 hands kombu's json the QueryParams itself: no job of Dash's is sent.
+        assert set(own.values()) == {NOT_SENT.format("QueryParams")}
+        return
+    assert own[TAGS] == NOT_SENT.format("set")  # this row only
+    assert own["type(ctx.args)"] == "dict"
+    assert own['ctx.args.getlist("tag")'] == NO_GETLIST
+    assert own["keys of ctx.args"].split()[-1:] == ["tag"]
+    assert own['ctx.args_grouping["clicks"].value'] == NO_VALUE
+    assert own[PAIR] == "list: [2, 'tags']"
+    same = [expr for expr in sync if own[expr] == sync[expr]]
+    assert same == [
+        'ctx.args["tag"]',  # werkzeug's first value, starlette's last: what dict() keeps
+        "ctx.triggered_id",
+        "type(ctx.headers)",
+        "len(ctx.headers)",
+        'ctx.headers["host"] (any case)',
+        f'ctx.cookies["{settings.COOKIE_NAME}"]',
+        report.value_expr("started"),  # kombu's json carries datetimes and Decimals
+        report.value_expr("price"),
+    ]
 
 
 def test_port_clash_is_reported_before_any_url(capsys, monkeypatch):
@@ -235,6 +300,19 @@ def test_port_clash_is_reported_before_any_url(capsys, monkeypatch):
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err
     assert "--port" in err
     assert "Open http" not in out and out == ""
+
+
+def test_redis_url_without_a_redis_is_reported_before_any_url(capsys, monkeypatch):
+    """With no Redis, Dash's dispatch would wait on the broker and the page would stay
+    blank after Run: the demo says so and stops instead."""
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    monkeypatch.setenv("REDIS_URL", url)
+    code = demo.main(["--port", str(free_port())])
+    out, err = capsys.readouterr()
+    assert code == settings.NO_REDIS == 4
+    assert err.startswith(f"kombu_dash demo: no Redis answers at REDIS_URL={url} (")
+    assert "Connection refused" in err and "unset REDIS_URL" in err
+    assert out == ""
 
 
 def test_unknown_host_is_reported(capsys, monkeypatch):
@@ -254,7 +332,7 @@ def test_stopping_removes_the_temporary_directory(tmp_path, backend, sig):
     try:
         cache = Path(re.search(r"diskcache in (\S+)", proc.text()).group(1))
         assert cache.name.startswith("kombu-dash-demo-") and cache.is_dir()
-        started = post(base, callback_body("background-view.data"), PAGE_QUERY)
+        started = post(base, callback_body(report.store_id("kd", "request") + ".data"), PAGE_QUERY)
         assert started.status_code == 200, started.text
         demo_process = psutil.Process(proc.popen.pid)
         jobs = demo_process.children(recursive=True)
@@ -277,15 +355,22 @@ def view(run, rows):
     return {"run": run, "rows": [list(r) for r in rows]}
 
 
-SYNC = [
-    ("type(ctx.args)", "werkzeug.datastructures.structures.ImmutableMultiDict"),
-    ('ctx.args.getlist("tag")', "['a', 'b']"),
-]
-OWN = [
-    ("type(ctx.args)", "dict"),
-    ('ctx.args.getlist("tag")', "AttributeError: 'dict' object has no attribute 'getlist'"),
-]
+def fake_rows(part: str, **changed: str) -> list[list[str]]:
+    """Rows of one part, each value named after its expression; ``changed`` overrides."""
+    return [[expr, changed.get(expr, f"seen {expr}")] for expr in report.expressions(part)]
+
+
+SYNC = [row for part in report.PARTS for row in fake_rows(part)]
+ROWS = len(SYNC)  # 11 request rows + 4 custom_data values
 NAMES = ["kombu_dash.DiskcacheManager", "dash.DiskcacheManager"]
+GETLIST = 'ctx.args.getlist("tag")'
+
+
+def column(run, **parts) -> dict:
+    """A background column: every part's view for ``run``, ``parts`` overriding some."""
+    views = {part: view(run, fake_rows(part)) for part in report.PARTS}
+    views.update(parts)
+    return views
 
 
 def cells(table) -> list[list[tuple[str, str | None]]]:
@@ -303,60 +388,146 @@ def cells(table) -> list[list[tuple[str, str | None]]]:
 
 
 def test_comparison_marks_each_cell_against_the_synchronous_one():
-    table, verdict = demo_app.comparison(view(3, SYNC), [view(3, SYNC), view(3, OWN)], None, NAMES)
+    own = column(3, request=view(3, fake_rows("request", **{GETLIST: "AttributeError: x"})))
+    table, verdict, why = demo_app.comparison(view(3, SYNC), [column(3), own], None, NAMES)
     rows = cells(table)
-    assert rows[0] == [
-        ("type(ctx.args)", None),
-        ("werkzeug.datastructures.structures.ImmutableMultiDict", None),
-        ("werkzeug.datastructures.structures.ImmutableMultiDict", "kd-same"),
-        ("dict", "kd-differs"),
+    assert len(rows) == ROWS  # the counts below are over the rows the table shows
+    by_expr = {row[0][0]: row for row in rows}
+    assert by_expr[GETLIST] == [
+        (GETLIST, None),
+        (f"seen {GETLIST}", None),
+        (f"seen {GETLIST}", "kd-same"),
+        ("AttributeError: x", "kd-differs"),
     ]
-    assert [c[1] for c in rows[1]][2:] == ["kd-same", "kd-differs"]
+    assert {row[2][1] for row in rows} == {"kd-same"}
+    assert [row[0][0] for row in rows if row[3][1] == "kd-differs"] == [GETLIST]
     assert verdict == (
-        "Run 3 · kombu_dash's manager: ✔ same as synchronous (all 2 rows) · "
-        "Dash's own manager: ✘ 2 of 2 rows differ"
+        f"Run 3 · kombu_dash's manager: ✔ same as synchronous (all {ROWS} rows) · "
+        f"Dash's own manager: ✘ 1 of {ROWS} rows differ"
     )
+    assert why == ""  # Dash's own lost something: the table says what
+
+
+def test_a_value_one_manager_cannot_send_marks_only_its_own_row():
+    error = Exception(
+        "An error occurred inside a background callback: the task was not sent: "
+        "kombu.exceptions.EncodeError: Object of type set is not JSON serializable\nTraceback"
+    )
+    tags = demo_app._error_view("tags")(error)
+    assert tags == {"run": None, "rows": [[TAGS, NOT_SENT.format("set")]]}
+    own = column(2, request=view(2, fake_rows("request", **{GETLIST: NO_GETLIST})), tags=tags)
+    table, verdict, _ = demo_app.comparison(view(2, SYNC), [column(2), own], None, NAMES)
+    differs = {row[0][0]: row[3][0] for row in cells(table) if row[3][1] == "kd-differs"}
+    assert differs == {GETLIST: NO_GETLIST, TAGS: NOT_SENT.format("set")}
+    assert f"Dash's own manager: ✘ 2 of {ROWS} rows differ" in verdict
+    # A request job that fails fills the request's rows with its error, and no others.
+    failed = demo_app._error_view("request")(Exception("boom"))
+    assert failed["rows"] == [[expr, "boom"] for expr in report.expressions("request")]
 
 
 def test_comparison_while_running_and_after_cancel():
     # Run 2 started: the background columns still hold run 1, greyed, unmarked.
-    table, verdict = demo_app.comparison(view(2, SYNC), [view(1, SYNC), None], None, NAMES)
+    table, verdict, _ = demo_app.comparison(view(2, SYNC), [column(1), {}], None, NAMES)
     assert verdict == (
         "Run 2 · kombu_dash's manager: running… (grey: run 1) · Dash's own manager: running…"
     )
     assert {c[1] for row in cells(table) for c in row[2:]} == {"kd-stale"}
+    # The quick custom_data jobs of run 2 are back, the request job still runs: those
+    # rows are marked, the request's rows stay grey.
+    partly = column(1, **{p: view(2, fake_rows(p)) for p in report.VALUES})
+    table, verdict, _ = demo_app.comparison(view(2, SYNC), [partly, {}], None, NAMES)
+    marks = {row[0][0]: row[2][1] for row in cells(table)}
+    assert marks[TAGS] == "kd-same" and marks[GETLIST] == "kd-stale"
+    assert "kombu_dash's manager: running… (grey: run 1)" in verdict
     # Cancel pressed during run 2: a visible cancelled state, not an empty status.
-    _, verdict = demo_app.comparison(view(2, SYNC), [view(1, SYNC), None], 2, NAMES)
+    _, verdict, _ = demo_app.comparison(view(2, SYNC), [column(1), {}], 2, NAMES)
     assert verdict.startswith("Cancelled: the background jobs were stopped. Run 2 · ")
     assert "kombu_dash's manager: cancelled (grey: run 1)" in verdict
     assert "Dash's own manager: cancelled" in verdict
     # The first run cancelled: the columns say so instead of "(not run yet)".
-    table, verdict = demo_app.comparison(view(1, SYNC), [None, None], 1, NAMES)
+    table, verdict, _ = demo_app.comparison(view(1, SYNC), [{}, {}], 1, NAMES)
     assert "not run yet" not in verdict and verdict.count("cancelled") == 2
     assert [c[0] for c in cells(table)[0]][2:] == ["—", "—"]
 
 
-def test_comparison_shows_an_error_row_in_its_own_column():
-    error = [["(the background job)", "the task was not sent: kombu.exceptions.EncodeError: x"]]
-    table, verdict = demo_app.comparison(
-        view(1, SYNC), [view(1, SYNC), view(None, error)], None, NAMES
-    )
-    rows = cells(table)
-    assert rows[0] == [
-        ("(the background job)", None),
-        ("—", None),
-        ("—", "kd-same"),
-        (error[0][1], "kd-differs"),
-    ]  # first, where it is seen
-    assert [c[1] for c in rows[1]][2:] == ["kd-same", "kd-differs"]
-    assert "kombu_dash's manager: ✔ same as synchronous (all 2 rows)" in verdict
-    assert "Dash's own manager: ✘ 2 of 2 rows differ" in verdict
-
-
 def test_before_the_first_run_the_table_says_click_run():
-    table, verdict = demo_app.comparison(None, [None, None], None, NAMES)
-    assert verdict == ""
+    table, verdict, why = demo_app.comparison(None, [{}, {}], None, NAMES)
+    assert verdict == why == ""
     assert cells(table) == [[("(not run yet: click Run)", None)]]
+
+
+@pytest.mark.parametrize(
+    ("celery", "own_differs", "why"),
+    [(False, False, demo_app.FORK_NOTE), (False, True, ""), (True, False, "")],
+    ids=["diskcache-no-loss", "diskcache-loss", "celery"],
+)
+def test_the_page_says_why_dash_own_diskcache_manager_loses_nothing(celery, own_differs, why):
+    changed = {GETLIST: NO_GETLIST} if own_differs else {}
+    own = column(1, request=view(1, fake_rows("request", **changed)))
+    _, _, said = demo_app.comparison(view(1, SYNC), [column(1), own], None, NAMES, celery=celery)
+    assert said == why
+    assert "fork" in demo_app.FORK_NOTE and len(demo_app.FORK_NOTE.splitlines()) == 1
+
+
+def text_of(children) -> str:
+    """The text of a list of Dash children, as the browser shows it."""
+    parts = []
+    for child in children:
+        if isinstance(child, str):
+            parts.append(child)
+        else:
+            parts.append(
+                text_of(child.children if isinstance(child.children, list) else [child.children])
+            )
+    return "".join(parts)
+
+
+@pytest.mark.parametrize(
+    ("search", "said", "offers_the_demo_query"),
+    [
+        (None, "This page has no query, so ctx.args holds only Dash's own keys.", True),
+        ("", "This page has no query", True),
+        ("?endId=x&job=y", "This page has no query", True),
+        (
+            "?tag=a&tag=b",
+            "The page's query (?tag=a&tag=b) is forwarded to each callback request, so "
+            "ctx.args holds the repeated key tag (2 times).",
+            False,
+        ),
+        (
+            "?x=1",
+            "The page's query (?x=1) is forwarded to each callback request; it repeats no key.",
+            True,
+        ),
+        ("?a=1&b=2&a=3&b=4", "holds the repeated keys a (2 times) and b (2 times).", False),
+    ],
+    ids=["none", "empty", "dash-keys-only", "demo-query", "no-repeat", "two-repeated"],
+)
+def test_the_query_line_says_what_ctx_args_gets(search, said, offers_the_demo_query):
+    note = demo_app.query_note(search)
+    text = text_of(note)
+    assert said in text
+    assert "(none)" not in text
+    links = [c for c in note if getattr(c, "href", None)]
+    assert bool(links) is offers_the_demo_query  # no "Try ?tag=a&tag=b" while on it
+    if links:
+        assert links[0].href == "?tag=a&tag=b"
+
+
+def test_each_store_renders_the_table_on_its_own(tmp_path):
+    """One render callback per store, each with that store as its only Input: Dash's
+    renderer holds a callback back while any of its inputs is pending, so the synchronous
+    column shows at once, whatever the background jobs are doing."""
+    from kombu_dash.cli.demo.managers import diskcache_managers
+
+    app = demo_app.build_app("flask", diskcache_managers(str(tmp_path)))
+    triggers = [
+        [i["id"] for i in cb["inputs"]]
+        for output, cb in app.callback_map.items()
+        if "table.children" in output
+    ]
+    stores = ["sync-view", *(report.store_id(c, p) for c in ("kd", "dash") for p in report.PARTS)]
+    assert sorted(triggers) == sorted([store] for store in [*stores, "cancelled-run"])
 
 
 def test_long_class_names_break_at_their_dots():
@@ -374,26 +545,86 @@ def test_describe_context_shows_errors_headers_cookies_and_sorted_sets():
         triggered_id = "run"
         headers = {"Host": "example:1", "User-Agent": "x"}
         cookies: dict = {}
-        custom_data = {"demo": {"tags": {"b", "a"}}}
+        custom_data = {"demo": {"tags": {"b", "a"}, "pair": (0, "tags")}}
 
     seen = rows_by_expr(demo.describe_context(Ctx()))
+    assert list(seen) == [e for part in report.PARTS for e in report.expressions(part)]
     assert seen["type(ctx.args)"] == "dict"
+    assert seen["keys of ctx.args"] == "tag"
     no_attribute = "AttributeError: 'dict' object has no attribute"
     assert seen['ctx.args.getlist("tag")'] == f"{no_attribute} 'getlist'"
     assert seen['ctx.args_grouping["clicks"].value'] == f"{no_attribute} 'value'"
     assert seen['ctx.headers["host"] (any case)'] == "'example:1'"
     assert seen["len(ctx.headers)"] == "2"
     assert seen['ctx.cookies["kombu_dash_demo"]'] == "KeyError: 'kombu_dash_demo'"
-    assert seen['ctx.custom_data["demo"]["tags"]'] == "set: {'a', 'b'}"
+    assert seen[TAGS] == "set: {'a', 'b'}"
+    assert seen[PAIR] == "tuple: (0, 'tags')"
+    assert seen[report.value_expr("price")] == "KeyError: 'price'"
+    # One part: only its rows.
+    assert demo.describe(Ctx(), "tags") == [[TAGS, "set: {'a', 'b'}"]]
+    assert [e for e, _ in demo.describe(Ctx(), "request")] == report.expressions("request")
 
 
-def test_page_template_has_dash_placeholders_styles_and_the_query_forwarding():
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (set(), "set()"),
+        (frozenset(), "frozenset()"),
+        ({"b", "a"}, "{'a', 'b'}"),
+        (frozenset({"b", "a"}), "frozenset({'a', 'b'})"),
+        ({}, "{}"),
+        ((2, "tags"), "(2, 'tags')"),
+    ],
+)
+def test_values_show_as_python_writes_them_sets_sorted(value, shown):
+    assert report.show(value) == shown
+
+
+class Request:
+    """What a custom_data hook receives: the context Dash is building."""
+
+    def __init__(self, output_id, tags=("a", "b")):
+        from werkzeug.datastructures import ImmutableMultiDict
+
+        self.args = ImmutableMultiDict([("tag", t) for t in tags])
+        self.outputs_list = {"id": output_id, "property": "data"}
+
+    def get(self, name, default=None):
+        return getattr(self, name, default)
+
+
+def test_each_background_job_carries_only_its_own_custom_data_value():
+    everything = report.demo_custom_data(Request("sync-view"))
+    assert everything["tags"] == {"a", "b"} and everything["pair"] == (2, "tags")
+    assert set(everything) == set(report.VALUES)
+    for column_key in ("kd", "dash"):
+        assert report.demo_custom_data(Request(report.store_id(column_key, "request"))) == {}
+        for name in report.VALUES:
+            own = report.demo_custom_data(Request(report.store_id(column_key, name)))
+            assert own == {name: everything[name]}
+    # An empty query: an empty set, shown as Python writes it.
+    empty = report.demo_custom_data(Request("sync-view", tags=()))
+    assert f"set: {report.show(empty['tags'])}" == "set: set()"
+
+
+def docs_recipe() -> list[str]:
+    text = (ROOT / "docs" / "dash.rst").read_text(encoding="utf-8")
+    block = re.search(r"\.\. code-block:: javascript\n\n((?:    .*\n|\n)+)", text).group(1)
+    return [line.strip() for line in block.splitlines() if line.strip()]
+
+
+def test_page_template_has_dash_placeholders_styles_and_the_documented_recipe():
     page = demo_app.index_string()
     for placeholder in ("{%app_entry%}", "{%config%}", "{%scripts%}", "{%renderer%}"):
         assert placeholder in page
     assert "@@" not in page
     assert ".kd-table { border-collapse: collapse; width: 100%; table-layout: fixed; }" in page
-    assert '["endId", "cacheKey", "job", "oldJob", "cancelJob"].forEach' in page
+    lines = [line.strip() for line in page.splitlines()]
+    recipe = docs_recipe()
+    start = lines.index(recipe[0])
+    assert lines[start : start + len(recipe)] == recipe  # the demo runs the recipe as written
+    keys = '["' + '", "'.join(settings.DASH_KEYS) + '"]'
+    assert f"var dashKeys = {keys};" in recipe
     assert "kombu_dash_demo=hello" in page
 
 
@@ -402,10 +633,17 @@ def test_help_lists_the_options_and_exit_codes(capsys):
         demo.main(["--help"])
     assert exc.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
-    for option in ("--backend", "--port", "--host", "--dash-managers", "REDIS_URL"):
+    for option in ("--backend", "--port", "--host", "REDIS_URL"):
         assert option in out
+    assert "--dash-managers" not in out  # no option kept for old scripts in a first release
     assert "exit codes: 0 stopped (Ctrl-C or SIGTERM); 2 bad arguments" in out
     assert "3 the port is taken" in out
+    assert "4 REDIS_URL is set but no Redis answers there" in out
+    with pytest.raises(SystemExit) as exc:
+        demo.main(["--dash-managers"])
+    assert (
+        exc.value.code == 2 and "unrecognized arguments: --dash-managers" in capsys.readouterr().err
+    )
 
 
 def test_missing_packages_are_named_with_the_pip_line(monkeypatch, capsys):
@@ -421,19 +659,9 @@ def test_missing_packages_are_named_with_the_pip_line(monkeypatch, capsys):
     assert 'pip install "dash[fastapi]"' in err and "kombu_dash[demo]" in err
 
 
-def test_old_module_path_still_works():
-    """``kombu_dash.demo`` stays importable: scripts and ``-A kombu_dash.demo:celery_app``."""
-    import kombu_dash.demo as old
-
-    assert old.main is demo.main
-    assert old.STEPS == demo.STEPS
-    with pytest.raises(AttributeError, match="no attribute 'nope'"):
-        old.nope  # noqa: B018
-
-
 def test_importing_the_demo_loads_no_web_framework():
     code = (
-        "import sys, kombu_dash.demo, kombu_dash.cli.demo as d; d.main; "
+        "import sys, kombu_dash.cli.demo as d; d.main; "
         "print(sorted(m for m in ('dash', 'celery', 'flask', 'fastapi') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

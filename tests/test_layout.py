@@ -1,10 +1,8 @@
-"""The package's layout as a contract: imports point down, old paths still work."""
+"""The package's layout as a contract: imports point down."""
 
 from __future__ import annotations
 
 import ast
-import importlib
-import sys
 from pathlib import Path
 
 import pytest
@@ -42,13 +40,6 @@ def test_no_module_imports_up_into_the_package_init(path):
                 f"{path.name}:{node.lineno} imports {sorted(names - submodules)} from the package "
                 "__init__; import them from the module that defines them"
             )
-
-
-def test_old_stand_in_module_still_imports_with_a_pointer(monkeypatch):
-    monkeypatch.delitem(sys.modules, "kombu_dash.multidict", raising=False)
-    with pytest.warns(DeprecationWarning, match="kombu_dash.multidict is now kombu_dash.standins"):
-        old = importlib.import_module("kombu_dash.multidict")
-    assert old.MultiDict is kombu_dash.MultiDict and old.Headers is kombu_dash.Headers
 
 
 def test_default_codec_is_one_object():

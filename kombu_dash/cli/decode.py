@@ -240,6 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return _decode(data, args)
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): python -m kombu_dash ends quietly
     except Exception as exc:
         # Whatever a hostile body does (a repr that raises, a value too deep to print),
         # the user gets one line and exit 1, not a traceback.

@@ -1,26 +1,28 @@
 """``python -m kombu_dash demo``: a Dash page that runs one callback three ways and shows
 side by side what each saw of the request.
 
-One click on *Run* fires a synchronous callback, a background callback on kombu_dash's
-manager and the same background callback on Dash's own manager; every background cell
-that differs from the synchronous one turns red.
+One click on *Run* fires a synchronous callback, the same callback in the background on
+kombu_dash's manager and on Dash's own manager; every background cell that differs from
+the synchronous one turns red. Each background column runs one job for the request's
+rows and one job per ``custom_data`` value, so a value one manager cannot send marks only
+its own row.
 
 Managers:
 
 * default: ``kombu_dash.DiskcacheManager`` on a ``diskcache.Cache`` stored with
   ``kombu_dash.TaggedJSONDisk``, beside ``dash.DiskcacheManager`` (no server to install);
-* ``REDIS_URL`` set: ``kombu_dash.CeleryManager`` beside ``dash.CeleryManager``; start the
-  worker with ``celery -A kombu_dash.demo:celery_app worker`` (the command is printed, and
-  the page shows it when no worker takes the job).
+* ``REDIS_URL`` set: ``kombu_dash.CeleryManager`` beside ``dash.CeleryManager``, on one
+  Celery app; start the worker with ``celery -A kombu_dash.cli.demo:celery_app worker``
+  (the command is printed, and the page shows it when no worker takes the job).
 
 The package, from the request to the terminal:
 
 ==============  ===============================================================
-``report``      what each callback reports (:func:`describe_context`)
+``report``      what each callback reports (:func:`describe`), the parts
 ``app``         the Dash app: page, callbacks, comparison table
 ``index.html``  the page template (forwards the page's query; sets the demo cookie)
 ``styles.css``  the page's styles, inlined into the template
-``managers``    both managers, the Celery apps and what a worker imports
+``managers``    both managers, the Celery app and what a worker imports
 ``runner``      listening socket, serving, SIGTERM, missing packages
 ``command``     ``main(argv)``: the options and the run
 ``settings``    ports, names, timings, exit codes
@@ -28,8 +30,9 @@ The package, from the request to the terminal:
 
 Why the page forwards its query string: a browser's callback requests only carry Dash's
 own keys (``endId``, ``cacheKey``, ``job``, ``oldJob``, ``cancelJob``). The page template
-adds the page URL's query (``?tag=a&tag=b``) to each ``_dash-update-component`` request,
-so ``ctx.args`` holds repeated keys just as it does for any other HTTP client.
+holds the recipe of docs/dash.rst: it adds the page URL's query (``?tag=a&tag=b``) to each
+``_dash-update-component`` request, so ``ctx.args`` holds repeated keys just as it does
+for any other HTTP client that sends them.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ from __future__ import annotations
 from typing import Any
 
 from .command import main
-from .report import describe_context, type_name
+from .report import describe, describe_context, type_name
 from .settings import DEMO_QUERY, STEP_SECONDS, STEPS
 
 __all__ = [
@@ -45,6 +48,7 @@ __all__ = [
     "STEPS",
     "STEP_SECONDS",
     "celery_app",
+    "describe",
     "describe_context",
     "main",
     "type_name",
@@ -52,9 +56,9 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    # `celery -A kombu_dash.demo:celery_app worker` (and kombu_dash.cli.demo:celery_app)
-    # lands here: the worker needs the demo's callbacks defined so Dash registers them as
-    # tasks on this Celery app. Built on first access, never at import.
+    # `celery -A kombu_dash.cli.demo:celery_app worker` lands here: the worker needs the
+    # demo's callbacks defined so Dash registers them as tasks on this Celery app. Built
+    # on first access, never at import.
     if name == "celery_app":
         from .managers import worker_celery_app
 

@@ -1,10 +1,11 @@
 """The demo's Dash app: the page, its callbacks, and the comparison table.
 
-One click on *Run* fires three callbacks with the same inputs: a synchronous one, a
-background one on kombu_dash's manager (progress bar, cancel button, ``running``
-states) and a background one on Dash's own manager. Each describes its
-``dash.callback_context`` with :func:`~kombu_dash.cli.demo.report.describe_context`;
-the table shows the three descriptions side by side and marks every background cell
+One click on *Run* fires a synchronous callback and, for each background column
+(kombu_dash's manager, Dash's own), one job per part (report.PARTS): the request rows
+in one job (with progress bar, cancel button and ``running`` states on kombu_dash's),
+and each ``custom_data`` value in a job of its own. Each job describes its
+``dash.callback_context`` with :func:`~kombu_dash.cli.demo.report.describe`; the table
+shows the synchronous rows beside the background ones and marks every background cell
 that differs from the synchronous one.
 """
 
@@ -14,11 +15,12 @@ import re
 import time
 from importlib.resources import files
 from typing import Any
+from urllib.parse import parse_qsl
 
 from dash import Dash, Input, Output, State, callback_context, dcc, html
 
 from .managers import Managers
-from .report import describe_context, register_hook
+from .report import PARTS, describe, describe_context, expressions, register_hook, store_id
 from .settings import (
     COOKIE_NAME,
     COOKIE_VALUE,
@@ -29,32 +31,70 @@ from .settings import (
     STEPS,
 )
 
-#: A view as the stores hold it: ``{"run": click count, "rows": Rows}``. A view whose run
+#: A view as the stores hold it: ``{"run": click count, "rows": Rows}`` (and, from a
+#: background job, ``"engine"``: kombu_dash's engine where the job ran). A view whose run
 #: is None (an error reported while polling, when Dash sends no input values) belongs to
 #: the current run.
 View = dict[str, Any]
+#: One background column: part -> its view.
+Column = dict[str, View | None]
 
-#: The background columns: (store id, heading, manager attribute on Managers).
-COLUMNS = (
-    ("background-view", "kombu_dash's manager", "kombu_dash"),
-    ("dash-view", "Dash's own manager", "dash"),
-)
+#: The background columns: (column key, heading).
+COLUMNS = (("kd", "kombu_dash's manager"), ("dash", "Dash's own manager"))
 
 _DASH_PREFIX = "An error occurred inside a background callback: "
+
+#: Under the verdict when Dash's own DiskcacheManager loses nothing: why.
+FORK_NOTE = (
+    "Why no loss: dash.DiskcacheManager forks this web process, so each job gets the "
+    "request's objects as they are; nothing is serialised. REDIS_URL runs both on Celery."
+)
 
 
 def index_string() -> str:
     """The page template (index.html) with the styles (styles.css) and constants filled in."""
     here = files(__package__ or "kombu_dash.cli.demo")
-    keys = "[" + ", ".join(f'"{k}"' for k in DASH_KEYS) + "]"
     return (
         here.joinpath("index.html")
         .read_text(encoding="utf-8")
         .replace("@@STYLES@@", here.joinpath("styles.css").read_text(encoding="utf-8"))
-        .replace("@@DASH_KEYS@@", keys)
         .replace("@@COOKIE_NAME@@", COOKIE_NAME)
         .replace("@@COOKIE_VALUE@@", COOKIE_VALUE)
     )
+
+
+def query_note(search: str | None) -> list[Any]:
+    """The line about the page's query: what the callbacks' ``ctx.args`` gets from it."""
+    pairs = [(k, v) for k, v in parse_qsl((search or "").lstrip("?"), keep_blank_values=True)]
+    pairs = [(k, v) for k, v in pairs if k not in DASH_KEYS]  # the page template drops them
+    try_it = html.A("?" + DEMO_QUERY, href="?" + DEMO_QUERY)
+    if not pairs:
+        return [
+            "This page has no query, so ",
+            html.Code("ctx.args"),
+            " holds only Dash's own keys. Open ",
+            try_it,
+            ": the page forwards its query to each callback request.",
+        ]
+    keys = [k for k, _ in pairs]
+    repeated = sorted({k for k in keys if keys.count(k) > 1}, key=keys.index)
+    shown = html.Code("?" + "&".join(f"{k}={v}" for k, v in pairs))
+    if not repeated:
+        return [
+            "The page's query (",
+            shown,
+            ") is forwarded to each callback request; it repeats no key. Try ",
+            try_it,
+            ".",
+        ]
+    names = " and ".join(f"{k} ({keys.count(k)} times)" for k in repeated)
+    return [
+        "The page's query (",
+        shown,
+        ") is forwarded to each callback request, so ",
+        html.Code("ctx.args"),
+        f" holds the repeated {'key' if len(repeated) == 1 else 'keys'} {names}.",
+    ]
 
 
 # --- the comparison table ------------------------------------------------------------------
@@ -75,7 +115,7 @@ def breakable(text: str) -> Any:
 
 
 def _state(view: View | None, run: int | None, cancelled: int | None) -> str:
-    """One background column: "idle", "done", "running" or "cancelled"."""
+    """One job: "idle", "done", "running" or "cancelled"."""
     if run is None:
         return "idle" if view is None else "done"
     if view is not None and view.get("run") in (run, None):
@@ -83,24 +123,28 @@ def _state(view: View | None, run: int | None, cancelled: int | None) -> str:
     return "cancelled" if cancelled == run else "running"
 
 
+def _column_state(states: list[str]) -> str:
+    """A background column from its jobs' states: running while any runs."""
+    for state in ("running", "cancelled"):
+        if state in states:
+            return state
+    return "idle" if set(states) == {"idle"} else "done"
+
+
 def comparison(
-    sync: View | None, background: list[View | None], cancelled: int | None, managers: list[str]
-) -> tuple[Any, str]:
-    """The table (expression, synchronous, one column per background manager) and the
-    verdict line above it."""
+    sync: View | None,
+    background: list[Column],
+    cancelled: int | None,
+    managers: list[str],
+    *,
+    celery: bool = False,
+) -> tuple[Any, str, str]:
+    """The table (expression, synchronous, one column per background manager), the
+    verdict line above it, and the line saying why Dash's own manager lost nothing (or "")."""
     run = sync["run"] if sync else None
     sync_rows = dict(map(tuple, sync["rows"])) if sync else {}
-    # Rows only a background column has (a job's error) go first, where they are seen.
-    extra: list[str] = []
-    for view in background:
-        extra += [
-            expr
-            for expr, _ in (view or {}).get("rows", [])
-            if expr not in sync_rows and expr not in extra
-        ]
-    order = extra + list(sync_rows)
-    counted = list(sync_rows) or order
-    states = [_state(view, run, cancelled) for view in background]
+    order = list(sync_rows) or [expr for part in PARTS for expr in expressions(part)]
+    owner = {expr: part for part in PARTS for expr in expressions(part)}
 
     head = [
         html.Th(["What the callback reads"]),
@@ -111,16 +155,25 @@ def comparison(
             ]
         ),
     ]
-    verdicts = []
+    verdicts: list[str] = []
+    column_states: list[str] = []
     columns: list[list[Any]] = []
-    for (_, title, _), manager, view, state in zip(COLUMNS, managers, background, states):
-        seen = dict(map(tuple, (view or {}).get("rows", [])))
-        differ = sum(seen.get(expr) != sync_rows.get(expr) for expr in counted)
+    dash_lost_nothing = False
+    for (key, title), manager, column in zip(COLUMNS, managers, background):
+        states = {part: _state(column.get(part), run, cancelled) for part in PARTS}
+        state = _column_state(list(states.values()))
+        column_states.append(state)
+        seen: dict[str, str] = {}
+        for part in PARTS:
+            seen.update(map(tuple, (column.get(part) or {}).get("rows", [])))
+        differ = sum(seen.get(expr) != sync_rows.get(expr) for expr in order)
+        if key == "dash":
+            dash_lost_nothing = state == "done" and bool(sync) and not differ
         if state == "done" and sync:
             text = (
-                f"✔ same as synchronous (all {len(counted)} rows)"
+                f"✔ same as synchronous (all {len(order)} rows)"
                 if not differ
-                else f"✘ {differ} of {len(counted)} rows differ"
+                else f"✘ {differ} of {len(order)} rows differ"
             )
         else:
             text = {
@@ -129,15 +182,20 @@ def comparison(
                 "cancelled": "cancelled",
                 "done": "done",
             }[state]
-        if state in ("running", "cancelled") and view is not None:
-            text += f" (grey: run {view.get('run')})"
+        request = column.get("request")
+        if state in ("running", "cancelled") and request is not None:
+            text += f" (grey: run {request.get('run')})"
         verdicts.append(f"{title}: {text}")
-        head.append(
-            html.Th([title, html.Small(manager), html.Span(text, className=f"kd-state kd-{state}")])
-        )
+        heading: list[Any] = [title, html.Small(manager)]
+        engine = (request or {}).get("engine")
+        if key == "kd" and engine:
+            heading.append(html.Small(f"job: {engine}"))
+        heading.append(html.Span(text, className=f"kd-state kd-{state}"))
+        head.append(html.Th(heading))
         cells = []
         for expr in order:
-            if state != "done" or not sync:
+            part_state = states.get(owner.get(expr, "request"), state)
+            if part_state != "done" or not sync:
                 mark = "kd-stale"
             else:
                 mark = "kd-same" if seen.get(expr) == sync_rows.get(expr) else "kd-differs"
@@ -154,7 +212,7 @@ def comparison(
         )
         for i, expr in enumerate(order)
     ]
-    if not body:
+    if not sync_rows and not any(any(c.values()) for c in background):
         body = [html.Tr([html.Td("(not run yet: click Run)", colSpan=2 + len(COLUMNS))])]
     table = html.Table(
         [
@@ -166,11 +224,13 @@ def comparison(
         className="kd-table",
     )
     if run is None:
-        verdict = ""
-    else:
-        stopped = "Cancelled: the background jobs were stopped. " if ("cancelled" in states) else ""
-        verdict = f"{stopped}Run {run} · " + " · ".join(verdicts)
-    return table, verdict
+        return table, "", ""
+    stopped = (
+        "Cancelled: the background jobs were stopped. " if "cancelled" in column_states else ""
+    )
+    verdict = f"{stopped}Run {run} · " + " · ".join(verdicts)
+    why = FORK_NOTE if dash_lost_nothing and not celery else ""
+    return table, verdict, why
 
 
 # --- the app ---------------------------------------------------------------------------------
@@ -190,7 +250,7 @@ def build_app(
     )
     app.index_string = index_string()
     names = [f"kombu_dash.{managers.kind}", f"dash.{managers.kind}"]
-    table, _ = comparison(None, [None, None], None, names)
+    table, _, _ = comparison(None, [{}, {}], None, names, celery=managers.celery)
     app.layout = html.Div(
         className="kd-page",
         children=[
@@ -209,18 +269,7 @@ def build_app(
                 className="kd-setup",
                 children=label or f"kombu_dash demo · backend {backend} · {managers.where}",
             ),
-            html.P(
-                className="kd-query",
-                children=[
-                    "The page's query (",
-                    html.Code(id="page-query"),
-                    ") is forwarded to each callback request, so ",
-                    html.Code("ctx.args"),
-                    " holds repeated keys. Try ",
-                    html.A("?" + DEMO_QUERY, href="?" + DEMO_QUERY),
-                    ".",
-                ],
-            ),
+            html.P(id="query", className="kd-query", children=query_note(None)),
             html.Div(
                 className="kd-controls",
                 children=[
@@ -235,26 +284,27 @@ def build_app(
             ),
             html.Div(id="no-worker", className="kd-notice"),
             html.H3(id="verdict", className="kd-verdict"),
+            html.P(id="why", className="kd-why"),
             html.Div(table, id="table"),
             html.P(
                 id="notes",
                 className="kd-notes",
                 children=[
                     "Green: the background callback saw what the synchronous one saw; red: it saw "
-                    "something else; grey: an earlier run. In ",
+                    "something else; grey: an earlier run. Each background column runs one job "
+                    "for the request rows and one job per ",
+                    html.Code("custom_data"),
+                    " value, so a value a manager cannot send marks only its own row. In ",
                     html.Code("keys of ctx.args"),
                     ", ",
                     html.Code("endId"),
-                    " is Dash's own key: the renderer adds it to every callback "
-                    "request (a token for this page load, which Dash uses to sign the background "
-                    "job's handles); ",
-                    html.Code("tag tag"),
-                    " is this page's query, forwarded.",
+                    " (dash 4.4 and later) is Dash's own key: the renderer adds it to every "
+                    "callback request (a token for this page load, which Dash uses to sign the "
+                    "background jobs' handles); the other keys are this page's query, forwarded.",
                 ],
             ),
             dcc.Store(id="sync-view"),
-            dcc.Store(id="background-view"),
-            dcc.Store(id="dash-view"),
+            *(dcc.Store(id=store_id(key, part)) for key, _ in COLUMNS for part in PARTS),
             dcc.Store(id="cancelled-run"),
             dcc.Interval(id="watch", interval=1000, disabled=True),
         ],
@@ -263,18 +313,24 @@ def build_app(
     return app
 
 
-def _view_from_error(err: Exception) -> View:
-    """on_error: a background job's error (or a task Dash could not send) as a row."""
-    first = str(err).splitlines()[0] if str(err) else type(err).__name__
-    return {"run": None, "rows": [["(the background job)", first.removeprefix(_DASH_PREFIX)]]}
+def _error_view(part: str) -> Any:
+    """on_error for one part's job: its error (or a task Dash could not send) in the
+    rows that part fills."""
+
+    def view_from_error(err: Exception) -> View:
+        text = str(err).splitlines()[0] if str(err) else type(err).__name__
+        text = text.removeprefix(_DASH_PREFIX)
+        return {"run": None, "rows": [[expr, text] for expr in expressions(part)]}
+
+    return view_from_error
 
 
 def _callbacks(app: Dash, managers: Managers, names: list[str], worker_command: str | None) -> None:
     inputs = dict(clicks=Input("run", "n_clicks"), search=State("url", "search"))
 
-    @app.callback(Output("page-query", "children"), Input("url", "search"))
-    def page_query(search: str | None) -> str:
-        return search or "(none)"
+    @app.callback(Output("query", "children"), Input("url", "search"))
+    def page_query(search: str | None) -> list[Any]:
+        return query_note(search)
 
     @app.callback(Output("sync-view", "data"), inputs=inputs, prevent_initial_call=True)
     def synchronous(clicks: int, search: str | None) -> View:
@@ -291,8 +347,9 @@ def _callbacks(app: Dash, managers: Managers, names: list[str], worker_command: 
             (Output("watch", "n_intervals"), 0, 0),
         ]
 
+    # kombu_dash's request job: the one with progress, running states and the steps.
     @app.callback(
-        Output("background-view", "data"),
+        Output(store_id("kd", "request"), "data"),
         inputs=inputs,
         background=True,
         manager=managers.kombu_dash,
@@ -301,32 +358,38 @@ def _callbacks(app: Dash, managers: Managers, names: list[str], worker_command: 
         running=running,
         cancel=[Input("cancel", "n_clicks")],
         interval=250,
-        on_error=_view_from_error,
+        on_error=_error_view("request"),
         prevent_initial_call=True,
     )
     def background(set_progress: Any, clicks: int, search: str | None) -> View:
-        seen = describe_context(callback_context)
+        seen = describe(callback_context, "request")
         set_progress(("0", f"0/{STEPS} steps"))  # the first sign that a worker took the job
         for step in range(1, STEPS + 1):
             time.sleep(STEP_SECONDS)
             # A Dash component in progress: stored through the manager's cache too.
             set_progress((str(step), html.Span([html.B(f"{step}/{STEPS}"), " steps"])))
-        return {"run": clicks, "rows": seen}
+        return {"run": clicks, "rows": seen, "engine": _engine()}
 
+    # Dash's own request job: the same work, no progress.
     @app.callback(
-        Output("dash-view", "data"),
+        Output(store_id("dash", "request"), "data"),
         inputs=inputs,
         background=True,
         manager=managers.dash,
         cancel=[Input("cancel", "n_clicks")],
         interval=250,
-        on_error=_view_from_error,
+        on_error=_error_view("request"),
         prevent_initial_call=True,
     )
     def background_on_dash_manager(clicks: int, search: str | None) -> View:
-        seen = describe_context(callback_context)
-        time.sleep(STEPS * STEP_SECONDS)  # the same work as the other background callback
+        seen = describe(callback_context, "request")
+        time.sleep(STEPS * STEP_SECONDS)
         return {"run": clicks, "rows": seen}
+
+    # One job per custom_data value and column (the hook gives each only its value).
+    for key, manager in (("kd", managers.kombu_dash), ("dash", managers.dash)):
+        for part in PARTS[1:]:
+            _value_job(app, key, part, manager, inputs)
 
     @app.callback(
         Output("cancelled-run", "data"),
@@ -342,15 +405,20 @@ def _callbacks(app: Dash, managers: Managers, names: list[str], worker_command: 
     outputs = [
         Output("table", "children", allow_duplicate=True),
         Output("verdict", "children", allow_duplicate=True),
+        Output("why", "children", allow_duplicate=True),
         Output("no-worker", "children", allow_duplicate=True),
     ]
-    stores = ["sync-view", "background-view", "dash-view", "cancelled-run"]
+    views = [store_id(key, part) for key, _ in COLUMNS for part in PARTS]
+    stores = ["sync-view", *views, "cancelled-run"]
 
-    def render(
-        sync: View | None, kd: View | None, own: View | None, cancelled_run: int | None
-    ) -> tuple[Any, str, list[Any]]:
-        table, verdict = comparison(sync, [kd, own], cancelled_run, names)
-        return table, verdict, []
+    def render(sync: View | None, *rest: Any) -> tuple[Any, str, str, list[Any]]:
+        *parts, cancelled_run = rest
+        by_store = dict(zip(views, parts))
+        columns = [{part: by_store[store_id(key, part)] for part in PARTS} for key, _ in COLUMNS]
+        table, verdict, why = comparison(
+            sync, columns, cancelled_run, names, celery=managers.celery
+        )
+        return table, verdict, why, []
 
     for trigger in stores:
         _render_on(app, trigger, stores, outputs, render)
@@ -370,6 +438,32 @@ def _callbacks(app: Dash, managers: Managers, names: list[str], worker_command: 
                 f"No worker has taken the job after {ticks} s. Start one with:",
                 html.Code(worker_command),
             ]
+
+
+def _engine() -> str:
+    import kombu_dash  # the public call, loaded by now; where it lives is the codec's concern
+
+    info = kombu_dash.engine_info()
+    return f"{'C' if info.engine == 'c' else 'Python'} engine, {info.json} {info.json_version}"
+
+
+def _value_job(app: Dash, key: str, part: str, manager: Any, inputs: dict[str, Any]) -> None:
+    # Dash keys a job's result by the function's source and its arguments: the store's
+    # own id as an argument keeps these ten jobs of one function apart.
+    store = store_id(key, part)
+
+    @app.callback(
+        Output(store, "data"),
+        inputs=dict(inputs, store=State(store, "id")),
+        background=True,
+        manager=manager,
+        cancel=[Input("cancel", "n_clicks")],
+        interval=250,
+        on_error=_error_view(part),
+        prevent_initial_call=True,
+    )
+    def value_job(clicks: int, search: str | None, store: str) -> View:
+        return {"run": clicks, "rows": describe(callback_context, part)}
 
 
 def _render_on(

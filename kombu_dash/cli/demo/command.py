@@ -9,12 +9,12 @@ import sys
 import tempfile
 from collections.abc import Sequence
 
-from .settings import BACKENDS, CANNOT_LISTEN, DEFAULT_PORT, DEMO_QUERY, OK, USAGE
+from .settings import BACKENDS, CANNOT_LISTEN, DEFAULT_PORT, DEMO_QUERY, NO_REDIS, OK, USAGE
 
 EPILOG = (
     f"exit codes: {OK} stopped (Ctrl-C or SIGTERM); {USAGE} bad arguments or a missing "
     f"package (the pip line is printed); {CANNOT_LISTEN} the port is taken or the host "
-    "cannot be bound."
+    f"cannot be bound; {NO_REDIS} REDIS_URL is set but no Redis answers there."
 )
 
 
@@ -32,12 +32,6 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument(
-        "--dash-managers",
-        action="store_true",
-        help="kept for old scripts; changes nothing: the page always shows Dash's "
-        "own manager in its own column",
-    )
     return p
 
 
@@ -54,14 +48,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return USAGE
-    if opts.dash_managers:
-        print(
-            "Note: --dash-managers is no longer needed: the page always shows Dash's own "
-            "manager next to kombu_dash's.",
-            flush=True,
-        )
+    from .runner import CannotListen, Stopped, listen, redis_problem, stop_jobs, stop_on_sigterm
 
-    from .runner import CannotListen, Stopped, listen, stop_jobs, stop_on_sigterm
+    if celery:
+        # Checked before anything is served: with no Redis, Dash's dispatch would wait on
+        # the broker and the page would show nothing at all after Run.
+        problem = redis_problem(os.environ["REDIS_URL"])
+        if problem:
+            print(
+                f"kombu_dash demo: no Redis answers at REDIS_URL={os.environ['REDIS_URL']} "
+                f"({problem}). Start Redis there, or unset REDIS_URL to run the background "
+                "callbacks on diskcache.",
+                file=sys.stderr,
+            )
+            return NO_REDIS
 
     try:
         sock = listen(opts.host, opts.port)
@@ -91,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(opts: argparse.Namespace, sock: socket.socket, tmp: str | None) -> None:
+    import kombu_dash  # the public call, loaded by now; where it lives is the codec's concern
+
     from .app import build_app
     from .managers import celery_managers, diskcache_managers, redis_url, worker_command
     from .report import type_name
@@ -109,7 +111,7 @@ def _run(opts: argparse.Namespace, sock: socket.socket, tmp: str | None) -> None
         managers = diskcache_managers(tmp)
     label = (
         f"kombu_dash demo · backend {opts.backend} · {type_name(managers.kombu_dash)} "
-        f"beside Dash's own {managers.kind} · {managers.where}"
+        f"beside Dash's own {managers.kind} · {managers.where} · {kombu_dash.engine_info()}"
     )
     app = build_app(opts.backend, managers, label=label, worker_command=command)
     host = "127.0.0.1" if opts.host in ("0.0.0.0", "::") else opts.host

@@ -6,9 +6,11 @@ Every column of the page runs on its own manager: ``kombu_dash.DiskcacheManager`
 ``CeleryManager`` for the right one (Dash lets each background callback name its own
 ``manager=``).
 
-Under Celery the two managers get two Celery apps on the same Redis: Celery keeps one
-task per name per app, and both managers name their tasks ``background_callback_<key>``,
-so on one app the first manager to register a callback would send the other's messages.
+Under Celery both managers share one Celery app, so one worker runs both columns. Dash
+registers every background callback with every manager, and both managers name the task
+``background_callback_<key>``: on one app the first manager to declare a name would send
+the other's messages. Dash's own manager therefore declares its tasks as
+``dash_own.background_callback_<key>``; nothing else of it changes.
 """
 
 from __future__ import annotations
@@ -76,24 +78,28 @@ def redis_url() -> str:
     return url
 
 
-def make_celery_app(url: str, main: str = "kombu_dash.demo") -> Celery:
+def make_celery_app(url: str) -> Celery:
     """A plain Celery app (json by default, nothing configured) on ``url``."""
     from celery import Celery
 
-    class OwnTasks(Celery):  # type: ignore[misc]
-        """Tasks stay on the app that declares them. Celery's default (shared=True) adds
-        every decorated task to every app in the process, and both managers declare the
-        same ``background_callback_<key>`` names: each app would keep whichever came
-        first, and Dash's own manager could end up sending kombu_dash's task."""
-
-        def task(self, *args: Any, **opts: Any) -> Any:
-            opts.setdefault("shared", False)
-            return super().task(*args, **opts)
-
-    app: Celery = OwnTasks(main, broker=url, backend=url)
+    app = Celery("kombu_dash.cli.demo", broker=url, backend=url)
     app.conf.task_default_queue = os.environ.get(QUEUE_ENV, DEFAULT_QUEUE)
     app.conf.broker_connection_retry_on_startup = True
     return app
+
+
+class _OwnTaskNames:
+    """The Celery app as Dash's job function sees it: the task it declares is named
+    ``dash_own.<name>``; everything else is the real app."""
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._app, name)
+
+    def task(self, *args: Any, name: str, **options: Any) -> Any:
+        return self._app.task(*args, name=f"dash_own.{name}", **options)
 
 
 _NOT_SENT = "not-sent-"
@@ -101,11 +107,16 @@ _NOT_SENT = "not-sent-"
 
 def _dash_celery_manager_class() -> type:
     from dash import CeleryManager as DashCeleryManager
+    from dash.background_callback.managers import celery_manager
 
     class ShowingSendErrors(DashCeleryManager):
-        """Dash's own CeleryManager, unchanged except for one thing: a task it cannot
-        send is stored as that job's error, so the page shows it. (Dash itself answers
-        the request with HTTP 500 and the page shows nothing.)"""
+        """Dash's own CeleryManager, unchanged except for two things: its tasks' names
+        (see the module's docstring), and a task it cannot send is stored as that job's
+        error, so the page shows it (Dash itself answers the request with HTTP 500 and
+        the page shows nothing)."""
+
+        def make_job_fn(self, fn: Any, progress: Any, key: Any = None) -> Any:
+            return celery_manager._make_job_fn(fn, _OwnTaskNames(self.handle), progress, key)
 
         def call_job_fn(self, key: str, job_fn: Any, args: Any, context: Any) -> str:
             dash_own: Any = super()  # Dash's methods are not annotated
@@ -134,8 +145,9 @@ def celery_managers() -> Managers:
     from ...dash_managers import CeleryManager
 
     url = redis_url()
-    ours = CeleryManager(make_celery_app(url))
-    theirs = _dash_celery_manager_class()(make_celery_app(url, "kombu_dash.demo.dash_own"))
+    app = make_celery_app(url)
+    ours = CeleryManager(app)
+    theirs = _dash_celery_manager_class()(app)
     return Managers(ours, theirs, f"Celery on {url}", celery=True)
 
 
@@ -157,7 +169,7 @@ def worker_dash_app() -> Dash:
 
 
 def worker_celery_app() -> Celery:
-    """``celery -A kombu_dash.demo:celery_app worker`` lands here."""
+    """``celery -A kombu_dash.cli.demo:celery_app worker`` lands here."""
     worker_dash_app()
     app: Celery = celery_managers().kombu_dash.handle
     return app

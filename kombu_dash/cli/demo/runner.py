@@ -32,6 +32,21 @@ def missing(modes: list[str]) -> list[str]:
     return lines
 
 
+def redis_problem(url: str, timeout: float = 3.0) -> str | None:
+    """Why no Redis answers a PING at ``url`` (the exception, in one line), or None."""
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            client.ping()
+        finally:
+            client.close()
+    except Exception as exc:  # any reason is reported, none is a traceback
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
 class CannotListen(Exception):
     """The address is taken (another demo or server) or cannot be bound."""
 

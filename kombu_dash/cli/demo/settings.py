@@ -12,8 +12,8 @@ DEMO_QUERY = "tag=a&tag=b"
 QUEUE_ENV = "KOMBU_DASH_DEMO_QUEUE"
 BACKEND_ENV = "KOMBU_DASH_DEMO_BACKEND"
 DEFAULT_QUEUE = "kombu-dash-demo"
-#: What a worker is started with; docker-compose.yml and the docs use this path.
-WORKER_TARGET = "kombu_dash.demo:celery_app"
+#: What a worker is started with (the docs and the compose stack use this path).
+WORKER_TARGET = "kombu_dash.cli.demo:celery_app"
 
 #: How long each background callback works: STEPS steps of STEP_SECONDS.
 STEPS = 20
@@ -32,3 +32,4 @@ COOKIE_VALUE = "hello"
 OK = 0
 USAGE = 2  # bad arguments or a missing package
 CANNOT_LISTEN = 3  # the port is taken or the host cannot be bound
+NO_REDIS = 4  # REDIS_URL is set but no Redis answers there
