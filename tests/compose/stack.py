@@ -76,7 +76,7 @@ def _adopt_background_callbacks() -> None:
     # demo.celery_app builds the demo's Dash app: its callbacks become tasks
     for app in (parity_app.celery_app, demo.celery_app):
         for name, task in app.tasks.items():
-            if name.startswith("background_callback_"):
+            if name.startswith(("background_callback_", "dash_own.background_callback_")):
                 celery_app.tasks.register(task)
 
 
