@@ -16,6 +16,19 @@ def pytest_configure(config):
     harness.QUICK = "not slow" in (config.option.markexpr or "")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _shared_celery_tasks_stay_in_their_module():
+    """Celery adds every ``app.task`` to every app finalized later in the process (shared
+    tasks): Dash apps one module builds (the demo for each backend, the stores' callbacks)
+    would make a fresh app in another module warn about duplicate task names. Each module
+    starts from the shared tasks that were there before it."""
+    from celery import _state
+
+    before = set(_state._on_app_finalizers)
+    yield
+    _state._on_app_finalizers.intersection_update(before)
+
+
 @pytest.fixture(scope="session", params=harness.ENGINES)
 def engine(request):
     """Each engine this process has: "c" (where built) and "python"."""
