@@ -40,6 +40,7 @@ from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, cast
 
+from .budgets import check_hashes, check_keys
 from .errors import DecodeError, EncodeError, KombuDashError
 
 __all__ = ["Tag", "BUILTIN_TAGS", "pairs", "INT_MIN", "INT_MAX"]
@@ -145,13 +146,11 @@ class SetTag(Tag):
         return list(value)
 
     def to_python(self, payload: list[Any]) -> set[Any] | frozenset[Any]:
+        check_hashes(payload, "set")  # before any hashing: docs/security.rst
         return set(payload)
 
     def fast_write(self, cls: type) -> Callable[[Any], Any]:
         return list
-
-    def fast_read(self) -> Callable[[Any], Any]:
-        return set
 
 
 class FrozenSetTag(SetTag):
@@ -159,10 +158,8 @@ class FrozenSetTag(SetTag):
     types = (frozenset,)
 
     def to_python(self, payload: list[Any]) -> frozenset[Any]:
+        check_hashes(payload, "set")
         return frozenset(payload)
-
-    def fast_read(self) -> Callable[[Any], Any]:
-        return frozenset
 
 
 class DictTag(Tag):
@@ -177,7 +174,8 @@ class DictTag(Tag):
         return pair_list(value.items())
 
     def to_python(self, payload: list[Any]) -> dict[Any, Any]:
-        return dict(pairs(payload))
+        check_keys(pairs(payload))
+        return dict(payload)
 
 
 class OrderedDictTag(DictTag):
@@ -185,7 +183,8 @@ class OrderedDictTag(DictTag):
     types = (OrderedDict,)
 
     def to_python(self, payload: list[Any]) -> OrderedDict[Any, Any]:
-        return OrderedDict(pairs(payload))
+        check_keys(pairs(payload))
+        return OrderedDict(payload)
 
 
 class CounterTag(Tag):
