@@ -29,13 +29,16 @@ without columns; every other value is backed by an item in the message.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from ..errors import DecodeError, EncodeError
 from ..tags import INT_MIN, Tag, known_zone
+from . import _khash
 from ._base import load_class
 
 __all__ = [
@@ -233,6 +236,7 @@ def column_from_json(payload: Any, key: str = "pandas.Series") -> Any:
         if type(ordered) is not bool or type(codes) is not list:
             raise ValueError("category needs ordered (bool) and codes (list)")
         categories = _index_values(pd, np, column_from_json(payload["categories"], key))
+        _check_labels(np, categories, False, "categories", "values")  # pandas checks they differ
         if not set(map(type, codes)) <= {int} or (
             codes and not -1 <= min(codes) <= max(codes) < len(categories)
         ):
@@ -320,12 +324,14 @@ def index_from_json(
             or len(names) != len(levels)
         ):
             raise ValueError("a MultiIndex needs levels and as many names")
-        arrays = [pd.Index(_index_values(pd, np, column_from_json(c, key))) for c in levels]
-        for array in arrays:
+        arrays = [_index_values(pd, np, column_from_json(c, key)) for c in levels]
+        for n, array in enumerate(arrays):
             _check_length(len(array), length, of)
-        return pd.MultiIndex.from_arrays(arrays, names=names)
+            _check_labels(np, array, True, "levels", n, "values")  # pandas factorizes them
+        return pd.MultiIndex.from_arrays([pd.Index(a) for a in arrays], names=names)
     values = column_from_json(payload["values"], key)
     _check_length(len(values), length, of)
+    _check_labels(np, values, False, "values", "values")  # hashed by every lookup
     name, freq = payload.get("name"), payload.get("freq")
     if freq is not None:
         if type(freq) is not str:
@@ -337,6 +343,15 @@ def index_from_json(
     if isinstance(values, np.ndarray):
         return pd.Index(values, dtype=values.dtype, name=name)
     return pd.Index(values, name=name)
+
+
+def _check_labels(np: Any, values: Any, factorize: bool, *path: Any) -> None:
+    """Hash flooding (kombu_dash.budgets): refuse labels whose pandas hashes collide."""
+    try:
+        _khash.check(np, values, factorize)
+    except DecodeError as exc:
+        exc.path[:0] = path
+        raise
 
 
 def _index_values(pd: Any, np: Any, values: Any) -> Any:
@@ -351,6 +366,16 @@ def _check_length(n: int, length: int | None, of: str) -> None:
 
 
 # -- tags -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _within(*path: Any) -> Iterator[None]:
+    """A DecodeError raised inside names where in the payload it is."""
+    try:
+        yield
+    except DecodeError as exc:
+        exc.path[:0] = path
+        raise
 
 
 # A pandas object costs a fixed 0.1-1.4 ms however small its payload (a MultiIndex the
@@ -404,13 +429,20 @@ class DataFrameTag(Tag):
         pd, _ = _modules(self.key)
         if set(payload) != {"index", "columns", "data"} or type(payload["data"]) is not list:
             raise ValueError('expected {"index", "columns", "data": [column, ...]}')
-        data = [column_from_json(c, self.key) for c in payload["data"]]
+        data = []
+        for i, column in enumerate(payload["data"]):
+            with _within("data", i):
+                data.append(column_from_json(column, self.key))
         rows = {len(column) for column in data}
         if len(rows) > 1:
             raise ValueError(f"columns of different lengths: {sorted(rows)[:5]}")
         # the data decides how many rows and columns the indexes may label
-        index = index_from_json(payload["index"], self.key, rows.pop() if rows else None, "rows")
-        columns = index_from_json(payload["columns"], self.key, len(data), "columns")
+        with _within("index"):
+            index = index_from_json(
+                payload["index"], self.key, rows.pop() if rows else None, "rows"
+            )
+        with _within("columns"):
+            columns = index_from_json(payload["columns"], self.key, len(data), "columns")
         frame = pd.DataFrame(dict(enumerate(data)), index=index)
         frame.columns = columns
         return frame
@@ -437,8 +469,10 @@ class SeriesTag(Tag):
         pd, _ = _modules(self.key)
         if set(payload) != {"index", "name", "data"}:
             raise ValueError('expected {"index", "name", "data"}')
-        data = column_from_json(payload["data"], self.key)
-        index = index_from_json(payload["index"], self.key, len(data))
+        with _within("data"):
+            data = column_from_json(payload["data"], self.key)
+        with _within("index"):
+            index = index_from_json(payload["index"], self.key, len(data))
         return pd.Series(data, index=index, name=payload["name"])
 
 
