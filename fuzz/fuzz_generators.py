@@ -631,12 +631,12 @@ def _probe_chain_ints(table: str, bits: int, seed: int) -> tuple[int, ...]:
         end = j + linear if j + linear <= mask else j
         return taken.find(0, j, end + 1) < 0
 
-    run = [rng.randrange(size)]  # positions along the cycle, in order
+    run = [rng.randrange(size)]  # positions along the cycle, in order; all full but the last
     keys: list[int] = []
     # a set holds 3/5 of its slots, a dict 2/3 (and a set of 2**bits slots holds more
     # than 4/15 of them, or it would be smaller)
     start, stop = (0.45, 0.59) if table == "set" else (0.3, 0.65)
-    while taken.count(1) < start * size:  # the run: each slot filled by the int equal to it
+    while len(keys) < start * size:  # the run: each slot filled by the int equal to it
         j = run[-1]
         for k in range(j, (j + linear if j + linear <= mask else j) + 1):
             if not taken[k]:
@@ -644,8 +644,8 @@ def _probe_chain_ints(table: str, bits: int, seed: int) -> tuple[int, ...]:
                 keys.append(k)
         run.append((j * 5 + 1) & mask)
     misses = 0
-    while taken.count(1) < stop * size and misses < 2000:
-        found = _search(rng, bits, linear, taken, full, [p for p in run if full(p)])
+    while len(keys) < stop * size and misses < 2000:
+        found = _search(rng, bits, linear, taken, full, run)
         if found is None:
             misses += 1
             continue
@@ -663,13 +663,13 @@ def _search(
     linear: int,
     taken: bytearray,
     full: Callable[[int], bool],
-    starts: list[int],
+    run: list[int],
 ) -> tuple[int, int] | None:
     """A 61-bit hash (an int hashes as itself below 2**61-1) whose walk passes only full
     positions while its bits last, then walks the run: (hash, the slot it lands in)."""
     mask = (1 << bits) - 1
-    need = len(starts) // 4  # a walk at least a quarter of the run long
-    stack = [(j, j, 1) for j in rng.sample(starts, min(4, len(starts)))]
+    need = len(run) // 4  # a walk at least a quarter of the run long
+    stack = [(j, j, 1) for j in (run[rng.randrange(len(run) - 1)] for _ in range(4))]
     for _ in range(4000):
         if not stack:
             return None

@@ -125,6 +125,7 @@ class _Build:
         self.allowed = HASH_MAX_PROBES * len(values) + _SLACK
         self.spent = 0  # probes no hash steered, over the whole build
         self.at = 0
+        self.last: _Table | None = None  # the last table, once built
 
     def set(self) -> None:
         t = _Table(8, self, _LINEAR_PROBES)
@@ -151,6 +152,7 @@ class _Build:
                         if owner[j] != _EMPTY:
                             j = t.walk_set(k, h, j, False)
                         owner[j], hash_at[j], taken[j] = k, h, 1
+        self.last = t
 
     def dict(self) -> None:
         t = _Table(8, self, 0)
@@ -180,6 +182,7 @@ class _Build:
                     j = t.walk_dict(i, h, j, False)
             owner[j], hash_at[j], taken[j] = i, h, 1
             order.append(i)
+        self.last = t
 
     def double(self, steps: list[int], bits: int) -> None:
         mask = (1 << bits) - 1

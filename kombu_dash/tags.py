@@ -41,7 +41,8 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, cast
 
 from .budgets import check_hashes, check_keys
-from .errors import DecodeError, EncodeError, KombuDashError
+from .errors import ERROR_MAX_ELEMENT, DecodeError, EncodeError, KombuDashError
+from .printing import bounded_repr
 
 __all__ = ["Tag", "BUILTIN_TAGS", "pairs", "INT_MIN", "INT_MAX"]
 
@@ -498,30 +499,47 @@ class TimeDeltaTag(Tag):
 class KombuDashErrorTag(Tag):
     """kombu_dash's errors, with their path. Celery stores a failed task's exception by its
     args: a result that failed to encode on the worker reaches the client as
-    ``kombu.exceptions.EncodeError(<this error>)``, whose text ends with the path."""
+    ``kombu.exceptions.EncodeError(<this error>)``, whose text ends with the path.
+
+    The payload is exactly ``{"kind", "message", "root", "path", "tag"}``: ``kind`` one of
+    the three classes, ``message`` and ``root`` strings, ``tag`` a string or null, ``path``
+    a list of JSON scalars (a key that is not one, a tuple, travels as its repr)."""
 
     key = "kombu_dash.Error"
     types = (KombuDashError, EncodeError, DecodeError)
     payload = dict
     _KINDS: ClassVar[dict[str, type[KombuDashError]]] = {c.__name__: c for c in types}
+    _FIELDS = frozenset(("kind", "message", "root", "path", "tag"))
 
     def to_json(self, value: KombuDashError) -> dict[str, Any]:
         return {
             "kind": type(value).__name__,
             "message": value.message,
             "root": value.root,
-            "path": value.path,
+            "path": [
+                p if type(p) in _PATH_TYPES else bounded_repr(p, ERROR_MAX_ELEMENT)
+                for p in value.path
+            ],
             "tag": value.tag,
         }
 
     def to_python(self, payload: dict[str, Any]) -> KombuDashError:
+        if payload.keys() != self._FIELDS:
+            raise ValueError(f"expected exactly the keys {sorted(self._FIELDS)}")
         kind, message, root = payload["kind"], payload["message"], payload["root"]
         path, tag = payload["path"], payload["tag"]
         if type(message) is not str or type(root) is not str or type(path) is not list:
             raise ValueError("expected message and root strings and a path array")
         if tag is not None and type(tag) is not str:
             raise ValueError("expected a tag string or null")
+        if not _PATH_TYPES.issuperset(map(type, path)):
+            raise ValueError("path elements are strings, numbers, booleans or null")
+        if type(kind) is not str or kind not in self._KINDS:
+            raise ValueError(f"kind is one of {sorted(self._KINDS)}")
         return self._KINDS[kind](message, path=path, tag=tag, root=root)
+
+
+_PATH_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 BUILTIN_TAGS = (

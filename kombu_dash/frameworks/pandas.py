@@ -236,12 +236,13 @@ def column_from_json(payload: Any, key: str = "pandas.Series") -> Any:
         if type(ordered) is not bool or type(codes) is not list:
             raise ValueError("category needs ordered (bool) and codes (list)")
         categories = _index_values(pd, np, column_from_json(payload["categories"], key))
-        _check_labels(np, categories, False, "categories", "values")  # pandas checks they differ
         if not set(map(type, codes)) <= {int} or (
             codes and not -1 <= min(codes) <= max(codes) < len(categories)
         ):
             raise ValueError(f"category codes are integers from -1 to {len(categories) - 1}")
-        dtype = pd.CategoricalDtype(pd.Index(categories), ordered=ordered)
+        labels = pd.Index(categories)
+        _check_labels(np, labels, False, "categories", "values")  # pandas checks they differ
+        dtype = pd.CategoricalDtype(labels, ordered=ordered)
         return pd.Categorical.from_codes(codes, dtype=dtype)
     values = payload.get("values")
     if type(name) is not str or type(values) is not list or set(payload) != {"dtype", "values"}:
@@ -324,31 +325,35 @@ def index_from_json(
             or len(names) != len(levels)
         ):
             raise ValueError("a MultiIndex needs levels and as many names")
-        arrays = [_index_values(pd, np, column_from_json(c, key)) for c in levels]
+        arrays = [pd.Index(_index_values(pd, np, column_from_json(c, key))) for c in levels]
         for n, array in enumerate(arrays):
             _check_length(len(array), length, of)
             _check_labels(np, array, True, "levels", n, "values")  # pandas factorizes them
-        return pd.MultiIndex.from_arrays([pd.Index(a) for a in arrays], names=names)
+        return pd.MultiIndex.from_arrays(arrays, names=names)
     values = column_from_json(payload["values"], key)
     _check_length(len(values), length, of)
-    _check_labels(np, values, False, "values", "values")  # hashed by every lookup
     name, freq = payload.get("name"), payload.get("freq")
     if freq is not None:
         if type(freq) is not str:
             raise ValueError("freq must be a string")
         kind = np.dtype(values.dtype).kind if isinstance(values, np.ndarray) else "M"
         cls = pd.TimedeltaIndex if kind == "m" else pd.DatetimeIndex
-        return cls(values, freq=freq, name=name)
-    values = _index_values(pd, np, values)
-    if isinstance(values, np.ndarray):
-        return pd.Index(values, dtype=values.dtype, name=name)
-    return pd.Index(values, name=name)
+        index = cls(values, freq=freq, name=name)
+    else:
+        values = _index_values(pd, np, values)
+        if isinstance(values, np.ndarray):
+            index = pd.Index(values, dtype=values.dtype, name=name)
+        else:
+            index = pd.Index(values, name=name)
+    _check_labels(np, index, False, "values", "values")  # hashed by every lookup
+    return index
 
 
-def _check_labels(np: Any, values: Any, factorize: bool, *path: Any) -> None:
-    """Hash flooding (kombu_dash.budgets): refuse labels whose pandas hashes collide."""
+def _check_labels(np: Any, index: Any, factorize: bool, *path: Any) -> None:
+    """Hash flooding (kombu_dash.budgets): refuse an index whose labels' pandas hashes
+    collide, read from the index itself (pandas may have inferred another dtype)."""
     try:
-        _khash.check(np, values, factorize)
+        _khash.check(np, index._values, factorize)
     except DecodeError as exc:
         exc.path[:0] = path
         raise
