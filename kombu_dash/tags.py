@@ -44,7 +44,7 @@ from .budgets import check_hashes, check_keys
 from .errors import ERROR_MAX_ELEMENT, DecodeError, EncodeError, KombuDashError
 from .printing import bounded_repr
 
-__all__ = ["Tag", "BUILTIN_TAGS", "pairs", "INT_MIN", "INT_MAX"]
+__all__ = ["Tag", "BUILTIN_TAGS", "pairs", "INT_MIN", "INT_MAX", "COUNTER_MIN", "COUNTER_MAX"]
 
 # Integers JSON libraries (orjson) carry natively; others travel as {"~int": "..."}.
 INT_MIN, INT_MAX = -(2**63), 2**64 - 1
@@ -188,18 +188,51 @@ class OrderedDictTag(DictTag):
         return OrderedDict(payload)
 
 
+# A Counter's counts (docs/security.rst, "Decode budgets"): integers a signed 64-bit
+# integer holds, as tallies are kept everywhere else; not floats, booleans or other values,
+# on which Counter's arithmetic and elements() break. No lower bound: a worker's stats
+# count its tasks without limit, and elements() yields total() items whatever bound.
+COUNTER_MIN, COUNTER_MAX = -(2**63), 2**63 - 1
+_INT = frozenset((int,))
+
+
+def _count_problem(counts: dict[Any, Any]) -> tuple[Any, str] | None:
+    """The key of a count a Counter may not travel with, and why; None if all are fine."""
+    values = counts.values()
+    if _INT.issuperset(map(type, values)) and (
+        not counts or COUNTER_MIN <= min(values) and max(values) <= COUNTER_MAX
+    ):
+        return None
+    for key, count in counts.items():  # says which
+        if type(count) is not int:
+            return key, f"a count is an integer, not {type(count).__name__}"
+        if not COUNTER_MIN <= count <= COUNTER_MAX:
+            return key, "a count is within -2**63..2**63-1"
+    return None  # pragma: no cover - the check above found one
+
+
 class CounterTag(Tag):
     """``collections.Counter`` (a worker's ``inspect stats`` reply holds one, ``total``): a JSON
-    object of counts; keys an object cannot hold make the payload a ``~dict``."""
+    object of counts; keys an object cannot hold make the payload a ``~dict``. Counts are
+    integers within ``COUNTER_MIN..COUNTER_MAX``; send ``dict(c)`` for any other values."""
 
     key = "Counter"
     types = (Counter,)
     payload = dict
 
     def to_json(self, value: Counter[Any]) -> dict[Any, Any]:
-        return dict(value)
+        counts = dict(value)
+        problem = _count_problem(counts)
+        if problem:
+            raise EncodeError(
+                f"Counter not carried: {problem[1]} (send dict(c))", path=[problem[0]]
+            )
+        return counts
 
     def to_python(self, payload: dict[Any, Any]) -> Counter[Any]:
+        problem = _count_problem(payload)
+        if problem:
+            raise DecodeError(f"~Counter payload: {problem[1]}", path=[problem[0]])
         return Counter(payload)
 
 
