@@ -46,9 +46,9 @@ HASH_MAX_EQUAL = 8
 #: probes per value, on average, that its own hash does not steer: in CPython's tables the
 #: probes once ``perturb`` is spent (the first 13 jumps are steered by the hash's bits, so
 #: each value costs at most that many before), in a double-hashing table every probe after
-#: the first. Ordinary data needs 0 to 2; keys that share their low 24 bits, on which
-#: CPython is itself slow, up to 27 for 100,000 of them (docs/security.rst).
-HASH_MAX_PROBES = 32
+#: the first. Ordinary data needs 0 to 1; a dict's keys that share their low 16 bits or
+#: more, on which CPython itself is slow, need up to 47 at 100,000 keys (docs/security.rst).
+HASH_MAX_PROBES = 64
 # Probes any table may spend whatever its size: a small container is never refused for
 # bad luck, and a message of many small ones stays linear (each costs at most this).
 _SLACK = 1024
