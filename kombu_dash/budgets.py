@@ -197,18 +197,21 @@ class _Build:
                 continue
             step = steps[i] & mask
             met: list[int] = []
-            start = j
+            start, probes = j, 0
             while True:  # khash compares the values at every probe
                 if hashes[k] == h and self.equal(k, i, met):
                     break
                 j = (j + step) & mask
-                self.charge(1)
+                probes += 1
+                if self.spent + probes > self.allowed:
+                    self.charge(probes)  # refuses
                 k = owner[j]
                 if k == _EMPTY:
                     owner[j] = i
                     break
                 if j == start:  # every slot seen: khash gives up the same way
                     break
+            self.spent += probes
 
     def equal(self, k: int, i: int, met: list[int]) -> bool:
         """Whether value ``k``, which has value ``i``'s hash, is equal to it (the
@@ -309,7 +312,8 @@ class _Table:
                     build.charge(self.went[k])
                     return _FOUND
         build.charge(went)
-        same_hash.append(i)
+        if not same_hash or same_hash[-1] != i:  # a dict's lookup, then its insertion
+            same_hash.append(i)
         self.went[i] = went
         linear = self.linear
         return self.taken.find(0, at, at + linear + 1 if at + linear < self.mask else at + 1)
