@@ -276,6 +276,8 @@ def test_a_worker_logs_a_hostile_task_within_bounds(tmp_path):
                 _send_raw(producer, queue, body)
         result = app.send_task("kd.identity", args=["after"], queue=queue)
         assert result.get(timeout=120) == "after"
+        # the worker logs a success after storing its result: wait for both lines
+        worker.wait_for_text(r"succeeded(.|\n)*succeeded", 60)
         log = worker.text()
     assert "Can't decode message body" in log and "path elements are strings" in log, log[-3000:]
     assert log.count("succeeded") == 2, log[-3000:]
