@@ -496,12 +496,13 @@ def _ordinary() -> dict[str, object]:
         "tuples": {(i // 70, i % 70) for i in range(n)},
         "timedeltas": {dt.timedelta(seconds=i) for i in range(n)},
         "int-keyed dict": {i << 32: i for i in range(n)},
-        "one hash, 8 values": {budgets_multiple(k) for k in range(HASH_MAX_EQUAL)},
+        "one hash, 8 values": {_same_hash(k) for k in range(HASH_MAX_EQUAL)},
         "negative ints (-1 and -2 hash alike)": {-i for i in range(n)},
     }
 
 
-def budgets_multiple(k: int) -> int:
+def _same_hash(k: int) -> int:
+    """The k-th int with the hash of 12345 (12345 + k * (2**61 - 1))."""
     return 12345 + k * attacks.MERSENNE
 
 
@@ -526,7 +527,7 @@ def test_a_multi_dict_may_repeat_a_key_any_number_of_times(mode):
 
 @pytest.mark.parametrize("mode", SPEEDUPS_MODES)
 def test_one_more_value_with_the_same_hash_is_refused_and_named(mode):
-    many = {"~set": [budgets_multiple(k) for k in range(HASH_MAX_EQUAL + 1)]}
+    many = {"~set": [_same_hash(k) for k in range(HASH_MAX_EQUAL + 1)]}
     with speedups(mode), pytest.raises(DecodeError) as info:
         kombu_dash.loads(json.dumps({"task": [1, many]}))
     exc = info.value
