@@ -20,6 +20,7 @@ Run it (outside CI)::
 
     python fuzz/fuzz_decode.py -n 1000000 --jobs 2    # deterministic, seeds 0 and 1
     python fuzz/fuzz_decode.py -n 20000 --only numpy-pandas     # only those generators
+    python fuzz/fuzz_decode.py -n 5000 --only collisions        # hash flooding only
     python fuzz/fuzz_decode.py --atheris              # coverage-guided, needs `pip install atheris`
 
 Each run prints inputs tried, outcomes, the slowest input, and every failure (the input
@@ -673,7 +674,7 @@ def main(argv=None) -> int:
         "--only",
         default="",
         help="comma-separated tag keys: generate only for these "
-        "('numpy-pandas' for numpy, pandas and decimal)",
+        "('numpy-pandas' for numpy, pandas and decimal; 'collisions' for hash flooding)",
     )
     p.add_argument("--no-isolate", action="store_true", help="decode in this process (no limits)")
     p.add_argument(
@@ -704,11 +705,11 @@ def main(argv=None) -> int:
         return 0
     only = None
     if args.only:
-        only = tuple(
-            k
-            for part in args.only.split(",")
-            for k in (generators.NUMPY_PANDAS if part == "numpy-pandas" else (part,))
-        )
+        groups = {
+            "numpy-pandas": generators.NUMPY_PANDAS,
+            "collisions": tuple(generators.COLLIDING),
+        }
+        only = tuple(k for part in args.only.split(",") for k in groups.get(part, (part,)))
     options = {
         "structured": args.structured,
         "only": only,

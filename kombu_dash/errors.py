@@ -12,16 +12,49 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import threading
 from collections import defaultdict, deque
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["KombuDashError", "EncodeError", "DecodeError", "format_path", "unsupported"]
+from .printing import bounded_repr, printable
+
+__all__ = [
+    "KombuDashError",
+    "EncodeError",
+    "DecodeError",
+    "ERROR_MAX_CHARS",
+    "format_path",
+    "unsupported",
+]
+
+# An error decoded from a message (a failed task's result) is printed by Celery's logs,
+# by tracebacks and by the CLI: its text is bounded whatever its fields hold, and escaped.
+#: characters of the message shown
+ERROR_MAX_MESSAGE = 1000
+#: characters of the root, and of each path element's repr, shown
+ERROR_MAX_ELEMENT = 80
+#: path elements shown: the first and the last half of this many
+ERROR_MAX_PATH = 32
+#: ``len(str(error))`` is at most this; ``repr(error)`` at most twice this plus the class name
+ERROR_MAX_CHARS = 4000
+_printing = threading.local()  # how many errors' paths are being formatted in this thread
 
 
 def format_path(path: Iterable[Any], root: str = "value") -> str:
-    """``["file", 0]`` -> ``value['file'][0]``; keys are shown with repr."""
-    return root + "".join(f"[{p!r}]" for p in path)
+    """``["file", 0]`` -> ``value['file'][0]``; keys are shown with repr, each cut at
+    ``ERROR_MAX_ELEMENT`` characters, and a path longer than ``ERROR_MAX_PATH`` keeps
+    its two ends."""
+    path = list(path)
+    half = ERROR_MAX_PATH // 2
+    shown = [f"[{bounded_repr(p, ERROR_MAX_ELEMENT)}]" for p in path[:half]]
+    if len(path) > ERROR_MAX_PATH:
+        shown.append(f"[…{len(path) - ERROR_MAX_PATH} more…]")
+        path = path[-half:]
+    else:
+        path = path[half:]
+    shown.extend(f"[{bounded_repr(p, ERROR_MAX_ELEMENT)}]" for p in path)
+    return printable(root, ERROR_MAX_ELEMENT) + "".join(shown)
 
 
 class KombuDashError(Exception):
@@ -42,9 +75,16 @@ class KombuDashError(Exception):
         self.root = root
 
     def __str__(self) -> str:
-        if not self.path and self.root == "value":
-            return self.message
-        return f"{self.message} at {format_path(self.path, self.root)}"
+        message = printable(str(self.message), ERROR_MAX_MESSAGE)
+        if (self.path or self.root != "value") and getattr(_printing, "depth", 0) < 2:
+            # an error in another's path is shown with its own path, not deeper: each
+            # level could otherwise multiply the work by ERROR_MAX_PATH
+            _printing.depth = getattr(_printing, "depth", 0) + 1
+            try:
+                message = f"{message} at {format_path(self.path, str(self.root))}"
+            finally:
+                _printing.depth -= 1
+        return message if len(message) <= ERROR_MAX_CHARS else message[: ERROR_MAX_CHARS - 1] + "…"
 
     def __repr__(self) -> str:
         # with the path: Celery logs and stores exceptions by repr

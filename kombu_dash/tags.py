@@ -41,9 +41,11 @@ from collections.abc import Callable, Iterable
 from typing import Any, ClassVar, TypeVar, cast
 
 from . import wire
-from .errors import DecodeError, EncodeError, KombuDashError
+from .budgets import check_hashes, check_keys
+from .errors import ERROR_MAX_ELEMENT, DecodeError, EncodeError, KombuDashError
+from .printing import bounded_repr
 
-__all__ = ["Tag", "BUILTIN_TAGS", "pairs"]
+__all__ = ["Tag", "BUILTIN_TAGS", "pairs", "COUNTER_MIN", "COUNTER_MAX"]
 
 
 class Tag:
@@ -159,13 +161,11 @@ class SetTag(Tag):
         return list(value)
 
     def to_python(self, payload: list[Any]) -> set[Any] | frozenset[Any]:
+        check_hashes(payload, "set")  # before any hashing: docs/security.rst
         return set(payload)
 
     def fast_write(self, cls: type) -> Callable[[Any], Any]:
         return list
-
-    def fast_read(self) -> Callable[[Any], Any]:
-        return set
 
 
 class FrozenSetTag(SetTag):
@@ -173,10 +173,8 @@ class FrozenSetTag(SetTag):
     types = (frozenset,)
 
     def to_python(self, payload: list[Any]) -> frozenset[Any]:
+        check_hashes(payload, "set")
         return frozenset(payload)
-
-    def fast_read(self) -> Callable[[Any], Any]:
-        return frozenset
 
 
 class DictTag(Tag):
@@ -192,7 +190,8 @@ class DictTag(Tag):
         return pair_list(value.items())
 
     def to_python(self, payload: list[Any]) -> dict[Any, Any]:
-        return dict(pairs(payload))
+        check_keys(pairs(payload))
+        return dict(payload)
 
 
 class OrderedDictTag(DictTag):
@@ -201,21 +200,55 @@ class OrderedDictTag(DictTag):
     types = (OrderedDict,)
 
     def to_python(self, payload: list[Any]) -> OrderedDict[Any, Any]:
-        return OrderedDict(pairs(payload))
+        check_keys(pairs(payload))
+        return OrderedDict(payload)
+
+
+# A Counter's counts (docs/security.rst, "Decode budgets"): integers a signed 64-bit
+# integer holds, as tallies are kept everywhere else; not floats, booleans or other values,
+# on which Counter's arithmetic and elements() break. No lower bound: a worker's stats
+# count its tasks without limit, and elements() yields total() items whatever bound.
+COUNTER_MIN, COUNTER_MAX = -(2**63), 2**63 - 1
+_INT = frozenset((int,))
+
+
+def _count_problem(counts: dict[Any, Any]) -> tuple[Any, str] | None:
+    """The key of a count a Counter may not travel with, and why; None if all are fine."""
+    values = counts.values()
+    if _INT.issuperset(map(type, values)) and (
+        not counts or COUNTER_MIN <= min(values) and max(values) <= COUNTER_MAX
+    ):
+        return None
+    for key, count in counts.items():  # says which
+        if type(count) is not int:
+            return key, f"a count is an integer, not {type(count).__name__}"
+        if not COUNTER_MIN <= count <= COUNTER_MAX:
+            return key, "a count is within -2**63..2**63-1"
+    return None  # pragma: no cover - the check above found one
 
 
 class CounterTag(Tag):
     """``collections.Counter`` (a worker's ``inspect stats`` reply holds one, ``total``): a JSON
-    object of counts; keys an object cannot hold make the payload a ``~dict``."""
+    object of counts; keys an object cannot hold make the payload a ``~dict``. Counts are
+    integers within ``COUNTER_MIN..COUNTER_MAX``; send ``dict(c)`` for any other values."""
 
     key = "Counter"
     types = (Counter,)
     payload = dict
 
     def to_json(self, value: Counter[Any]) -> dict[Any, Any]:
-        return dict(value)
+        counts = dict(value)
+        problem = _count_problem(counts)
+        if problem:
+            raise EncodeError(
+                f"Counter not carried: {problem[1]} (send dict(c))", path=[problem[0]]
+            )
+        return counts
 
     def to_python(self, payload: dict[Any, Any]) -> Counter[Any]:
+        problem = _count_problem(payload)
+        if problem:
+            raise DecodeError(f"~Counter payload: {problem[1]}", path=[problem[0]])
         return Counter(payload)
 
 
@@ -515,30 +548,47 @@ class TimeDeltaTag(Tag):
 class KombuDashErrorTag(Tag):
     """kombu_dash's errors, with their path. Celery stores a failed task's exception by its
     args: a result that failed to encode on the worker reaches the client as
-    ``kombu.exceptions.EncodeError(<this error>)``, whose text ends with the path."""
+    ``kombu.exceptions.EncodeError(<this error>)``, whose text ends with the path.
+
+    The payload is exactly ``{"kind", "message", "root", "path", "tag"}``: ``kind`` one of
+    the three classes, ``message`` and ``root`` strings, ``tag`` a string or null, ``path``
+    a list of JSON scalars (a key that is not one, a tuple, travels as its repr)."""
 
     key = "kombu_dash.Error"
     types = (KombuDashError, EncodeError, DecodeError)
     payload = dict
     _KINDS: ClassVar[dict[str, type[KombuDashError]]] = {c.__name__: c for c in types}
+    _FIELDS = frozenset(("kind", "message", "root", "path", "tag"))
 
     def to_json(self, value: KombuDashError) -> dict[str, Any]:
         return {
             "kind": type(value).__name__,
             "message": value.message,
             "root": value.root,
-            "path": value.path,
+            "path": [
+                p if type(p) in _PATH_TYPES else bounded_repr(p, ERROR_MAX_ELEMENT)
+                for p in value.path
+            ],
             "tag": value.tag,
         }
 
     def to_python(self, payload: dict[str, Any]) -> KombuDashError:
+        if payload.keys() != self._FIELDS:
+            raise ValueError(f"expected exactly the keys {sorted(self._FIELDS)}")
         kind, message, root = payload["kind"], payload["message"], payload["root"]
         path, tag = payload["path"], payload["tag"]
         if type(message) is not str or type(root) is not str or type(path) is not list:
             raise ValueError("expected message and root strings and a path array")
         if tag is not None and type(tag) is not str:
             raise ValueError("expected a tag string or null")
+        if not _PATH_TYPES.issuperset(map(type, path)):
+            raise ValueError("path elements are strings, numbers, booleans or null")
+        if type(kind) is not str or kind not in self._KINDS:
+            raise ValueError(f"kind is one of {sorted(self._KINDS)}")
         return self._KINDS[kind](message, path=path, tag=tag, root=root)
+
+
+_PATH_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
 BUILTIN_TAGS = (

@@ -9,7 +9,9 @@ the answer differs from a real worker's. It prints "ready" once it listens.
 
 Modes (see tests/test_cli.py): ``not-a-dict``, ``queues-not-a-list``, ``conf-not-a-dict``,
 ``accept-not-a-list``, ``undecodable``, ``huge`` (2 MiB), ``drip`` (a well-formed answer from a new
-hostname every 0.3 s, for ever, to the same question).
+hostname every 0.3 s, for ever, to the same question). Sent as kombu_dash, for
+tests/test_bounded_printing.py: ``nested-errors`` (errors nested in each other's path, which
+printed 134 million characters from 2.5 KB) and ``error-list`` (big errors full of escapes).
 """
 
 from __future__ import annotations
@@ -26,8 +28,31 @@ from kombu import Connection, Consumer, Exchange, Producer, Queue
 HOST = "fake@kd"
 
 
+def error(message: str, path: list[Any]) -> Any:
+    return {
+        "~kombu_dash.Error": {
+            "kind": "DecodeError",
+            "message": message,
+            "root": "value",
+            "path": path,
+            "tag": None,
+        }
+    }
+
+
+def nested_errors(depth: int = 25) -> Any:
+    value = error("'\"", [])
+    for _ in range(depth):
+        value = error("'\"\\", [value, "k"])
+    return value
+
+
 def answer(mode: str, method: str, queue: str) -> Any:
     """The (decoded) reply body for one question."""
+    if mode == "nested-errors":
+        return {HOST: [nested_errors()]}
+    if mode == "error-list":
+        return {HOST: [error("\x1b[2J'\"\n" * 5000, ["\x1b" * 50] * 200)] * 3}
     if mode == "not-a-dict":
         return ["not", "a", "dict"]
     if mode == "huge":
@@ -67,12 +92,13 @@ def main(broker: str, queue: str, mode: str) -> None:
                 content_encoding="utf-8",
             )
         else:
+            tagged = mode in ("nested-errors", "error-list")
             producer.publish(
                 json.dumps(body),
                 exchange=exchange,
                 routing_key=target["routing_key"],
                 headers=headers,
-                content_type="application/json",
+                content_type="application/x-kombu-dash+json" if tagged else "application/json",
                 content_encoding="utf-8",
             )
 

@@ -1,4 +1,4 @@
-"""The decode budget (issue 9 items 2, 3, 5, 6, 7 for numpy, pandas, Decimal, dates).
+"""The decode budgets for numpy, pandas, Decimal, dates and Counter counts.
 
 One test per finding of the adversarial review, each with the payload that broke the old
 decoder. Hostile decodes that cost CPU or memory run in a child process under an
@@ -18,6 +18,7 @@ import subprocess
 import sys
 import textwrap
 import zoneinfo
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ import pytest
 
 import kombu_dash
 from kombu_dash import DecodeError, EncodeError
+from kombu_dash.tags import COUNTER_MAX, COUNTER_MIN
+
+from .harness import SPEEDUPS_MODES, speedups
 
 # -- a sandbox for hostile decodes -----------------------------------------------------
 
@@ -461,3 +465,45 @@ def test_second_unit_dates_past_2262_decode_only_where_pandas_can_use_them():
         refused(wire, "outside what this pandas can use")
     else:
         repr(kombu_dash.loads(wire))  # usable as decoded
+
+
+# -- a Counter's counts ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "count, said",
+    [
+        (1.5, "a count is an integer, not float"),
+        (True, "a count is an integer, not bool"),
+        ("3", "a count is an integer, not str"),
+        (None, "a count is an integer, not NoneType"),
+        ([1], "a count is an integer, not list"),
+        ({"~decimal": "3"}, "a count is an integer, not Decimal"),
+        (COUNTER_MAX + 1, r"within -2\*\*63..2\*\*63-1"),
+        ({"~int": str(10**30)}, r"within -2\*\*63..2\*\*63-1"),
+        (COUNTER_MIN - 1, r"within -2\*\*63..2\*\*63-1"),
+    ],
+)
+@pytest.mark.parametrize("mode", SPEEDUPS_MODES)
+def test_counter_counts_are_64_bit_integers(mode, count, said):
+    with speedups(mode), pytest.raises(DecodeError, match=said) as info:
+        kombu_dash.loads(json.dumps({"task": {"~Counter": {"kd.add": 1, "kd.echo": count}}}))
+    assert info.value.tag == "Counter" and info.value.path == ["task", "kd.echo"]
+
+
+@pytest.mark.parametrize("mode", SPEEDUPS_MODES)
+def test_counter_counts_at_the_bounds_round_trip(mode):
+    # a worker's stats count its tasks without limit: the bound is the 64-bit range, and
+    # elements() yields total() items (check it before calling elements() on such a value)
+    value = Counter({"kd.add": COUNTER_MAX, "kd.echo": COUNTER_MIN, "zero": 0})
+    with speedups(mode):
+        out = kombu_dash.loads(kombu_dash.dumps(value))
+    assert type(out) is Counter and out == value
+
+
+def test_a_counter_json_cannot_carry_is_not_written():
+    for counts in ({"a": 0.5}, {"a": COUNTER_MAX + 1}, {"a": "x"}):
+        with pytest.raises(EncodeError, match=r"send dict\(c\)") as info:
+            kombu_dash.dumps(Counter(counts))
+        assert info.value.path == ["a"]
+    assert kombu_dash.loads(kombu_dash.dumps(dict(a=0.5))) == {"a": 0.5}  # the way out

@@ -310,11 +310,10 @@ def _decode_reply(message: Any, accept: list[str]) -> dict[str, Any]:
 
 
 def _short(value: Any, limit: int = 120) -> str:
-    try:
-        text = repr(value)
-    except Exception as exc:
-        text = f"<{type(value).__name__}: repr raised {type(exc).__name__}>"
-    return text if len(text) <= limit else text[:limit] + "..."
+    # a reply may be hostile: formatted no further than the limit, and escaped
+    from ..printing import bounded_repr, printable
+
+    return printable(bounded_repr(value, limit))
 
 
 def _queue_names(worker: str, answer: Any) -> list[str]:

@@ -7,9 +7,10 @@ stores (``redis-cli LINDEX <queue> 0``): a JSON object whose ``body`` is base64,
 its content type and optional compression in the envelope.
 
 What it reads may be hostile: a body is never decompressed past ``--max-size`` bytes,
-every character it prints that a terminal could act on (ESC, other control and
-format characters) is shown escaped, and any failure is a message and exit code 1,
-never a traceback.
+at most ``MAX_OUTPUT`` characters of the value are formatted and printed, every
+character it prints that a terminal could act on (ESC, other control and format
+characters) is shown escaped, and any failure is a message and exit code 1, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -23,16 +24,23 @@ import lzma
 import pprint
 import sys
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from ..printing import bounded_repr
 
 if TYPE_CHECKING:
     from ..codec import Codec
 
-__all__ = ["DEFAULT_MAX_SIZE", "decompress", "escape", "main", "unwrap"]
+__all__ = ["DEFAULT_MAX_SIZE", "MAX_OUTPUT", "decompress", "escape", "main", "unwrap"]
 
 #: Bytes a body may have once decompressed (a 1 KB bz2 body can expand to gigabytes).
 DEFAULT_MAX_SIZE = 64 * 1024 * 1024
+#: Characters of the value (or of ``--json``'s wire form) printed; the rest is cut and the
+#: cut is said on stderr. Nothing past it is formatted.
+MAX_OUTPUT = 1_000_000
+# Values whose repr fits in this are pretty-printed (pprint formats each level again).
+_PRETTY = 20_000
 
 
 class TooBig(ValueError):
@@ -287,7 +295,28 @@ def _decode(data: bytes, args: argparse.Namespace) -> int:
         return 1
     if args.json:
         # Outside strings JSON is ASCII, so every escape lands inside a string: still JSON.
-        _say(json.dumps(json.loads(body), indent=2, ensure_ascii=False), json_form=True)
+        chunks = json.JSONEncoder(indent=2, ensure_ascii=False).iterencode(json.loads(body))
+        text, cut = _first(chunks, MAX_OUTPUT)
+        _say(text, json_form=True)
     else:
-        _say(pprint.pformat(value, width=100, sort_dicts=False))
+        text = bounded_repr(value, MAX_OUTPUT)
+        cut = len(text) > MAX_OUTPUT
+        if len(text) <= _PRETTY:  # pprint re-formats each level: only small values
+            text, cut = _first(pprint.pformat(value, width=100, sort_dicts=False), MAX_OUTPUT)
+        _say(text)
+    if cut:
+        _say(f"# output cut at {MAX_OUTPUT} characters", sys.stderr)
     return 0
+
+
+def _first(chunks: Iterable[str], limit: int) -> tuple[str, bool]:
+    """The first ``limit`` characters of the chunks (then ``…``), and whether it was cut;
+    the chunks past it are never made."""
+    out, size = [], 0
+    for chunk in chunks:
+        if size + len(chunk) > limit:
+            out.append(chunk[: limit - size] + "…")
+            return "".join(out), True
+        out.append(chunk)
+        size += len(chunk)
+    return "".join(out), False

@@ -8,6 +8,7 @@ from functools import cache
 from itertools import chain
 from typing import Any, ClassVar, cast
 
+from ..budgets import check_keys
 from ..errors import DecodeError
 from ..standins import MultiDict
 from ..tags import Tag, pair_list, pairs
@@ -132,6 +133,7 @@ class PairsTag(FrameworkTag):
         pairs(payload)  # both check at C speed first
         if self.strings:
             str_pairs(payload)
+        check_keys(payload)  # a dict of the keys: hash flooding (docs/security.rst)
         cls = self.load()
         if cls is None:
             return self.make_fallback(list(map(tuple, payload)))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..budgets import check_hashes
 from ..errors import DecodeError, EncodeError
 from ..standins import MultiDict
 from ..tags import pair_list, pairs
@@ -76,6 +77,18 @@ def _split(
     else:
         options, rest = None, payload
     return options, [tuple(p) for p in pairs(rest)]
+
+
+def _check_keys(options: Any, empty: list[Any], items: list[tuple[Any, Any]]) -> None:
+    """Hash flooding (kombu_dash.budgets): the keys as the dict behind a MultiValueDict
+    receives them, the empty ones first; the error's path is the key's place in the payload."""
+    try:
+        check_hashes([*empty, *(key for key, _ in items)], "dict", "key")
+    except DecodeError as exc:
+        i = exc.path[0]
+        start = 0 if options is None else 1  # the options object comes first
+        exc.path[:1] = [0, "empty", i] if i < len(empty) else [start + i - len(empty), 0]
+        raise
 
 
 def _fill(target: Any, items: list[tuple[Any, Any]], empty: list[Any]) -> Any:
@@ -151,6 +164,7 @@ class MultiValueDictTag(_DjangoTag):
     def to_python(self, payload: Any) -> Any:
         options, items = _split(payload, frozenset(("empty",)))
         empty = _keys((options or {}).get("empty", []))
+        _check_keys(options, empty, items)
         cls = self.load()
         if cls is None:
             return MultiValueDictStandIn(items, options=options)
@@ -187,6 +201,7 @@ class QueryDictTag(_DjangoTag):
         # Django decodes bytes with the encoding: a real QueryDict never holds any
         if any(isinstance(x, bytes) for x in (*empty, *(x for pair in items for x in pair))):
             raise DecodeError("a QueryDict holds no bytes (Django decodes them to text)")
+        _check_keys(options, empty, items)
         cls = self.load()
         if cls is None or not _settings_ready():
             return QueryDictStandIn(items, options=options)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..budgets import check_keys
+from ..errors import DecodeError
 from ..standins import Headers, MultiDict
 from ..tags import Tag, pair_list, pairs
 
@@ -27,7 +29,12 @@ class MultiDictTag(Tag):
         last = payload.get("last", False)
         if type(last) is not bool or set(payload) - {"items", "last"}:
             raise ValueError('expected {"items": [[key, value], ...], "last": bool}')
-        return MultiDict([tuple(p) for p in pairs(payload["items"])], last=last)
+        items = pairs(payload["items"])
+        try:
+            check_keys(items)
+        except DecodeError as exc:
+            raise exc._prepend("items") from None
+        return MultiDict([tuple(p) for p in items], last=last)
 
 
 class HeadersTag(Tag):
@@ -42,7 +49,8 @@ class HeadersTag(Tag):
         return pair_list(value.items(multi=True))
 
     def to_python(self, payload: Any) -> Headers:
-        return Headers([tuple(p) for p in pairs(payload)])
+        check_keys(pairs(payload))
+        return Headers([tuple(p) for p in payload])
 
 
 TAGS = (MultiDictTag, HeadersTag)

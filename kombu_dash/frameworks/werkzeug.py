@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..budgets import check_hashes
 from ..standins import Headers, MultiDict
 from ._base import DictPayloadTag, PairsTag, load_class
 
@@ -45,6 +46,7 @@ class CombinedMultiDictTag(PairsTag):
             if not isinstance(d, MultiDict):
                 raise ValueError(f"expected multi-dicts, got {type(d).__name__}")
             merged.extend(d.items(multi=True))
+        check_hashes([key for key, _ in merged], "dict", "key")  # each was checked alone
         # read-only, first value wins, written back as werkzeug's ImmutableMultiDict
         return MultiDict(merged, origin=ImmutableMultiDictTag.key)
 
