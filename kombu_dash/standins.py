@@ -41,10 +41,10 @@ class MultiDict(Mapping[Any, Any]):
     and ``multi_items()`` every pair. ``len``, iteration and ``in`` see each key once.
     """
 
-    __slots__ = ("_items", "_index", "last", "origin")
+    __slots__ = ("_items", "_index", "last", "stand_in_for")
 
     def __init__(
-        self, items: Iterable[Any] = (), *, last: bool = False, origin: str | None = None
+        self, items: Iterable[Any] = (), *, last: bool = False, stand_in_for: str | None = None
     ) -> None:
         self._items = _multi_items(items)
         self._index: dict[Any, list[Any]] = {}
@@ -52,7 +52,7 @@ class MultiDict(Mapping[Any, Any]):
             self._index.setdefault(self._norm(key), []).append(value)
         self.last = last
         #: wire tag this value was decoded from; it is written back under that tag
-        self.origin = origin
+        self.stand_in_for = stand_in_for
 
     @staticmethod
     def _norm(key: Any) -> Any:
@@ -154,8 +154,8 @@ class Headers(MultiDict):
 
     __slots__ = ()
 
-    def __init__(self, items: Iterable[Any] = (), *, origin: str | None = None) -> None:
-        super().__init__(items, last=False, origin=origin)
+    def __init__(self, items: Iterable[Any] = (), *, stand_in_for: str | None = None) -> None:
+        super().__init__(items, last=False, stand_in_for=stand_in_for)
 
     @staticmethod
     def _norm(key: Any) -> Any:

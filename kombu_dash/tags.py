@@ -76,7 +76,7 @@ class Tag:
         return 1
 
     def key_for(self, value: Any) -> str:
-        """The wire key for this value; stand-ins use it to keep their origin's tag."""
+        """The wire key for this value; a stand-in keeps the tag it stands in for."""
         return self.key
 
     def to_json(self, value: Any) -> Any:

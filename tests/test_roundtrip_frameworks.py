@@ -576,7 +576,7 @@ def test_importing_kombu_dash_imports_none_of_these_frameworks():
 
 def test_stand_in_is_a_multidict():
     # The fallback is kombu_dash's public MultiDict, with Django's [] (last value).
-    md = MultiDict([("a", "1"), ("a", "2")], last=True, origin="django.QueryDict")
+    md = MultiDict([("a", "1"), ("a", "2")], last=True, stand_in_for="django.QueryDict")
     assert kombu_dash.dumps(md) == '{"~django.QueryDict":[["a","1"],["a","2"]]}'
 
 

@@ -10,12 +10,13 @@ from typing import Any, ClassVar, cast
 
 from ..budgets import check_keys
 from ..errors import DecodeError
-from ..standins import MultiDict
+from ..standins import Headers, MultiDict
 from ..tags import Tag, pair_list, pairs
-from ..wire import int_fits
+from ..wire import int_fits, wire_key
 
 __all__ = [
     "load_class",
+    "missing_library",
     "FrameworkTag",
     "PairsTag",
     "DictPayloadTag",
@@ -40,6 +41,14 @@ def load_class(module: str, name: str = "") -> Any:
         return None
 
 
+def missing_library(tag_key: str, library: str) -> DecodeError:
+    """The error for a value of a library that is not installed and has no stand-in."""
+    return DecodeError(
+        f"{wire_key(tag_key)} needs {library}, which is not installed in this process",
+        tag=tag_key,
+    )
+
+
 class StandInDict(dict[str, Any]):
     """A framework value decoded where its library is missing: its payload, read as a
     dict, written back under the same tag (each tag names its own subclass)."""
@@ -53,23 +62,36 @@ class StandInStr(str):
     __slots__ = ()
 
 
+_SHARED_STAND_INS = (None, dict, MultiDict, Headers)
+
+
 class FrameworkTag(Tag):
     """A tag for the class ``module.name`` of a library that may not be installed.
 
-    ``types`` is derived: the lazily resolved ``module:name``, then ``also`` (another
-    path to the same class) and ``stand_in`` (what it decodes to without the library).
+    Where the library is missing, a value decodes to the tag's **stand-in**: a class of
+    kombu_dash's with the same read API, written back under the same tag, so the next
+    process that has the library gets the original class. Without a stand-in (numpy,
+    pandas: nothing can stand in for an array), decoding is a DecodeError naming the
+    library. ``types`` is derived: ``module:name``, resolved lazily, its ``aliases`` and
+    the stand-in when this tag writes it back.
     """
 
     module: ClassVar[str] = ""
     name: ClassVar[str] = ""
-    also: ClassVar[tuple[Any, ...]] = ()
+    #: other paths to the same class (where an older version of the library kept it)
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: what a value decodes to where the library is missing (None: a DecodeError). This
+    #: tag writes it back under its own key, except the shared ones: a plain ``dict``
+    #: travels as one, and kombu_dash's MultiDict and Headers, which stand in for many
+    #: tags, remember theirs (``stand_in_for``) and are written by their own tags
     stand_in: ClassVar[type | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.module and cls.name and "types" not in cls.__dict__:
-            extra = (cls.stand_in,) if cls.stand_in is not None else ()
-            cls.types = (f"{cls.module}:{cls.name}", *cls.also, *extra)
+            own = cls.stand_in not in _SHARED_STAND_INS
+            extra = (cls.stand_in,) if own else ()
+            cls.types = (f"{cls.module}:{cls.name}", *cls.aliases, *extra)
 
     def load(self) -> Any:
         """The framework's class, or None where its library is missing."""
@@ -106,13 +128,13 @@ def str_pairs(items: list[Any]) -> list[Any]:
 class PairsTag(FrameworkTag):
     """A multi-dict on the wire: ``[[key, value], ...]``, every pair, in order.
 
-    Decodes to ``module.name`` where that library is installed, else to ``fallback``
-    (a :class:`kombu_dash.MultiDict` with the same ``[]`` semantics).
+    Decodes to ``module.name`` where that library is installed, else to its stand-in (a
+    :class:`kombu_dash.MultiDict` with the same ``[]`` semantics, or Headers).
     """
 
     #: ``[]`` gives the last value for a key (starlette, Django) instead of the first
     last = False
-    fallback: ClassVar[type[MultiDict]] = MultiDict
+    stand_in: ClassVar[type[MultiDict]] = MultiDict
     pair_payload = True
     #: the library turns keys and values into ``str``: refuse anything else instead
     strings = False
@@ -136,33 +158,33 @@ class PairsTag(FrameworkTag):
         check_keys(payload)  # a dict of the keys: hash flooding (docs/security.rst)
         cls = self.load()
         if cls is None:
-            return self.make_fallback(list(map(tuple, payload)))
+            return self.make_stand_in(list(map(tuple, payload)))
         return self.build(cls, payload if self.takes_lists else list(map(tuple, payload)))
 
-    def make_fallback(self, items: list[tuple[Any, Any]]) -> Any:
-        if self.fallback is MultiDict:
-            return MultiDict(items, last=self.last, origin=self.key)
-        return self.fallback(items, origin=self.key)
+    def make_stand_in(self, items: list[tuple[Any, Any]]) -> Any:
+        if self.stand_in is MultiDict:
+            return MultiDict(items, last=self.last, stand_in_for=self.key)
+        return self.stand_in(items, stand_in_for=self.key)
 
 
 class DictPayloadTag(FrameworkTag):
     """A dict subclass written as a JSON object (values encoded as usual)."""
 
     payload = dict
-    fallback: ClassVar[type] = dict
+    stand_in: ClassVar[type] = dict
 
     def write(self, value: Any) -> Any:
         return dict(value)
 
     def to_python(self, payload: Any) -> Any:
-        cls = self.load() or self.fallback
+        cls = self.load() or self.stand_in
         return cls(payload)
 
     def fast_write(self, cls: type) -> Callable[[Any], Any] | None:
         return None if cls is self.stand_in else dict  # a stand-in is written by to_json
 
     def fast_read(self) -> Callable[[Any], Any]:
-        return cast("Callable[[Any], Any]", self.load() or self.fallback)
+        return cast("Callable[[Any], Any]", self.load() or self.stand_in)
 
 
 # -- what Dash's encoder (plotly.io.json.to_json_plotly) can write ----------------------

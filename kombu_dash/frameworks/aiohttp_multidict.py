@@ -25,7 +25,7 @@ class CIMultiDictTag(MultiDictTag):
 
     key = "multidict.CIMultiDict"
     name = "CIMultiDict"
-    fallback = Headers
+    stand_in = Headers
 
 
 class MultiDictProxyTag(MultiDictTag):
@@ -41,7 +41,7 @@ class CIMultiDictProxyTag(MultiDictProxyTag):
     key = "multidict.CIMultiDictProxy"
     name = "CIMultiDictProxy"
     inner = "CIMultiDict"
-    fallback = Headers
+    stand_in = Headers
 
 
 TAGS = (MultiDictTag, CIMultiDictTag, MultiDictProxyTag, CIMultiDictProxyTag)

@@ -11,8 +11,7 @@ class AttributeDictTag(DictPayloadTag):
 
     key = "dash.AttributeDict"
     module, name = "dash._utils", "AttributeDict"
-    also = (AttributeDict,)  # the stand-in, sent on from where Dash is missing
-    fallback = AttributeDict
+    stand_in = AttributeDict
 
 
 TAGS = (AttributeDictTag,)

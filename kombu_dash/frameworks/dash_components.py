@@ -91,7 +91,7 @@ class NoUpdateTag(FrameworkTag):
 
     key = "dash.NoUpdate"
     module, name = "dash._no_update", "NoUpdate"
-    also = ("dash._callback:NoUpdate",)  # where dash before 4.x kept it
+    aliases = ("dash._callback:NoUpdate",)  # where dash before 4.x kept it
     stand_in = NoUpdateStandIn
     payload = dict
 

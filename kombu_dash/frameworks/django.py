@@ -111,9 +111,9 @@ class MultiValueDictStandIn(MultiDict):
         items: Any = (),
         *,
         options: dict[str, Any] | None = None,
-        origin: str = "django.MultiValueDict",
+        stand_in_for: str = "django.MultiValueDict",
     ) -> None:
-        super().__init__(items, last=True, origin=origin)
+        super().__init__(items, last=True, stand_in_for=stand_in_for)
         self.options = options
 
     @property
@@ -124,7 +124,7 @@ class MultiValueDictStandIn(MultiDict):
     def __eq__(self, other: object) -> bool:
         same = super().__eq__(other)
         if same is True and isinstance(other, MultiValueDictStandIn):
-            return self.options == other.options and self.origin == other.origin
+            return self.options == other.options and self.stand_in_for == other.stand_in_for
         return same
 
 
@@ -135,7 +135,7 @@ class QueryDictStandIn(MultiValueDictStandIn):
     __slots__ = ()
 
     def __init__(self, items: Any = (), *, options: dict[str, Any] | None = None) -> None:
-        super().__init__(items, options=options, origin="django.QueryDict")
+        super().__init__(items, options=options, stand_in_for="django.QueryDict")
 
     @property
     def encoding(self) -> str:

@@ -23,9 +23,8 @@ import math
 import re
 from typing import Any
 
-from ..errors import DecodeError, EncodeError
-from ..tags import Tag
-from ._base import load_class
+from ..errors import EncodeError
+from ._base import FrameworkTag, load_class, missing_library
 
 #: numpy 1.x's own limit on dimensions (numpy 2 allows 64; such arrays are refused both ways)
 NUMPY_MAX_NDIM = 32
@@ -48,7 +47,7 @@ _STRING_DTYPE = "T"  # numpy 2's StringDType, written as its character (descr sa
 def _numpy(tag: str) -> Any:
     np = load_class("numpy")
     if np is None:
-        raise DecodeError(f"~{tag} needs numpy, which is not installed in this process", tag=tag)
+        raise missing_library(tag, "numpy")  # no stand-in: nothing can stand in for an array
     return np
 
 
@@ -144,9 +143,9 @@ def _is_string_dtype(dtype: Any) -> bool:
     return bool(dtype.kind == _STRING_DTYPE)
 
 
-class NdarrayTag(Tag):
+class NdarrayTag(FrameworkTag):
     key = "numpy.ndarray"
-    types = ("numpy:ndarray",)
+    module, name = "numpy", "ndarray"
     payload = dict
 
     def to_json(self, value: Any) -> Any:
@@ -214,11 +213,12 @@ def _string_array(np: Any, shape: list[int], count: int, data: Any) -> Any:
     return np.array(data, dtype=string_dtype()).reshape(shape)
 
 
-class ScalarTag(Tag):
+class ScalarTag(FrameworkTag):
     """``np.float64(1.5)``, ``np.int32(3)``, ``np.datetime64(...)``: back as the same
     scalar type."""
 
     key = "numpy.scalar"
+    module, name = "numpy", "generic"
     # np.bytes_ is listed itself: its MRO reaches builtins.bytes before numpy.generic
     types = ("numpy:generic", "numpy:bytes_")
     subclasses = True  # every scalar type; the dtype brings back the exact one

@@ -37,9 +37,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..errors import DecodeError, EncodeError
-from ..tags import Tag, known_zone
+from ..tags import known_zone
 from . import _khash
-from ._base import load_class
+from ._base import FrameworkTag, load_class, missing_library
 
 __all__ = [
     "TAGS",
@@ -97,7 +97,7 @@ _INT_BITS = {f"{sign}int{bits}": bits for sign in ("", "u") for bits in (8, 16, 
 def _modules(tag: str) -> tuple[Any, Any]:
     pd = load_class("pandas")
     if pd is None:
-        raise DecodeError(f"~{tag} needs pandas, which is not installed in this process", tag=tag)
+        raise missing_library(tag, "pandas")  # no stand-in: nothing can stand in for a frame
     return pd, load_class("numpy")
 
 
@@ -399,7 +399,7 @@ def _index_cost(index: Any) -> int:
     return 4 * len(levels) if type(levels) is list else 0
 
 
-class DataFrameTag(Tag):
+class DataFrameTag(FrameworkTag):
     """``{"index": index, "columns": index, "data": [column, ...]}``; columns by position,
     so repeated column labels survive."""
 
@@ -409,7 +409,7 @@ class DataFrameTag(Tag):
     def cost(self, payload: Any) -> int:
         return 3 + _index_cost(payload.get("index")) + _index_cost(payload.get("columns"))
 
-    types = ("pandas:DataFrame",)
+    module, name = "pandas", "DataFrame"
     payload = dict
 
     def to_json(self, value: Any) -> Any:
@@ -458,14 +458,14 @@ class DataFrameTag(Tag):
         return frame
 
 
-class SeriesTag(Tag):
+class SeriesTag(FrameworkTag):
     key = "pandas.Series"
     costly = _MAX_COSTLY
 
     def cost(self, payload: Any) -> int:
         return 2 + _index_cost(payload.get("index"))
 
-    types = ("pandas:Series",)
+    module, name = "pandas", "Series"
     payload = dict
 
     def to_json(self, value: Any) -> Any:
@@ -486,14 +486,14 @@ class SeriesTag(Tag):
         return pd.Series(data, index=index, name=payload["name"])
 
 
-class CategoricalTag(Tag):
+class CategoricalTag(FrameworkTag):
     key = "pandas.Categorical"
     costly = _MAX_COSTLY
 
     def cost(self, payload: Any) -> int:
         return 2
 
-    types = ("pandas:Categorical",)
+    module, name = "pandas", "Categorical"
     payload = dict
 
     def to_json(self, value: Any) -> Any:
@@ -553,11 +553,11 @@ _TIMEDELTA_TEXT = re.compile(r"P(-?\d{1,20})DT(\d\d?)H(\d\d?)M(\d\d?)(?:\.(\d{1,
 _NS_PER = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 
 
-class TimestampTag(Tag):
+class TimestampTag(FrameworkTag):
     """``[ISO text with nanoseconds and offset, zone (as in a dtype) or null, unit]``."""
 
     key = "pandas.Timestamp"
-    types = ("pandas:Timestamp",)
+    module, name = "pandas", "Timestamp"
 
     def to_json(self, value: Any) -> Any:
         return [value.isoformat(), None if value.tz is None else _tz_text(value.tz), value.unit]
@@ -582,11 +582,11 @@ class TimestampTag(Tag):
         return out.as_unit(unit, round_ok=False)  # more digits than the unit holds: refused
 
 
-class TimedeltaTag(Tag):
+class TimedeltaTag(FrameworkTag):
     """``[ISO 8601 duration with nanoseconds, unit]``."""
 
     key = "pandas.Timedelta"
-    types = ("pandas:Timedelta",)
+    module, name = "pandas", "Timedelta"
 
     def to_json(self, value: Any) -> Any:
         return [value.isoformat(), value.unit]
@@ -613,11 +613,11 @@ class TimedeltaTag(Tag):
         return pd.Timedelta(np.timedelta64(count, unit)).as_unit(unit)
 
 
-class NaTTag(Tag):
+class NaTTag(FrameworkTag):
     """``pd.NaT`` (a datetime subclass, which the datetime tag would refuse)."""
 
     key = "pandas.NaT"
-    types = ("pandas._libs.tslibs.nattype:NaTType",)
+    module, name = "pandas._libs.tslibs.nattype", "NaTType"
     payload = type(None)
 
     def to_json(self, value: Any) -> Any:
@@ -631,7 +631,7 @@ class NATag(NaTTag):
     """``pd.NA``, the missing value of nullable columns."""
 
     key = "pandas.NA"
-    types = ("pandas._libs.missing:NAType",)
+    module, name = "pandas._libs.missing", "NAType"
 
     def to_python(self, payload: Any) -> Any:
         return _modules(self.key)[0].NA

@@ -12,18 +12,18 @@ from ..tags import Tag, pair_list, pairs
 
 class MultiDictTag(Tag):
     """A stand-in decoded from a framework's tag is written back under that tag
-    (``origin``), so the next process with the framework gets the original class."""
+    (``stand_in_for``), so the next process with the framework gets the original class."""
 
     key = "kombu_dash.MultiDict"
     types = (MultiDict,)
     payload = dict
 
     def key_for(self, value: MultiDict) -> str:
-        return value.origin or self.key
+        return value.stand_in_for or self.key
 
     def to_json(self, value: MultiDict) -> Any:
         items = pair_list(value.items(multi=True))
-        return items if value.origin else {"items": items, "last": value.last}
+        return items if value.stand_in_for else {"items": items, "last": value.last}
 
     def to_python(self, payload: Any) -> MultiDict:
         last = payload.get("last", False)
@@ -43,7 +43,7 @@ class HeadersTag(Tag):
     pair_payload = True
 
     def key_for(self, value: Headers) -> str:
-        return value.origin or self.key
+        return value.stand_in_for or self.key
 
     def to_json(self, value: Headers) -> Any:
         return pair_list(value.items(multi=True))

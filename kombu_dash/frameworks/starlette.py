@@ -56,7 +56,7 @@ class HeadersTag(PairsTag):
 
     key = "starlette.Headers"
     module, name = _DS, "Headers"
-    fallback = Headers
+    stand_in = Headers
     strings = True  # latin-1 text both ways
 
     def items(self, value: Any) -> Any:

@@ -48,7 +48,7 @@ class CombinedMultiDictTag(PairsTag):
             merged.extend(d.items(multi=True))
         check_hashes([key for key, _ in merged], "dict", "key")  # each was checked alone
         # read-only, first value wins, written back as werkzeug's ImmutableMultiDict
-        return MultiDict(merged, origin=ImmutableMultiDictTag.key)
+        return MultiDict(merged, stand_in_for=ImmutableMultiDictTag.key)
 
 
 class HeadersTag(PairsTag):
@@ -56,8 +56,8 @@ class HeadersTag(PairsTag):
 
     key = "werkzeug.Headers"
     module, name = _DS, "Headers"
-    also = (f"{_DS}:EnvironHeaders",)
-    fallback = Headers
+    aliases = (f"{_DS}:EnvironHeaders",)
+    stand_in = Headers
     strings = True  # werkzeug applies str() to header values
     takes_lists = True  # add() stores its own (key, value) tuples
 
