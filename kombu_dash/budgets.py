@@ -346,6 +346,8 @@ class _Table:
 def check_keys(pairs: Sequence[Sequence[Any]]) -> None:
     """:func:`check_hashes` for the keys of ``[[key, value], ...]`` pairs, the payload of a
     dict or a multi-dict (a dict from each key); the error's path ends at the key."""
+    if len(pairs) <= HASH_MAX_EQUAL:  # as check_hashes: too few to flood, no list built
+        return
     try:
         check_hashes(list(map(itemgetter(0), pairs)), "dict", "key")
     except DecodeError as exc:
