@@ -6,7 +6,6 @@ and recording keys:
 KD_BROKER, KD_BACKEND   broker and result backend URLs (default: REDIS_URL)
 KD_QUEUE                the one queue this app's tasks go to
 KD_MODE                 "json" (a worker that never heard of kombu_dash),
-                        "both" (accepts json and kombu_dash, still sends json),
                         "kombu_dash" (kombu_dash.configure: sends kombu_dash, accepts both)
 KD_RECORD               Redis URL where ``record`` writes (default: REDIS_URL)
 KD_VISIBILITY           Redis transport visibility_timeout (seconds) for redelivery tests
@@ -44,15 +43,12 @@ def make_app(
         broker_transport_options={"visibility_timeout": visibility},
         **conf,
     )
-    if mode == "both":
-        app.conf.accept_content = ["json", "kombu_dash"]
-        app.conf.result_accept_content = ["json", "kombu_dash"]
-    elif mode == "kombu_dash":
+    if mode == "kombu_dash":
         import kombu_dash
 
         kombu_dash.configure(app)
     elif mode != "json":
-        raise ValueError(f"KD_MODE must be json, both or kombu_dash, not {mode!r}")
+        raise ValueError(f"KD_MODE must be json or kombu_dash, not {mode!r}")
     return app
 
 
