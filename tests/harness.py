@@ -189,13 +189,19 @@ class CeleryWorker(Proc):
         ready_timeout: float = 90,
         broker: str | None = None,
         on_stop: Callable[[], None] | None = None,
+        python: str = sys.executable,
+        neighbours: bool = False,
     ):
+        """``neighbours``: mingle with, gossip to and send heartbeats to the other workers
+        on its control exchange, as a production worker does (off by default: a test's
+        lone worker has no neighbours, and mingle costs a second at start). ``python``:
+        the interpreter (a virtualenv without kombu_dash, for an old host)."""
         #: ``broker`` is the test's name for the broker it runs on ("redis", "amqp")
         self.queue, self.hostname, self.broker = queue, name or f"{queue}@%h", broker
         self.name = self.hostname  # the node name, as `celery inspect` reports it
         self.ready_timeout, self.on_stop = ready_timeout, on_stop
         argv = [
-            sys.executable,
+            python,
             "-m",
             "celery",
             "-A",
@@ -211,9 +217,11 @@ class CeleryWorker(Proc):
             str(concurrency),
             "-l",
             "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
+            *(
+                ()
+                if neighbours
+                else ("--without-gossip", "--without-mingle", "--without-heartbeat")
+            ),
             *extra_args,
         ]
         super().__init__(argv, log, env=env, cwd=cwd, start=False)
