@@ -74,12 +74,16 @@ def recorder():
 
 
 @app.task(name="kd.record")
-def record(key: str, i: int, payload=None, seconds: float = 0.0):
+def record(key: str, i: int, payload=None, seconds: float = 0.0, gate: str | None = None):
     """Idempotent: the set holds each id once however often the task runs; the list
-    counts executions (a task redelivered after a crash runs twice)."""
+    counts executions (a task redelivered after a crash runs twice). With ``gate``, the
+    task first waits until that Redis key exists: a test holds tasks mid-run with it, to
+    kill the worker at a moment it chooses rather than one it hopes for."""
+    r = recorder()
+    while gate and not r.exists(gate):
+        time.sleep(0.05)
     if seconds:
         time.sleep(seconds)
-    r = recorder()
     pipe = r.pipeline()
     pipe.sadd(key, i)
     pipe.rpush(key + ":runs", i)
