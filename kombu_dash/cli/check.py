@@ -374,8 +374,8 @@ def _runs(conf: _Conf) -> str:
         return f"{conf.kombu_dash}, {how}"
     if _accepts(conf.accept):
         return (
-            "accepts kombu_dash by its settings, without kombu_dash.configure (no engine "
-            f"reported; result_serializer={conf.result_serializer!r})"
+            "accepts kombu_dash, reports no engine (its settings alone, or a kombu_dash "
+            f"older than check's; result_serializer={conf.result_serializer!r})"
         )
     return f"not running kombu_dash (accept_content={conf.accept})"
 
