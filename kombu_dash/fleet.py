@@ -88,8 +88,8 @@ def _content_type(serializer: str) -> str | None:
 def _encode_reply(data: Any, serializer: str) -> tuple[str, str, Any]:
     """(content type, encoding, body): in ``serializer``, else json; a value json cannot
     write (a set, a starlette QueryParams among ``inspect active``'s arguments) is written
-    as its ``saferepr``, as ``inspect active --safe`` shows arguments, so the plain asker
-    still gets an answer instead of none."""
+    as its ``saferepr``, as ``inspect().active(safe=True)`` shows arguments, so the plain
+    asker still gets an answer instead of none."""
     for name in dict.fromkeys((serializer, "json")):
         try:
             encoded: tuple[str, str, Any] = dumps(data, serializer=name)

@@ -127,11 +127,11 @@ def no_kd_host(tmp_path_factory: pytest.TempPathFactory) -> Host:
         f"kombu=={importlib.metadata.version('kombu')}",
         f"redis=={importlib.metadata.version('redis')}",
     ]
-    for argv in (
-        [uv, "venv", "-q", "--python", sys.executable, str(venv)],
-        [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *pins],
-    ):
+    install = [uv, "pip", "install", "-q", "--python", str(venv / "bin" / "python"), *pins]
+    for argv in ([uv, "venv", "-q", "--python", sys.executable, str(venv)], install):
         done = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+        if done.returncode and argv is install:  # no index here: uv's cache may hold them
+            done = subprocess.run([*argv, "--offline"], capture_output=True, text=True, timeout=300)
         assert done.returncode == 0, f"{argv}:\n{done.stdout}\n{done.stderr}"
     (apps / "tests" / "celery_apps").mkdir(parents=True)
     (apps / "tests" / "__init__.py").write_text("")
