@@ -9,15 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._version import __version__ as __version__
 from .codec import Codec
-from .default import default_codec
-from .engines import EngineInfo, describe
+from .default import default_codec, engine_info
+from .engines import EngineInfo
 from .errors import DecodeError, EncodeError, KombuDashError
 from .serializer import CONTENT_ENCODING, CONTENT_TYPE, SERIALIZER, configure, register
 from .standins import AttributeDict, Headers, MultiDict
 from .tags import Tag
-
-__version__ = "0.1.0"
 
 __all__ = [
     "dumps",
@@ -50,13 +49,6 @@ dumpb = default_codec.dumpb
 loads = default_codec.loads
 #: Add a :class:`Tag` to the default codec; usable as a class decorator.
 register_tag = default_codec.register_tag
-
-
-def engine_info() -> EngineInfo:
-    """Which engine ("c" or "python") and JSON backend ("orjson" or "json") the default
-    codec uses in this process, with kombu_dash's version; ``str()`` reads
-    ``kombu_dash 0.1.0 (C engine, orjson 3.10.7)``."""
-    return describe(default_codec.engine.name, default_codec.json, __version__)
 
 
 _LAZY = {

@@ -98,22 +98,6 @@ def register() -> None:
 _JSON = ("json", "application/json")
 
 
-def _retarget_backend(app: Celery) -> None:
-    # A result backend made before configure() (``CeleryManager(app)`` and any use of
-    # ``app.backend`` make one) read the old settings, and would go on writing json.
-    backend = getattr(app, "_backend", None)  # this thread's, if one was made
-    if backend is None:
-        return
-    from kombu.serialization import prepare_accept_content, registry
-
-    conf = app.conf
-    backend.serializer = conf.result_serializer
-    (backend.content_type, backend.content_encoding, backend.encoder) = registry._encoders[
-        backend.serializer
-    ]
-    backend.accept = prepare_accept_content(conf.result_accept_content or conf.accept_content)
-
-
 def _accept(names: Any, keep_json: bool) -> list[str]:
     out = [n for n in (names or ()) if keep_json or n not in _JSON]
     for name in (SERIALIZER, "json") if keep_json else (SERIALIZER,):
@@ -129,9 +113,16 @@ def configure(app: Celery, *, keep_json: bool = True, accept_only: bool = False)
     to ``accept_content`` and ``result_accept_content``. With ``keep_json`` (the
     default) ``json`` stays accepted. Events keep their own serializer. Returns the app.
 
+    For a fleet that mixes it with plain workers and clients (``kombu_dash.fleet``):
+    control messages (inspect, ping, revoke) are asked in json and answered in what each
+    asker reads; a worker stores each result in the serializer its task arrived in; the
+    worker logs :func:`kombu_dash.engine_info` when it is ready and reports it in
+    ``inspect conf``. Calling it again changes nothing, before or after ``app.control`` or
+    ``app.backend`` were first used.
+
     A fleet upgrades in steps (docs/operations.rst, "Rolling upgrade"): ``accept_only=True``
-    everywhere first (only the accept lists change, nothing is sent as kombu_dash),
-    then ``configure(app)`` everywhere, and ``keep_json=False`` once no json is left.
+    everywhere first (only the accept lists change: tasks are still sent as json), then
+    ``configure(app)`` everywhere, and ``keep_json=False`` once no json is left.
     """
     register()
     conf = app.conf
@@ -145,14 +136,16 @@ def configure(app: Celery, *, keep_json: bool = True, accept_only: bool = False)
     }
     if accept_only:
         conf.update(accept)
-        _retarget_backend(app)
-        return app
-    conf.update(task_serializer=SERIALIZER, result_serializer=SERIALIZER, **accept)
-    _retarget_backend(app)
-    # A task already bound (its name or .delay was used) copied task_serializer when it
-    # was bound: give it the new one (one that set serializer= to the old default too).
-    for task in list(getattr(app, "_tasks", {}).values()):
-        if getattr(task, "serializer", None) == before and not task.name.startswith("celery."):
-            task.serializer = SERIALIZER
-            task._exec_options = None  # Celery caches the options it sends with
+    else:
+        conf.update(task_serializer=SERIALIZER, result_serializer=SERIALIZER, **accept)
+        # A task already bound (its name or .delay was used) copied task_serializer when
+        # it was bound: give it the new one (one that set serializer= to the old default
+        # too).
+        for task in list(getattr(app, "_tasks", {}).values()):
+            if getattr(task, "serializer", None) == before and not task.name.startswith("celery."):
+                task.serializer = SERIALIZER
+                task._exec_options = None  # Celery caches the options it sends with
+    from . import fleet  # imports celery: never at the entry point (module docstring)
+
+    fleet.adopt(app, accept_only=accept_only)
     return app

@@ -261,7 +261,13 @@ def _scenarios(app, node: str, log) -> None:
     queued = [t["kd.echo"].delay((i,)) for i in range(2)]  # reserved (prefetched) behind them
     later = t["kd.echo"].apply_async(((9,),), countdown=30)  # scheduled (eta)
     gone = t["kd.echo"].apply_async(((8,),), countdown=30)
-    time.sleep(1.5)
+    # both running (task_track_started) before the questions: "revoke terminate" below then
+    # always meets running tasks (its task-revoked event carries the signal number)
+    end = time.monotonic() + 120
+    while not all(b.state == "STARTED" for b in busy):
+        if time.monotonic() > end:
+            raise AssertionError(f"the busy tasks never started: {[b.state for b in busy]}")
+        time.sleep(0.2)
     app.control.revoke(gone.id, destination=[node])
     i = app.control.inspect(destination=[node], timeout=5)
     for name in (

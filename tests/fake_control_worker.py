@@ -9,9 +9,10 @@ the answer differs from a real worker's. It prints "ready" once it listens.
 
 Modes (see tests/test_cli.py): ``not-a-dict``, ``queues-not-a-list``, ``conf-not-a-dict``,
 ``accept-not-a-list``, ``undecodable``, ``huge`` (2 MiB), ``drip`` (a well-formed answer from a new
-hostname every 0.3 s, for ever, to the same question). Sent as kombu_dash, for
-tests/test_bounded_printing.py: ``nested-errors`` (errors nested in each other's path, which
-printed 134 million characters from 2.5 KB) and ``error-list`` (big errors full of escapes).
+hostname every 0.3 s, for ever, to each question: a queue elsewhere, a plain json conf).
+Sent as kombu_dash, for tests/test_bounded_printing.py: ``nested-errors`` (errors nested in
+each other's path, which printed 134 million characters from 2.5 KB) and ``error-list`` (big
+errors full of escapes).
 """
 
 from __future__ import annotations
@@ -106,10 +107,14 @@ def main(broker: str, queue: str, mode: str) -> None:
         # Never-ending, each reply well-formed: Celery's broadcast restarts its wait at
         # every reply, so this alone held `check` for ever.
         own = Producer(Connection(broker).channel())  # connections are not thread-safe
+        if request.get("method") == "conf":
+            shaped: Any = {"accept_content": ["json"], "result_serializer": "json"}
+        else:
+            shaped = [{"name": "elsewhere"}]
         n = 0
         while True:
             n += 1
-            reply(request, {f"drip-{n}@kd": [{"name": "elsewhere"}]}, own)
+            reply(request, {f"drip-{n}@kd": shaped}, own)
             time.sleep(0.3)
 
     def on_message(body: Any, message: Any) -> None:

@@ -183,13 +183,19 @@ class CeleryWorker(Proc):
         ready_timeout: float = 90,
         broker: str | None = None,
         on_stop: Callable[[], None] | None = None,
+        python: str = sys.executable,
+        neighbours: bool = False,
     ):
+        """``neighbours``: mingle with, gossip to and send heartbeats to the other workers
+        on its control exchange, as a production worker does (off by default: a test's
+        lone worker has no neighbours, and mingle costs a second at start). ``python``:
+        the interpreter (a virtualenv without kombu_dash, for an old host)."""
         #: ``broker`` is the test's name for the broker it runs on ("redis", "amqp")
         self.queue, self.hostname, self.broker = queue, name or f"{queue}@%h", broker
         self.name = self.hostname  # the node name, as `celery inspect` reports it
         self.ready_timeout, self.on_stop = ready_timeout, on_stop
         argv = [
-            sys.executable,
+            python,
             "-m",
             "celery",
             "-A",
@@ -205,9 +211,11 @@ class CeleryWorker(Proc):
             str(concurrency),
             "-l",
             "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
+            *(
+                ()
+                if neighbours
+                else ("--without-gossip", "--without-mingle", "--without-heartbeat")
+            ),
             *extra_args,
         ]
         super().__init__(argv, log, env=env, cwd=cwd, start=False)
@@ -255,9 +263,14 @@ class OwnRedis(Proc):
     """A redis-server on its own port (the shared one is never stopped by a test)."""
 
     def __init__(self, workdir: Path, port: int | None = None, appendonly: bool = True):
+        self.workdir, self.appendonly = Path(workdir), appendonly
         self.port = port or free_port()
+        self._fixed_port = port is not None
+        super().__init__(self._argv(), self.workdir / f"redis-{self.port}.log", start=False)
+
+    def _argv(self) -> list[str]:
         # appendonly: a restart keeps queued and unacked messages, as a production Redis would
-        argv = [
+        return [
             "redis-server",
             "--port",
             str(self.port),
@@ -266,28 +279,43 @@ class OwnRedis(Proc):
             "--save",
             "",
             "--appendonly",
-            "yes" if appendonly else "no",
+            "yes" if self.appendonly else "no",
             "--appendfsync",
             "always",
             "--dir",
-            str(workdir),
+            str(self.workdir),
         ]
-        super().__init__(argv, Path(workdir) / f"redis-{self.port}.log", start=False)
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> OwnRedis:
-        super().start()
+        """Start it and wait until it answers. The first start takes another free port when
+        something took this one between free_port() and the bind (a race with whatever else
+        runs here); a restart keeps its port (a test restarts the same server)."""
+        first = self.popen is None
+        for _ in range(5):
+            super().start()
+            try:
+                return self._wait_answers()
+            except AssertionError:
+                if not (first and not self._fixed_port and "Address already in use" in self.text()):
+                    raise
+            self.stop()
+            self.port = free_port()
+            self.argv, self.log = self._argv(), self.workdir / f"redis-{self.port}.log"
+        raise AssertionError(f"no free port for redis-server after 5 tries:\n{self.text()}")
+
+    def _wait_answers(self) -> OwnRedis:
         import redis
 
         def answers() -> bool:
             if self.exited() is not None:
                 raise AssertionError(f"redis-server on port {self.port} exited:\n{self.text()}")
             client = redis.Redis(port=self.port, socket_connect_timeout=1)
-            try:
-                return bool(client.ping())
+            try:  # ours, not another server that holds the port
+                return client.info("server")["process_id"] == self.pid
             except redis.ConnectionError:
                 return False
             finally:
@@ -320,6 +348,49 @@ def patch_celery_result_consumer() -> Callable[[], None] | None:
         ResultConsumer.cancel_for = original
 
     return undo
+
+
+# -- CPU budgets, checked by the kernel ---------------------------------------------------
+
+_CPU_CHILD = """
+import resource
+
+
+def limit_cpu(seconds):
+    \"\"\"From now on this process may use ``seconds`` more CPU seconds (whole seconds, as
+    RLIMIT_CPU counts them); beyond that the kernel stops it with SIGXCPU. Callable again
+    to grant a fresh budget.\"\"\"
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    resource.setrlimit(resource.RLIMIT_CPU, (int(used.ru_utime + used.ru_stime) + 1 + seconds, hard))
+
+
+"""
+
+
+def cpu_limited(code: str, *, stdin: str = "", hang: float = 600) -> str:
+    """Run ``code`` in a fresh Python (this one, from the checkout) that calls
+    ``limit_cpu(seconds)`` before the work it measures; return its output.
+
+    For "this costs little CPU" without a clock in the test: the kernel counts the child's
+    CPU time and stops it past the budget, whatever else the machine runs (CPU time does not
+    grow with load; a budget an order of magnitude over the measured cost absorbs what
+    does). The test fails naming the limit; ``code`` should print what it starts, so the
+    output names the culprit. ``hang`` (wall seconds) only ends a child that blocks."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _CPU_CHILD + code],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=with_pythonpath(None, ROOT, OPENBLAS_NUM_THREADS=1, OMP_NUM_THREADS=1),
+        timeout=hang,
+    )
+    over = proc.returncode == -signal.SIGXCPU
+    assert proc.returncode == 0, (
+        "over its CPU budget (SIGXCPU)" if over else f"exit {proc.returncode}"
+    ) + f"; last output:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout
 
 
 # -- equality -------------------------------------------------------------------------------

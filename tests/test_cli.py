@@ -1,7 +1,7 @@
 """`python -m kombu_dash check` and `decode`, run as a user runs them: as processes,
 against real Redis and real Celery workers. One test per exit code of `check`, hostile
-control replies and message bodies, and the rolling-upgrade recipe of
-docs/operations.rst walked through with real workers.
+control replies and message bodies. (Mixed fleets, the rolling upgrade of
+docs/operations.rst and what `check` says about each worker: tests/test_celery_fleet.py.)
 
 Everything runs on ``REDIS_URL`` (its database holds the broker, the result backend and
 the control mailbox): workers of concurrent test runs on other databases never answer
@@ -16,7 +16,6 @@ import json
 import re
 import subprocess
 import sys
-import time
 import zlib
 
 import pytest
@@ -29,14 +28,21 @@ from tests._celery_support import app_env
 from tests._celery_support import reliability_worker as Worker
 from tests.celery_apps.reliability_app import make_app
 from tests.conftest import REDIS_URL
-from tests.harness import ROOT, Proc, free_port
+from tests.harness import ROOT, Proc, free_port, wait_for
 
 # Most of these need no service and run in the quick tier; those that need Redis, RabbitMQ
 # or real workers are marked broker and slow.
 
 
-def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = 120):
-    start = time.monotonic()
+#: Seconds after which a command still running counts as hung. `check` ends within its
+#: --timeout (at most 10 s in these tests) plus starting Python and Celery: this is an order
+#: of magnitude past that, which no load reaches, and far short of "for ever".
+HANG = 120
+
+
+def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = HANG):
+    """``python -m kombu_dash ARGS``: (exit code, output). A run past ``timeout`` fails the
+    test with subprocess.TimeoutExpired: the command hung."""
     proc = subprocess.run(
         [sys.executable, "-m", "kombu_dash", *args],
         cwd=ROOT,
@@ -45,10 +51,10 @@ def run_cli(*args, env=None, stdin: bytes | None = None, timeout: float = 120):
         capture_output=True,
         timeout=timeout,
     )
-    return proc.returncode, proc.stdout.decode() + proc.stderr.decode(), time.monotonic() - start
+    return proc.returncode, proc.stdout.decode() + proc.stderr.decode()
 
 
-def run_check(queue, timeout=20, *, proc_timeout: float = 120, **kd):
+def run_check(queue, timeout=20, *, proc_timeout: float = HANG, **kd):
     kd.setdefault("queue", queue)
     kd.setdefault("broker", REDIS_URL)
     kd.setdefault("backend", REDIS_URL)
@@ -80,13 +86,13 @@ def test_decode_reads_a_body_from_a_file_and_from_stdin(tmp_path):
     path = tmp_path / "body.json"
     path.write_bytes(kombu_dash.dumpb(SAMPLE))
     for args, stdin in (((str(path),), None), ((), path.read_bytes()), (("-",), path.read_bytes())):
-        rc, out, _ = run_cli("decode", *args, stdin=stdin)
+        rc, out = run_cli("decode", *args, stdin=stdin)
         assert rc == 0, out
         assert out.strip() == repr(SAMPLE)
 
 
 def test_decode_json_prints_the_tagged_wire_form(tmp_path):
-    rc, out, _ = run_cli("decode", "--json", stdin=kombu_dash.dumpb(SAMPLE))
+    rc, out = run_cli("decode", "--json", stdin=kombu_dash.dumpb(SAMPLE))
     assert rc == 0, out
     assert json.loads(out) == json.loads(kombu_dash.dumps(SAMPLE))
     assert '"~tuple"' in out and "\n  " in out  # tagged and indented
@@ -102,13 +108,13 @@ def test_decode_json_prints_the_tagged_wire_form(tmp_path):
     ids=["unknown-tag", "wrong-payload", "truncated"],
 )
 def test_decode_refuses_what_a_worker_refuses_and_says_why(body, why):
-    rc, out, _ = run_cli("decode", stdin=body)
+    rc, out = run_cli("decode", stdin=body)
     assert rc == 1
     assert why in out and "Traceback" not in out
 
 
 def test_decode_missing_file_is_a_usage_error(tmp_path):
-    rc, out, _ = run_cli("decode", str(tmp_path / "nope.json"))
+    rc, out = run_cli("decode", str(tmp_path / "nope.json"))
     assert rc == 2 and "cannot read" in out
 
 
@@ -122,7 +128,7 @@ def test_decode_reads_a_queued_redis_envelope(unique_name, rdb, redis_url):
     try:
         raw = rdb.lindex(unique_name, 0)
         assert raw is not None
-        rc, out, _ = run_cli("decode", stdin=raw)
+        rc, out = run_cli("decode", stdin=raw)
         assert rc == 0, out
         assert f"task=kd.echo id={res.id}" in out
         assert out.startswith(f"(({value!r},),\n {{}},")  # (args, kwargs, embed), args a tuple
@@ -131,7 +137,7 @@ def test_decode_reads_a_queued_redis_envelope(unique_name, rdb, redis_url):
         raw2 = next(m for m in rdb.lrange(unique_name, 0, -1) if res2.id.encode() in m)
         # kombu's name for zlib
         assert json.loads(raw2)["headers"]["compression"] == "application/x-gzip"
-        rc, out2, _ = run_cli("decode", stdin=raw2)
+        rc, out2 = run_cli("decode", stdin=raw2)
         assert rc == 0 and repr(value) in out2, out2
     finally:
         rdb.delete(unique_name)
@@ -145,7 +151,7 @@ def test_decode_envelope_with_another_content_type_is_not_decoded():
         "headers": {},
         "properties": {"body_encoding": "base64"},
     }
-    rc, out, _ = run_cli("decode", stdin=json.dumps(env).encode())
+    rc, out = run_cli("decode", stdin=json.dumps(env).encode())
     assert rc == 1 and "neither kombu_dash nor json" in out
 
 
@@ -153,7 +159,7 @@ def test_decode_envelope_with_another_content_type_is_not_decoded():
 
 
 def test_check_help_documents_every_exit_code():
-    rc, out, _ = run_cli("check", "--help")
+    rc, out = run_cli("check", "--help")
     assert rc == 0
     for code, text in check.EXIT_CODES.items():
         assert f"{code}  {text}" in out
@@ -173,42 +179,41 @@ def test_check_exit_codes_are_distinct():
 
 
 def test_check_unloadable_app_is_a_usage_error():
-    rc, out, _ = run_cli("check", "-A", "no_such_module_kd:app", "--timeout", "5")
+    rc, out = run_cli("check", "-A", "no_such_module_kd:app", "--timeout", "5")
     assert rc == check.USAGE and "cannot load app" in out
 
 
-@pytest.mark.slow  # waits out an 8-second --timeout
+@pytest.mark.slow  # waits out an 8-second --timeout (a hang fails at HANG seconds)
 def test_check_broker_unreachable(unique_name):
     closed = f"redis://127.0.0.1:{free_port()}/0"
-    rc, out, took = run_check(unique_name, timeout=8, broker=closed)
+    rc, out = run_check(unique_name, timeout=8, broker=closed)
     assert rc == check.BROKER_UNREACHABLE, out
-    assert "broker unreachable" in out and took < 8 + 10
+    assert "broker unreachable" in out
 
 
 @pytest.mark.slow  # waits out an 8-second --timeout
 def test_check_broker_unreachable_amqp(unique_name):
     closed = f"amqp://guest:guest@127.0.0.1:{free_port()}//"
-    rc, out, took = run_check(unique_name, timeout=8, broker=closed)
+    rc, out = run_check(unique_name, timeout=8, broker=closed)
     assert rc == check.BROKER_UNREACHABLE, out
-    assert took < 8 + 10
 
 
 @pytest.mark.broker
 @pytest.mark.slow
 def test_check_result_backend_unreachable(unique_name):
     closed = f"redis://127.0.0.1:{free_port()}/0"
-    rc, out, took = run_check(unique_name, timeout=8, backend=closed)
+    rc, out = run_check(unique_name, timeout=8, backend=closed)
     assert rc == check.BACKEND_UNREACHABLE, out
-    assert "result backend unreachable" in out and took < 8 + 10
+    assert "result backend unreachable" in out
 
 
 @pytest.mark.broker
 @pytest.mark.slow
 def test_check_no_worker_consuming(unique_name, rdb):
-    rc, out, took = run_check(unique_name, timeout=8)
+    rc, out = run_check(unique_name, timeout=8)
     assert rc == check.NO_WORKER, out
     assert "no worker took the probe" in out and f"on queue {unique_name!r}" in out
-    assert "it expires unrun" in out and took < 8 + 10
+    assert "it expires unrun" in out
     rdb.delete(unique_name)
 
 
@@ -242,74 +247,13 @@ def test_check_worker_without_kombu_dash_and_a_good_worker(workers, unique_name)
     new = workers("kombu_dash")
     old.wait_ready(), new.wait_ready()
 
-    rc, out, _ = run_check(old.queue)
+    rc, out = run_check(old.queue)
     assert rc == check.NOT_ACCEPTED, out
     assert f"worker {old.name}: does NOT accept application/x-kombu-dash+json" in out
 
-    rc, out, _ = run_check(new.queue)
+    rc, out = run_check(new.queue)
     assert rc == check.OK, out
     assert "came back intact through kombu_dash" in out
-
-
-@pytest.mark.broker
-@pytest.mark.slow
-def test_rolling_upgrade_recipe_with_real_workers(workers, unique_name, rdb, redis_url):
-    """docs/operations.rst: 1. every worker (and result reader) accepts both; 2. switch
-    serializers. Before step 1, a kombu_dash message is rejected by the old worker,
-    never mis-decoded, and `check` says so."""
-    queue, key = unique_name, f"{unique_name}:done"
-    producer = {
-        m: make_app(m, broker=redis_url, backend=redis_url, queue=queue)
-        for m in ("json", "kombu_dash")
-    }
-
-    # Step 0: the old fleet, json everywhere.
-    old = workers("json", queue=queue, name=f"old-{unique_name}").wait_ready()
-    assert producer["json"].send_task("kd.record", args=(key, 0)).get(timeout=60) == 0
-
-    # The mistake the recipe avoids: switching a producer first.
-    early = producer["kombu_dash"].send_task("kd.record", args=(key, 1, (1, 2)))
-    deadline = time.monotonic() + 30
-    while "Refusing to deserialize untrusted content of type kombu_dash" not in old.text():
-        assert time.monotonic() < deadline, old.text()[-3000:]
-        time.sleep(0.2)
-    # docs/operations.rst: the refusal is logged at ERROR (not CRITICAL)
-    refusal = next(line for line in old.text().splitlines() if "Refusing to deserialize" in line)
-    assert "ERROR/MainProcess" in refusal, refusal
-    time.sleep(1)
-    assert not rdb.sismember(key, 1)  # never ran: not decoded as something else
-    assert rdb.llen(queue) == 0  # rejected, not requeued in a loop
-    assert early.state == "PENDING"  # ...which is why `check` exists:
-    rc, out, _ = run_check(queue, mode="kombu_dash")
-    assert rc == check.NOT_ACCEPTED, out
-
-    # Step 1: workers accept both (still writing json); json producers are unaffected.
-    both = workers("both", queue=queue, name=f"both-{unique_name}").wait_ready()
-    old.stop()
-    assert producer["json"].send_task("kd.record", args=(key, 2)).get(timeout=60) == 2
-    rc, out, _ = run_check(queue, mode="kombu_dash")
-    assert rc == check.OK, out
-    # the note says why json results are no alarm, in one line
-    note = next(line for line in out.splitlines() if line.startswith("note:"))
-    assert f"both-{unique_name}@kd returns task results as 'json', not kombu_dash" in note
-    assert "the probe checks decoding only (fine for Dash's CeleryManager" in note
-    # a kombu_dash task is decoded as sent (its result still travels as json)
-    assert producer["kombu_dash"].send_task("kd.record", args=(key, 3, (1, 2))).get(timeout=60) == 3
-
-    # Step 2: switch serializers: workers write kombu_dash results, producers send kombu_dash.
-    # A json task still queued from before the switch is run by the new worker too.
-    both.stop()
-    pending_json = producer["json"].send_task("kd.record", args=(key, 4))
-    new = workers("kombu_dash", queue=queue, name=f"new-{unique_name}").wait_ready()
-    assert pending_json.get(timeout=60) == 4
-    value = (1, kombu_dash.MultiDict([("a", "1"), ("a", "2")]), {"when": {5}})
-    got = producer["kombu_dash"].send_task("kd.reliability.echo", args=(value,)).get(timeout=60)
-    assert got == value and type(got) is tuple and type(got[1]) is kombu_dash.MultiDict
-    rc, out, _ = run_check(queue, mode="kombu_dash")
-    assert rc == check.OK and "came back intact" in out, out
-    assert {int(x) for x in rdb.smembers(key)} == {0, 2, 3, 4}
-    rdb.delete(key, key + ":runs")
-    new.stop()
 
 
 # -- decode: hostile bodies cost bounded memory, cannot drive the terminal, never a traceback
@@ -388,11 +332,11 @@ def test_decode_caps_the_decompressed_size():
         ("application/x-bz2", bz2.compress(small)),
         ("application/x-gzip", zlib.compress(small)),
     ):
-        rc, out, _ = run_cli(
+        rc, out = run_cli(
             "decode", "--max-size", str(len(small)), stdin=envelope(packed, compression=compression)
         )
         assert rc == 0 and repr(SAMPLE) in out, out
-        rc, out, _ = run_cli(
+        rc, out = run_cli(
             "decode",
             "--max-size",
             str(len(small) - 1),
@@ -402,7 +346,7 @@ def test_decode_caps_the_decompressed_size():
 
 
 def test_decode_refuses_a_compression_it_cannot_bound():
-    rc, out, _ = run_cli("decode", stdin=envelope(b"(\xb5/\xfd", compression="application/zstd"))
+    rc, out = run_cli("decode", stdin=envelope(b"(\xb5/\xfd", compression="application/zstd"))
     assert rc == 1 and "compression 'application/zstd' is not one decode can bound" in out, out
 
 
@@ -470,16 +414,14 @@ def test_decode_value_whose_repr_raises_is_exit_1_without_traceback(monkeypatch,
 
 @pytest.mark.parametrize("value", ["inf", "-inf", "nan", "0", "-1", "1e9", "soon"])
 def test_check_bad_timeout_is_a_usage_error(value):
-    rc, out, _ = run_cli(
-        "check", "-A", "tests.celery_apps.reliability_app:app", f"--timeout={value}"
-    )
+    rc, out = run_cli("check", "-A", "tests.celery_apps.reliability_app:app", f"--timeout={value}")
     assert rc == check.USAGE, out
     assert "argument --timeout" in out and "unreachable" not in out and "Traceback" not in out
 
 
 @pytest.mark.parametrize("name", ["os:path", "os:sep", "json"])
 def test_check_app_that_is_not_a_celery_app_is_a_usage_error(name):
-    rc, out, _ = run_cli("check", "-A", name, "--timeout", "5")
+    rc, out = run_cli("check", "-A", name, "--timeout", "5")
     assert rc == check.USAGE, out
     assert f"cannot load app {name!r}" in out and "Traceback" not in out
 
@@ -537,7 +479,7 @@ def fake_worker(tmp_path):
 @pytest.mark.slow
 def test_check_malformed_control_reply_is_a_failed_probe(fake_worker, unique_name, mode, said):
     fake_worker(unique_name, mode)
-    rc, out, _ = run_check(unique_name, timeout=10)
+    rc, out = run_check(unique_name, timeout=10)
     assert rc == check.PROBE_FAILED, out
     assert f"malformed control reply {said}" in out and "Traceback" not in out
 
@@ -547,14 +489,12 @@ def test_check_malformed_control_reply_is_a_failed_probe(fake_worker, unique_nam
 def test_check_reply_stream_cannot_hold_it_past_timeout(fake_worker, unique_name):
     # Celery's broadcast restarts its wait at each reply: a reply every 0.3 s held it for ever.
     fake_worker(unique_name, "drip")
-    start = time.monotonic()
     try:
-        rc, out, took = run_check(unique_name, timeout=8, proc_timeout=60)
+        rc, out = run_check(unique_name, timeout=8, proc_timeout=HANG)
     except subprocess.TimeoutExpired:
-        pytest.fail(f"check --timeout 8 still running after {time.monotonic() - start:.0f}s")
+        pytest.fail(f"check --timeout 8 still running after {HANG}s")
     assert rc == check.NO_WORKER, out
     assert "workers answering: drip-1@kd" in out
-    assert took < 8 + 20, took  # the timeout, plus starting Python and Celery on a busy machine
 
 
 @pytest.mark.broker
@@ -562,20 +502,21 @@ def test_check_reply_stream_cannot_hold_it_past_timeout(fake_worker, unique_name
 def test_unanswered_probe_never_runs_on_a_later_worker(workers, unique_name, rdb):
     """`check` with no worker: "no worker took the probe"; a worker started afterwards
     receives the probe and discards it unrun (it expired, and was revoked)."""
-    rc, out, _ = run_check(unique_name, timeout=6)
+    rc, out = run_check(unique_name, timeout=6)
     assert rc == check.NO_WORKER, out
     probe_id = re.search(r"no worker took the probe ([0-9a-f-]{36}) on queue", out).group(1)
     assert rdb.llen(unique_name) == 1  # still queued: only expiry stops it now
 
     late = workers("kombu_dash", queue=unique_name).wait_ready()
-    end = time.monotonic() + 60
-    while rdb.llen(unique_name) or probe_id not in late.text():
-        assert time.monotonic() < end, late.text()[-3000:]
-        time.sleep(0.2)
-    time.sleep(2)  # time enough to run it, had it been run
-    lines = [line for line in late.text().splitlines() if probe_id in line]
-    assert lines and not any("succeeded" in line for line in lines), lines
-    assert any("expired" in line or "revoked" in line.lower() for line in lines), lines
+
+    def discarded() -> list[str]:
+        lines = [line for line in late.text().splitlines() if probe_id in line]
+        gone = any("expired" in line or "revoked" in line.lower() for line in lines)
+        return lines if gone and not rdb.llen(unique_name) else []
+
+    # the worker says it discarded the probe (once it has, nothing runs it later)
+    lines = wait_for(discarded, 60, 0.2, f"the probe discarded\n{late.text()[-3000:]}")
+    assert not any("succeeded" in line for line in lines), lines
     meta = rdb.get(f"celery-task-meta-{probe_id}")
     assert meta is None or json.loads(meta)["status"] == "REVOKED", meta
     rdb.delete(f"celery-task-meta-{probe_id}")

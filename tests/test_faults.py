@@ -11,11 +11,13 @@ bookkeeping is shared by every app on it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import time
 from pathlib import Path
+from unittest import mock
 
 import pytest
 import redis
@@ -32,6 +34,24 @@ FULL = os.environ.get("KD_FULL") == "1"
 N = int(os.environ.get("KD_FAULT_TASKS", 2000 if FULL else 300))
 FIGURES = Path(os.environ.get("KD_FIGURES", "/tmp/kombu_dash_figures.jsonl"))
 VISIBILITY = 5  # seconds before Redis redelivers a message a dead worker held
+#: connections a producer with the bounded retry policy tries before it raises (5 measured)
+MAX_ATTEMPTS = 10
+
+
+@contextlib.contextmanager
+def connection_attempts():
+    """The connections redis-py tries to open in this process while the block runs."""
+    import redis.connection
+
+    attempts: list[str] = []
+    connect = redis.connection.AbstractConnection.connect
+
+    def counted(self, *args, **kwargs):
+        attempts.append(f"{self.host}:{self.port}")
+        return connect(self, *args, **kwargs)
+
+    with mock.patch.object(redis.connection.AbstractConnection, "connect", counted):
+        yield attempts
 
 
 def figure(name: str, **values):
@@ -117,13 +137,24 @@ def sigkill_run(
         f"first-{queue}", queue, tmp_path / "first.log", concurrency=2, **kd
     ).wait_ready()
     second = None
+    # Three fifths of the tasks wait at a gate (a Redis key) until the test opens it: the
+    # worker is killed while it holds them, mid-run, however fast or loaded the machine is.
+    gates = [f"{queue}:gate1", f"{queue}:gate2"]
+
+    def gate(i: int) -> str | None:
+        return None if i < N // 5 else gates[0] if i < (2 * N) // 5 else gates[1]
+
     try:
         t0 = time.monotonic()
-        ids = [app.send_task("kd.record", args=(key, i, payload(i), 0.005)).id for i in range(N)]
+        ids = [
+            app.send_task("kd.record", args=(key, i, payload(i), 0.005, gate(i))).id
+            for i in range(N)
+        ]
         sent = time.monotonic() - t0
 
-        # A pool child dies mid-task: reject_on_worker_lost puts its message back.
-        wait_for(lambda: rec.scard(key) >= N // 5, 120, 0.25, "a fifth of the tasks")
+        # A pool child dies mid-task (it waits at the first gate): reject_on_worker_lost puts
+        # its message back.
+        wait_for(lambda: rec.scard(key) >= N // 5, 120, 0.25, "the first fifth of the tasks")
         children = pool_children(first.pid)
         assert children, "no pool children to kill"
         os.kill(children[0], signal.SIGKILL)
@@ -133,15 +164,20 @@ def sigkill_run(
             0.25,
             "the worker noticing its dead child",
         )
-        # Then the whole worker, main process and pool, with no chance to ack or clean up.
-        wait_for(lambda: rec.scard(key) >= (2 * N) // 5, 120, 0.25, "two fifths of the tasks")
+        # Then the whole worker, main process and pool, with no chance to ack or clean up,
+        # while it holds tasks waiting at the second gate.
+        rec.set(gates[0], 1)
+        # (but for the one the dead child held: Redis puts it back behind the gated ones)
+        wait_for(lambda: rec.scard(key) >= (2 * N) // 5 - 1, 120, 0.25, "two fifths of the tasks")
         done_at_kill = rec.scard(key)
+        assert done_at_kill < N
         first.kill()
         t_kill = time.monotonic()
 
         second = Worker(
             f"second-{queue}", queue, tmp_path / "second.log", concurrency=2, **kd
         ).wait_ready()
+        rec.set(gates[1], 1)
         broker_client = redis.Redis.from_url(broker) if broker.startswith("redis") else None
         end = time.monotonic() + 300
         while rec.scard(key) < N and time.monotonic() < end:
@@ -165,14 +201,18 @@ def sigkill_run(
             tasks=N,
             results=len(results_ok),
             recorded=len(recorded),
-            lost=lost,
+            lost=[(i, ids[i]) for i in lost],
             executions=len(runs),
             redelivered=len(runs) - len(recorded),
             done_when_killed=done_at_kill,
             send_seconds=round(sent, 1),
             seconds_kill_to_all_results=round(recovered, 1),
         )
-        assert len(lost) <= may_lose, f"lost tasks {lost[:20]}"  # nothing lost
+        # docs/operations.rst, "Faults and load": on Redis, the one message kombu's transport
+        # had popped (BRPOP) but not yet recorded as unacknowledged when the worker was
+        # SIGKILLed may be lost (may_lose=1); nothing else, and that one never ran
+        assert len(lost) <= may_lose, f"lost: {[(i, ids[i]) for i in lost[:20]]}"
+        assert not set(lost) & set(runs) and not {ids[i] for i in lost} & set(metas)
         assert set(results_ok) == {ids[i] for i in range(N) if i not in lost}  # one result per task
         assert all(results_ok[ids[i]] == i for i in range(N) if i not in lost)  # ...the right one
         assert set(runs) == recorded
@@ -180,7 +220,7 @@ def sigkill_run(
         first.stop()
         if second:
             second.stop()
-        rec.delete(key, key + ":runs")
+        rec.delete(key, key + ":runs", *gates)
         rec.close()
 
 
@@ -238,11 +278,13 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
         )
 
         own_redis.stop()  # mid-run: tasks queued, some running, some results being written
+        # bounded by the retry policy above: a few connection attempts (5 measured, half a
+        # second), where Celery's defaults retry for minutes. Counted, not timed.
         t0 = time.monotonic()
-        with pytest.raises(OperationalError) as info:
+        with connection_attempts() as attempts, pytest.raises(OperationalError) as info:
             app.send_task("kd.record", args=(key, -1))
         failed_after = time.monotonic() - t0
-        assert failed_after < 20, f"publishing to a dead broker took {failed_after:.1f}s to fail"
+        assert len(attempts) <= MAX_ATTEMPTS, attempts
         assert "Connection refused" in str(info.value) or "connecting" in str(info.value)
         time.sleep(2)
 
@@ -294,6 +336,7 @@ def test_redis_stopped_and_restarted_mid_run(tmp_path, own_redis):
             results_before=len(metas_before),
             lost_in_flight=half - len(metas_before),
             producer_error=type(info.value).__name__,
+            producer_connection_attempts=len(attempts),
             producer_error_seconds=round(failed_after, 2),
             executions=rec.llen(key + ":runs"),
             worker_restarts_after_kombu_crash=restarts,

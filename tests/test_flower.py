@@ -3,10 +3,10 @@ and a real prefork worker, both on tests.celery_apps.configured_app (``kombu_das
 checked over HTTP the way a user looks at them.
 
 Flower builds its worker pages from the control mailbox (``inspect stats``, ``registered``,
-``active``, ...), whose replies travel in the task serializer (kombu_dash here), and its task
-pages from worker events (``-E``; events stay json). A Flower whose app accepts only json
-sees no worker at all: the last test holds that, since docs/celery.rst tells Flower users
-to start it with ``-A`` on their configured app.
+``active``, ...): a configured worker answers a Flower on a configured app in kombu_dash, and
+one whose app accepts only json (``celery --broker=URL flower`` without ``-A``) in json, so
+both list it (the last test). Its task pages come from worker events (``-E``; events stay
+json).
 """
 
 from __future__ import annotations
@@ -243,13 +243,21 @@ def test_worker_shows_stats_registered_and_active_tasks(flower_fleet: Any, flowe
         app.control.revoke(running.id, terminate=True)
 
 
-def test_flower_whose_app_refuses_kombu_dash_sees_no_worker(
+def test_flower_whose_app_accepts_only_json_sees_the_worker_too(
     flower_fleet: Any, flower: Flower
 ) -> None:
     """Flower on an app that accepts only json (what ``celery --broker=URL flower`` without
-    ``-A`` gets): every inspect reply of a kombu_dash worker is refused, the list stays empty."""
+    ``-A`` gets): the configured worker answers it in json, so it is listed with its stats."""
     _, worker, logdir = flower_fleet
-    assert worker_name(flower)  # the worker answers a Flower whose app accepts kombu_dash
+    name = worker_name(flower)
     with Flower(logdir, worker.env, app="tests.celery_apps.json_only_app") as json_only:
-        assert json_only.api("/api/workers?refresh=1") == {}
-        assert "Refusing to deserialize untrusted content of type kombu_dash" in json_only.text()
+        workers = wait_for(
+            lambda: json_only.api("/api/workers?refresh=1"),
+            TIMEOUT,
+            0.5,
+            f"a worker in the json-only Flower\n{json_only.text()[-3000:]}",
+        )
+        assert list(workers) == [name]
+        assert workers[name]["stats"]["pid"] == worker.pid
+        assert workers[name]["conf"]["task_serializer"] == "kombu_dash"
+        assert "Refusing to deserialize" not in json_only.text()

@@ -8,14 +8,16 @@ It runs four steps, each of which can end the check with its exit code:
 
 * **broker**: can we connect? (3)
 * **backend**: does the result backend answer? (6)
-* **workers**: who consumes the queue, and do they accept kombu_dash? (4, 5; 1 for a
-  control reply no Celery worker would send)
+* **workers**: what every worker answering the control mailbox runs (kombu_dash's
+  version, engine and JSON backend, from the ``kombu_dash`` entry configure() puts in its
+  ``inspect conf``; a warning when versions differ), who consumes the queue, and do they
+  accept kombu_dash? (4, 5; 1 for a control reply no Celery worker would send)
 * **probe**: does a task carrying tagged values come back intact? (1; 4 when no worker
   answered and none took the probe)
 
 It registers nothing in the user's app. Workers are asked through the control mailbox
 (``active_queues``, ``conf``), always in plain json so a worker that does not know
-kombu_dash can still answer; the probe is Celery's built-in ``celery.accumulate`` task
+kombu_dash can still answer (and a configured one answers in json); the probe is Celery's built-in ``celery.accumulate`` task
 (present in every worker), sent with ``serializer="kombu_dash"`` and carrying tagged
 values, so its result proves the whole round trip: producer, broker, worker decode,
 worker encode, result backend, client decode. A probe nobody answered expires unrun
@@ -32,7 +34,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from ..engines import EngineInfo
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -70,6 +74,8 @@ EXIT_CODES = {
 }
 
 PROBE_TASK = "celery.accumulate"
+#: The ``inspect conf`` entry configure() adds (kombu_dash.fleet imports celery: not here).
+CONF_KEY = "kombu_dash"
 #: A control reply larger than this is not decoded (a real ``conf`` reply is ~20 KB).
 MAX_REPLY_BYTES = 1 << 20
 #: Replies kept per question; a flood beyond this is malformed.
@@ -327,8 +333,17 @@ def _queue_names(worker: str, answer: Any) -> list[str]:
     return [q["name"] for q in answer]
 
 
-def _conf(worker: str, answer: Any) -> tuple[list[str], str | None]:
-    """(accept_content, result_serializer) from a ``conf`` answer."""
+class _Conf(NamedTuple):
+    """What check reads from a worker's ``inspect conf`` answer."""
+
+    accept: list[str]
+    result_serializer: str | None
+    #: the entry configure() adds (kombu_dash.fleet.CONF_KEY), None on a worker without it
+    kombu_dash: EngineInfo | None
+    accept_only: bool
+
+
+def _conf(worker: str, answer: Any) -> _Conf:
     accept = answer.get("accept_content") if isinstance(answer, dict) else None
     result = answer.get("result_serializer") if isinstance(answer, dict) else None
     if not (
@@ -337,7 +352,31 @@ def _conf(worker: str, answer: Any) -> tuple[list[str], str | None]:
         and (result is None or isinstance(result, str))
     ):
         raise MalformedReply(f"to `conf` from {worker}: no accept_content list: {_short(answer)}")
-    return list(accept), result
+    entry = answer.get(CONF_KEY)
+    if entry is None:
+        return _Conf(list(accept), result, None, False)
+    fields = EngineInfo._fields
+    if not (
+        isinstance(entry, dict)
+        and all(isinstance(entry.get(f), str) for f in fields)
+        and isinstance(entry.get("accept_only", False), bool)
+    ):
+        raise MalformedReply(f"to `conf` from {worker}: a {CONF_KEY!r} entry {_short(entry)}")
+    info = EngineInfo(*(entry[f] for f in fields))
+    return _Conf(list(accept), result, info, bool(entry.get("accept_only", False)))
+
+
+def _runs(conf: _Conf) -> str:
+    """What a worker runs, as check reports it."""
+    if conf.kombu_dash is not None:
+        how = "configure(app, accept_only=True)" if conf.accept_only else "configure(app)"
+        return f"{conf.kombu_dash}, {how}"
+    if _accepts(conf.accept):
+        return (
+            "accepts kombu_dash, reports no engine (its settings alone, or a kombu_dash "
+            f"older than check's; result_serializer={conf.result_serializer!r})"
+        )
+    return f"not running kombu_dash (accept_content={conf.accept})"
 
 
 def _backend_check(app: Celery, timeout: float) -> str | None:
@@ -413,7 +452,9 @@ class _Check:
 
     def workers(self) -> int | None:
         """4 if workers answer but none consumes the queue, 5 if one of those refuses
-        kombu_dash, 1 if a reply is malformed, 3 if the broker went away."""
+        kombu_dash, 1 if a reply is malformed, 3 if the broker went away. Reports every
+        worker that answers (what it runs), and warns when they run different
+        kombu_dash versions."""
         from kombu.exceptions import OperationalError
 
         from ..serializer import CONTENT_TYPE, SERIALIZER
@@ -429,10 +470,10 @@ class _Check:
                 {
                     w: _conf(w, a)
                     for w, a in mailbox.ask(
-                        "conf", window, destination=self.consuming, with_defaults=True
+                        "conf", window, destination=sorted(queues), with_defaults=True
                     )
                 }
-                if self.consuming
+                if queues
                 else {}
             )
         except (OperationalError, OSError) as exc:
@@ -444,6 +485,7 @@ class _Check:
                 "is something else listening on the control mailbox?"
             )
             return PROBE_FAILED
+        self._fleet(queues, confs)
         if queues and not self.consuming:
             self.say(
                 f"no worker consumes queue {self.queue!r}; workers answering: "
@@ -455,41 +497,64 @@ class _Check:
             if worker not in confs:
                 self.say(f"worker {worker}: no answer to `inspect conf`")
                 continue
-            accept, result_serializer = confs[worker]
-            if _accepts(accept):
+            conf = confs[worker]
+            if _accepts(conf.accept):
                 self.say(
-                    f"worker {worker}: accepts {CONTENT_TYPE} (accept_content={accept}, "
-                    f"result_serializer={result_serializer!r})"
+                    f"worker {worker}: accepts {CONTENT_TYPE} (accept_content={conf.accept}, "
+                    f"result_serializer={conf.result_serializer!r})"
                 )
-                if result_serializer != SERIALIZER:
-                    self.json_results[worker] = result_serializer
+                # configure() stores each result in its task's serializer: kombu_dash here
+                if conf.kombu_dash is None and conf.result_serializer != SERIALIZER:
+                    self.json_results[worker] = conf.result_serializer
             else:
                 refusing.append(worker)
                 self.say(
                     f"worker {worker}: does NOT accept {CONTENT_TYPE} "
-                    f"(accept_content={accept}); it would reject kombu_dash tasks and "
+                    f"(accept_content={conf.accept}); it would reject kombu_dash tasks and "
                     "leave them PENDING"
                 )
         if refusing:
             self.say(
                 f"{len(refusing)} of {len(self.consuming)} worker(s) on {self.queue!r} "
-                "refuse kombu_dash: add it to their accept_content "
-                "(kombu_dash.configure(app)) before switching producers"
+                "refuse kombu_dash: run kombu_dash.configure(app, accept_only=True) there "
+                "before switching producers"
             )
             return NOT_ACCEPTED
         if self.json_results:
-            # Rolling upgrade step 1, or an app that only sends kombu_dash tasks (Dash's
-            # CeleryManager stores its outputs itself): the probe checks decoding only.
+            # Accepted by settings alone (or Dash's CeleryManager, which stores its outputs
+            # itself): the probe checks decoding only.
             self.say(
-                "note: "
+                "warning: "
                 + ", ".join(
-                    f"{w} returns task results as {s!r}" for w, s in self.json_results.items()
+                    f"{w} returns kombu_dash tasks' results as {s!r}"
+                    for w, s in self.json_results.items()
                 )
-                + ", not kombu_dash: the probe checks decoding only (fine for Dash's "
-                "CeleryManager, which stores outputs itself; configure(app) makes "
-                "returned tuples, sets, ... round-trip)"
+                + ": a returned tuple comes back a list, a multi-dict with one value per "
+                "key. Run kombu_dash.configure(app, accept_only=True) (or configure(app)) "
+                "in its app. The probe checks decoding only (fine for Dash's "
+                "CeleryManager, which stores outputs itself)"
             )
         return None
+
+    def _fleet(self, queues: dict[str, list[str]], confs: dict[str, _Conf]) -> None:
+        """One line per worker that answered: which kombu_dash it runs, if any."""
+        if not queues:
+            return
+        self.say(f"fleet: {len(queues)} worker(s) answered")
+        for worker in sorted(queues):
+            where = "consumes" if worker in self.consuming else "does not consume"
+            runs = _runs(confs[worker]) if worker in confs else "no answer to `inspect conf`"
+            self.say(f"  {worker} ({where} {self.queue!r}): {runs}")
+        versions: dict[str, list[str]] = {}
+        for worker, conf in sorted(confs.items()):
+            if conf.kombu_dash is not None:
+                versions.setdefault(conf.kombu_dash.version, []).append(worker)
+        if len(versions) > 1:
+            self.say(
+                "warning: the fleet mixes kombu_dash versions: "
+                + "; ".join(f"{v} on {', '.join(ws)}" for v, ws in sorted(versions.items()))
+                + " (upgrade every worker to one version)"
+            )
 
     def probe(self) -> int | None:
         """1 if the probe does not come back intact; 4 if no worker answered and none

@@ -6,7 +6,6 @@ and recording keys:
 KD_BROKER, KD_BACKEND   broker and result backend URLs (default: REDIS_URL)
 KD_QUEUE                the one queue this app's tasks go to
 KD_MODE                 "json" (a worker that never heard of kombu_dash),
-                        "both" (accepts json and kombu_dash, still sends json),
                         "kombu_dash" (kombu_dash.configure: sends kombu_dash, accepts both)
 KD_RECORD               Redis URL where ``record`` writes (default: REDIS_URL)
 KD_VISIBILITY           Redis transport visibility_timeout (seconds) for redelivery tests
@@ -44,15 +43,12 @@ def make_app(
         broker_transport_options={"visibility_timeout": visibility},
         **conf,
     )
-    if mode == "both":
-        app.conf.accept_content = ["json", "kombu_dash"]
-        app.conf.result_accept_content = ["json", "kombu_dash"]
-    elif mode == "kombu_dash":
+    if mode == "kombu_dash":
         import kombu_dash
 
         kombu_dash.configure(app)
     elif mode != "json":
-        raise ValueError(f"KD_MODE must be json, both or kombu_dash, not {mode!r}")
+        raise ValueError(f"KD_MODE must be json or kombu_dash, not {mode!r}")
     return app
 
 
@@ -78,12 +74,16 @@ def recorder():
 
 
 @app.task(name="kd.record")
-def record(key: str, i: int, payload=None, seconds: float = 0.0):
+def record(key: str, i: int, payload=None, seconds: float = 0.0, gate: str | None = None):
     """Idempotent: the set holds each id once however often the task runs; the list
-    counts executions (a task redelivered after a crash runs twice)."""
+    counts executions (a task redelivered after a crash runs twice). With ``gate``, the
+    task first waits until that Redis key exists: a test holds tasks mid-run with it, to
+    kill the worker at a moment it chooses rather than one it hopes for."""
+    r = recorder()
+    while gate and not r.exists(gate):
+        time.sleep(0.05)
     if seconds:
         time.sleep(seconds)
-    r = recorder()
     pipe = r.pipeline()
     pipe.sadd(key, i)
     pipe.rpush(key + ":runs", i)
