@@ -7,7 +7,7 @@ points down and none reaches up into ``kombu_dash/__init__.py``.
 
 from __future__ import annotations
 
-from ._version import __version__
+from . import _version
 from .codec import Codec
 from .engines import EngineInfo, describe
 from .frameworks import FRAMEWORK_TAGS
@@ -22,4 +22,4 @@ def engine_info() -> EngineInfo:
     """Which engine ("c" or "python") and JSON backend ("orjson" or "json") the default
     codec uses in this process, with kombu_dash's version; ``str()`` reads
     ``kombu_dash 0.1.0 (C engine, orjson 3.10.7)``."""
-    return describe(default_codec.engine.name, default_codec.json, __version__)
+    return describe(default_codec.engine.name, default_codec.json, _version.__version__)

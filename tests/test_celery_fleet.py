@@ -485,7 +485,7 @@ def test_check_flags_settings_by_hand_and_mixed_versions(fleets, tmp_path):
     """A worker that only lists kombu_dash in its accept settings (the shortcut the docs no
     longer offer) returns the report's example changed, and ``check`` warns about it; a
     worker reporting another kombu_dash version makes ``check`` warn about the mix. The
-    version is simulated: KD_FAKE_VERSION sets ``kombu_dash.__version__`` in that worker
+    version is simulated: KD_FAKE_VERSION sets ``kombu_dash._version.__version__`` in that worker
     before ``configure(app)``, so its ``engine_info()`` reports it."""
     fleet = fleets["redis"]
     extra = {

@@ -38,7 +38,9 @@ elif MODE != "plain":
     import kombu_dash
 
     if os.environ.get("KD_FAKE_VERSION"):
-        kombu_dash.__version__ = os.environ["KD_FAKE_VERSION"]
+        # engine_info() reads the version module at call time, as an installed older
+        # kombu_dash would report its own.
+        kombu_dash._version.__version__ = os.environ["KD_FAKE_VERSION"]
     kombu_dash.configure(app, accept_only=MODE == "accept_only")
 define_tasks(app)
 
