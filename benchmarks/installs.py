@@ -66,7 +66,8 @@ INSTALLS = [
 ]
 
 
-def _uv() -> list[str]:
+def uv_command() -> list[str]:
+    """How to run uv here: the `uv` package's binary, else uv on PATH (the tests use it too)."""
     try:  # the `uv` package's binary (the test and bench extras install it)
         from uv import find_uv_bin
 
@@ -88,10 +89,10 @@ def _run(argv: list[str], **kwargs) -> str:
 def build(out: Path) -> dict[str, Path]:
     """This checkout's sdist and, built from it for this Python, its wheel (the C engine
     required: a wheel without it would measure the wrong thing)."""
-    _run([*_uv(), "build", "-q", "--sdist", "-o", str(out), str(ROOT)])
+    _run([*uv_command(), "build", "-q", "--sdist", "-o", str(out), str(ROOT)])
     (sdist,) = out.glob("kombu_dash-*.tar.gz")
     _run(
-        [*_uv(), "build", "-q", "--wheel", "-p", sys.executable, "-o", str(out), str(sdist)],
+        [*uv_command(), "build", "-q", "--wheel", "-p", sys.executable, "-o", str(out), str(sdist)],
         env={**os.environ, "KOMBU_DASH_REQUIRE_SPEEDUPS": "1"},
     )
     (wheel,) = out.glob("kombu_dash-*.whl")
@@ -109,7 +110,7 @@ def _no_compiler_env(venv: Path) -> dict[str, str]:
 
 def make(install: Install, artefacts: dict[str, Path], venv: Path) -> tuple[str, dict[str, str]]:
     """A virtualenv holding ``install``: its python and the environment to run it in."""
-    _run([*_uv(), "venv", "-q", "--seed", "-p", sys.executable, str(venv)])
+    _run([*uv_command(), "venv", "-q", "--seed", "-p", sys.executable, str(venv)])
     python, env = str(venv / "bin" / "python"), _no_compiler_env(venv)
     pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
     artefact = str(artefacts[install.artefact])
@@ -119,7 +120,7 @@ def make(install: Install, artefacts: dict[str, Path], venv: Path) -> tuple[str,
         _run([*pip, "--no-deps", artefact], env=env)
         _run([*pip, "kombu>=5.3,<6"], env=env)  # its requirements but orjson
     # (uv, with this process's environment: these are wheels, the compiler does not matter)
-    _run([*_uv(), "pip", "install", "-q", "--python", python, *PAYLOAD_PACKAGES])
+    _run([*uv_command(), "pip", "install", "-q", "--python", python, *PAYLOAD_PACKAGES])
     got = _run(
         [python, "-c", "import kombu_dash as k; i = k.engine_info(); print(i.engine, i.json)"],
         env=env,

@@ -16,6 +16,19 @@ def pytest_configure(config):
     harness.QUICK = "not slow" in (config.option.markexpr or "")
 
 
+def pytest_collection_modifyitems(config, items):
+    # pytest-timeout's limits end a hung test. On a loaded machine a healthy test may take
+    # harness.PATIENCE times longer, as every wait in the harness allows: scale them alike.
+    default = float(config.getini("timeout") or 0)
+    for item in items:
+        marker = item.get_closest_marker("timeout")
+        seconds = (
+            (marker.args[0] if marker.args else marker.kwargs["timeout"]) if marker else default
+        )
+        if seconds:
+            item.add_marker(pytest.mark.timeout(seconds * harness.PATIENCE), append=False)
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _shared_celery_tasks_stay_in_their_module():
     """Celery adds every ``app.task`` to every app finalized later in the process (shared

@@ -40,6 +40,19 @@ def examples(full: int) -> int:
 
 # The shared services (README "Development"); tests that need an isolated Redis start their own.
 REDIS_URL = os.environ.get("REDIS_URL", "redis://localhost:6379/0")
+
+#: How many times longer than on an idle machine a test waits for a process, a page or a
+#: reply before it gives up. A wait ends as soon as what it waits for happens, so this
+#: costs time only when a test fails; it is what keeps a loaded machine from failing tests.
+#: (A bound on work, not on time, is what a test asserts: see cpu_limited.)
+PATIENCE = 4
+
+
+def give_up_at(seconds: float) -> float:
+    """The monotonic time at which a wait of ``seconds`` (on an idle machine) gives up."""
+    return time.monotonic() + seconds * PATIENCE
+
+
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@localhost:5672//")
 
 
@@ -52,8 +65,9 @@ def free_port() -> int:
 def wait_for(
     predicate: Callable[[], Any], timeout: float, interval: float = 0.1, what: str = "condition"
 ) -> Any:
-    """Poll ``predicate`` until it returns something truthy; AssertionError after ``timeout``."""
-    deadline = time.monotonic() + timeout
+    """Poll ``predicate`` until it returns something truthy; AssertionError after ``timeout``
+    (times PATIENCE)."""
+    deadline = give_up_at(timeout)
     while True:
         value = predicate()
         if value:
@@ -120,7 +134,7 @@ class Proc:
 
     def wait_for_text(self, pattern: str, timeout: float = 90) -> re.Match[str]:
         """The first match of ``pattern`` in the log; fails if the process exits first."""
-        deadline = time.monotonic() + timeout
+        deadline = give_up_at(timeout)
         while True:
             m = re.search(pattern, self.text())
             if m:
@@ -140,7 +154,7 @@ class Proc:
         """SIGKILL to the whole group: a crash, no cleanup."""
         self.signal(signal.SIGKILL)
         assert self.popen is not None
-        self.popen.wait(30)
+        self.popen.wait(30 * PATIENCE)
 
     def stop(self, grace: float = 15) -> None:
         """SIGTERM to the group, SIGKILL after ``grace`` seconds; safe to call twice."""

@@ -31,7 +31,7 @@ from kombu_dash.cli.decode import MAX_OUTPUT
 from kombu_dash.errors import ERROR_MAX_CHARS
 
 from ._celery_support import ROOT, app_env, celery_worker, make_app
-from .harness import REDIS_URL
+from .harness import REDIS_URL, give_up_at
 
 sys.path.insert(0, str(ROOT / "tests"))
 from fake_control_worker import error, nested_errors  # noqa: E402
@@ -210,7 +210,7 @@ def fake_worker(tmp_path):
                 start_new_session=True,
             )
         procs.append(proc)
-        deadline = time.monotonic() + 60
+        deadline = give_up_at(60)
         while b"ready" not in log.read_bytes():
             assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)

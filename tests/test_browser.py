@@ -32,6 +32,7 @@ import kombu_dash
 from kombu_dash.cli.demo import app as demo_app
 from kombu_dash.cli.demo import report, settings
 
+from .harness import give_up_at
 from .test_demo import (
     DASH_VERSION,
     NO_GETLIST,
@@ -117,7 +118,7 @@ def children(proc) -> str:
 
 
 def wait_until(what, predicate, timeout=60, every=0.1, why=None):
-    deadline = time.monotonic() + timeout
+    deadline = give_up_at(timeout)
     while time.monotonic() < deadline:
         value = predicate()
         if value:

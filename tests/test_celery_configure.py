@@ -365,7 +365,7 @@ def test_result_extended_stores_args_and_kwargs_with_their_types(worker):
 def test_control_mailbox_ping_revoke_and_terminate(worker):
     app = producer(worker)
     node = hostname(worker)
-    assert app.control.ping(destination=[node], timeout=10) == [{node: {"ok": "pong"}}]
+    assert app.control.ping(destination=[node], timeout=30) == [{node: {"ok": "pong"}}]
 
     multi = wd.MultiDict([("tag", "a"), ("tag", "b")])
     running = app.tasks["kd.sleep"].delay(120, multi)
@@ -374,12 +374,12 @@ def test_control_mailbox_ping_revoke_and_terminate(worker):
     queued = app.tasks["kd.echo"].delay(multi)
 
     # the replies come back through kombu_dash as well
-    replies = app.control.revoke(queued.id, destination=[node], reply=True, timeout=10)
+    replies = app.control.revoke(queued.id, destination=[node], reply=True, timeout=30)
     assert [list(r) for r in replies] == [[node]]
     assert queued.id in replies[0][node]["ok"] and "revoked" in replies[0][node]["ok"]
 
     replies = app.control.revoke(
-        running.id, terminate=True, signal="SIGTERM", destination=[node], reply=True, timeout=10
+        running.id, terminate=True, signal="SIGTERM", destination=[node], reply=True, timeout=30
     )
     assert [list(r) for r in replies] == [[node]]
     assert replies[0][node]["ok"] == f"terminate: {running.id}"

@@ -52,6 +52,7 @@ import werkzeug.datastructures as wd
 from celery import Celery
 
 import kombu_dash
+from benchmarks.installs import uv_command
 
 from ._celery_support import BROKER_URLS, delete_queue
 from .harness import REDIS_URL, ROOT, CeleryWorker, same, wait_for
@@ -118,8 +119,7 @@ def no_kd_host(tmp_path_factory: pytest.TempPathFactory) -> Host:
     """A host where kombu_dash is not installed: a virtualenv with this Celery, kombu and
     redis only (uv makes it from its cache in seconds), and a copy of the app modules in a
     directory of their own (the checkout would put kombu_dash on the path)."""
-    uv = shutil.which("uv")
-    assert uv, "the fleet tests make a virtualenv without kombu_dash with uv (pip install uv)"
+    uv = uv_command()[0]  # RuntimeError naming `pip install uv` where there is none
     root = tmp_path_factory.mktemp("no-kd-host")
     venv, apps = root / "venv", root / "apps"
     pins = [

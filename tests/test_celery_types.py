@@ -262,7 +262,7 @@ def busy_worker(tmp_path_factory):
         later = app.tasks["kd.echo"].apply_async(((9,),), countdown=120)  # fetched first: scheduled
         running = app.tasks["kd.sleep"].delay(60, {"n": (1, 2)})
         waiting = app.tasks["kd.echo"].delay((1, 2))
-        inspect = app.control.inspect(destination=[node], timeout=10)
+        inspect = app.control.inspect(destination=[node], timeout=30)
 
         def settled():
             active = (inspect.active() or {}).get(node)

@@ -28,7 +28,7 @@ from kombu_dash.cli import demo
 from kombu_dash.cli.demo import app as demo_app
 from kombu_dash.cli.demo import report, settings
 
-from .harness import CeleryWorker, Proc, free_port
+from .harness import PATIENCE, CeleryWorker, Proc, free_port, give_up_at
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -42,7 +42,7 @@ NO_VALUE = "AttributeError: 'dict' object has no attribute 'value'"
 
 
 def wait_http(base: str, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = give_up_at(timeout)
     while True:
         try:
             if requests.get(base + "/_dash-layout", timeout=30).status_code == 200:
@@ -113,7 +113,7 @@ class Job:
 def run_jobs(base: str, stores: list[str], params=PAGE_QUERY, timeout: float = 90) -> list[Job]:
     """Dispatch every store's job (as one click does), then poll them all until done."""
     jobs = [Job(base, store, params) for store in stores]
-    deadline = time.monotonic() + timeout
+    deadline = give_up_at(timeout)
     while time.monotonic() < deadline:
         if all([job.rows is not None or job.poll() for job in jobs]):
             return jobs
@@ -338,7 +338,7 @@ def test_stopping_removes_the_temporary_directory(tmp_path, backend, sig):
         jobs = demo_process.children(recursive=True)
         assert jobs, "no background job process to stop"
         os.kill(proc.popen.pid, sig)  # the demo alone, not its process group
-        assert proc.popen.wait(30) == 0, proc.text()
+        assert proc.popen.wait(30 * PATIENCE) == 0, proc.text()
         # Its job processes ended with it (not left running, orphaned, in the removed dir).
         assert not [j.pid for j in jobs if j.is_running() and j.status() != psutil.STATUS_ZOMBIE]
     finally:

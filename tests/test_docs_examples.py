@@ -50,7 +50,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import free_port
+from .harness import free_port, give_up_at
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -259,7 +259,7 @@ def test_doc_example_runs(example: Example, tmp_path):
 def _wait_port(
     port: int, proc: subprocess.Popen, what: str, log: Path, timeout: float = 60
 ) -> None:
-    deadline = time.monotonic() + timeout
+    deadline = give_up_at(timeout)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise AssertionError(f"{what} exited with {proc.returncode}:\n{_tail(log)}")
@@ -350,7 +350,7 @@ def _worker(module: str, tmp: Path, env: dict) -> subprocess.Popen:
         env,
         log,
     )
-    deadline = time.monotonic() + 90
+    deadline = give_up_at(90)
     while "ready." not in log.read_text(errors="replace"):
         if proc.poll() is not None or time.monotonic() > deadline:
             _stop(proc)

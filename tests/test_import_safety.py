@@ -27,6 +27,8 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks.installs import uv_command
+
 from ._celery_support import unique
 from .harness import REDIS_URL, ROOT, Proc
 
@@ -35,18 +37,6 @@ pytestmark = pytest.mark.slow
 # orjson 3.8.3 has wheels for CPython 3.7 to 3.11 only (anything else builds it with Rust)
 OLD_ORJSON = "orjson==3.8.3"
 WARNING = re.compile(r"^.*kombu_dash.*$", re.M)
-
-
-def _uv() -> list[str]:
-    try:  # the `uv` package's binary (the test and bench extras install it)
-        from uv import find_uv_bin
-
-        return [find_uv_bin()]
-    except ImportError:
-        exe = shutil.which("uv")
-        if exe is None:
-            raise RuntimeError("uv is needed (pip install uv)") from None
-        return [exe]
 
 
 def _run(argv: list[str], **kwargs) -> subprocess.CompletedProcess[str]:
@@ -75,14 +65,14 @@ class Env:
 
     def __init__(self, path: Path, interpreter: str, wheels: Path):
         self.path, self.wheels = path, wheels
-        _run([*_uv(), "venv", "-q", "-p", interpreter, str(path)])
+        _run([*uv_command(), "venv", "-q", "-p", interpreter, str(path)])
         self.python = str(path / "bin" / "python")
         version = _run([self.python, "-c", "import sys; print(*sys.version_info[:2], sep='')"])
         self.tag = "cp" + version.stdout.strip()
 
     def install(self, *packages: str, no_deps: bool = False) -> None:
         flags = ["--no-deps"] if no_deps else []
-        _run([*_uv(), "pip", "install", "-q", "--python", self.python, *flags, *packages])
+        _run([*uv_command(), "pip", "install", "-q", "--python", self.python, *flags, *packages])
 
     def install_kombu_dash(self) -> None:
         """``pip install --no-deps`` of this checkout, as a wheel built for this Python."""
@@ -90,7 +80,7 @@ class Env:
         if not found:
             _run(
                 [
-                    *_uv(),
+                    *uv_command(),
                     "build",
                     "-q",
                     "--wheel",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from tests.harness import CeleryWorker, Proc, free_port, with_pythonpath
+from tests.harness import CeleryWorker, Proc, free_port, give_up_at, with_pythonpath
 
 HERE = Path(__file__).resolve().parent
 DASH_VERSION = tuple(int(p) for p in __import__("dash").__version__.split(".")[:3] if p.isdigit())
@@ -34,7 +34,7 @@ class Server(Proc):
         super().__init__(
             [sys.executable, str(HERE / "serve.py"), module, str(self.port)], log, env=env, cwd=HERE
         )
-        deadline = time.monotonic() + timeout
+        deadline = give_up_at(timeout)
         while True:
             if self.exited() is not None:
                 raise RuntimeError(f"server exited ({self.exited()}):\n{self.text()[-4000:]}")
@@ -106,7 +106,7 @@ def run_background(
     poll_params = list((params or {}).items()) if isinstance(params, dict) else list(params or [])
     poll_params += [("cacheKey", started["cacheKey"]), ("job", started["job"])]
     answers = []
-    deadline = time.monotonic() + timeout
+    deadline = give_up_at(timeout)
     while time.monotonic() < deadline:
         r = post(base, payload, poll_params, headers, cookies)
         data = r.json() if r.status_code == 200 and r.content else {}
