@@ -55,7 +55,7 @@ ARG TEST_PACKAGES="pytest>=8 pytest-timeout>=2.3"
 # the build is offline; without, pip uses the index.
 COPY compose/wheelhouse/ /tmp/wheelhouse/
 COPY setup.cfg setup.py pyproject.toml ./
-RUN mkdir kombu_dash && echo '__version__ = "0"' > kombu_dash/__init__.py && touch README.rst
+RUN mkdir kombu_dash && echo '__version__ = "0"' > kombu_dash/_version.py && touch kombu_dash/__init__.py README.rst
 RUN set -e; \
     if ls /tmp/wheelhouse/*.whl >/dev/null 2>&1; then set -- --no-index --find-links /tmp/wheelhouse; fi; \
     pip install -q "$@" setuptools wheel; \

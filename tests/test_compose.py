@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -75,6 +76,25 @@ def test_dockerfile_builds_the_wheel_in_a_builder_stage_and_runs_it_without_a_co
     assert "COPY kombu_dash/" not in runtime
     assert "tests/wheels/engine_check.py" in runtime
     assert "pip install" in runtime and "ENTRYPOINT" not in text
+
+
+def test_the_dependency_layer_stub_is_enough_for_the_package_metadata(tmp_path):
+    """The image installs the dependencies from the metadata alone, with a stub package
+    standing in for the code: whatever setup.cfg reads from the package (its version) must
+    be in the stub. Run here as the Dockerfile runs it, without an engine."""
+    text = (ROOT / "Dockerfile").read_text()
+    copied = re.search(r"^COPY (setup\.cfg setup\.py pyproject\.toml) \./\n", text, re.M)
+    assert copied, "the dependency layer copies the metadata files"
+    stub = re.match(r"RUN (.*)\n", text[copied.end() :])
+    assert stub, "a RUN line that makes the stub package follows them"
+    for name in copied.group(1).split():
+        shutil.copy(ROOT / name, tmp_path / name)
+    subprocess.run(["sh", "-c", stub.group(1)], cwd=tmp_path, check=True)
+    done = subprocess.run(
+        [sys.executable, "setup.py", "--version"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "0", done.stdout
 
 
 def test_tests_service_runs_test_files_that_exist(spec):
