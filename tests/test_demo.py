@@ -348,6 +348,35 @@ def test_stopping_removes_the_temporary_directory(tmp_path, backend, sig):
     assert "Traceback" not in proc.text(), proc.text()
 
 
+def _stubborn_job(ready) -> None:
+    # what a job forked from the demo can be: one that does not end on SIGTERM (it caught
+    # what the inherited handler raised, or it waits on a lock held at the fork)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    ready.set()
+    while True:
+        time.sleep(1)
+
+
+def test_stopping_kills_a_job_that_outlives_sigterm():
+    """The demo joins its job processes on the way out; one that ignores SIGTERM is
+    killed rather than left holding the exit (multiprocess joins children at exit, with no
+    timeout)."""
+    import multiprocess
+
+    from kombu_dash.cli.demo import runner
+
+    ready = multiprocess.Event()
+    job = multiprocess.Process(target=_stubborn_job, args=(ready,))
+    job.start()
+    try:
+        assert ready.wait(30 * PATIENCE)
+        runner.stop_jobs()
+        assert not job.is_alive() and job.exitcode == -signal.SIGKILL
+    finally:
+        if job.is_alive():
+            job.kill()
+
+
 # --- the page's logic, without a server ----------------------------------------------------
 
 

@@ -91,14 +91,24 @@ def stop_on_sigterm() -> Iterator[None]:
 
 
 def stop_jobs() -> None:
-    """End the diskcache jobs still running: they write into the temporary directory."""
+    """End the diskcache jobs still running: they write into the temporary directory.
+
+    A job that outlives SIGTERM is killed: it inherited this process's SIGTERM handler at
+    the fork (the job's own code may catch what the handler raises), or it was forked from
+    the threaded server while another thread held a lock. Left alive, it would hold the
+    exit forever (multiprocess joins its children at exit, without a timeout)."""
     if "multiprocess" not in sys.modules:
         return
     import multiprocess
 
-    for child in multiprocess.active_children():
+    children = multiprocess.active_children()
+    for child in children:
         child.terminate()
+    for child in children:
         child.join(5)
+        if child.is_alive():
+            child.kill()
+            child.join(5)
 
 
 def serve(app: Any, backend: str, sock: socket.socket) -> None:
