@@ -137,11 +137,16 @@ def drive_demo(base: str, params=PAGE_QUERY, timeout: float = 90):
     return sync_rows, bg_rows, progress
 
 
-def start_demo(tmp_path, *args, env=None) -> tuple[Proc, str]:
+def start_demo(tmp_path, *args, env=None, sigint_ignored=False) -> tuple[Proc, str]:
+    """The demo on a free port, serving. ``sigint_ignored``: started as a shell script's
+    background job is, with SIGINT ignored (exec keeps the pid and the disposition)."""
     port = free_port()
     env = dict(os.environ if env is None else env)
+    argv = [sys.executable, "-m", "kombu_dash", "demo", "--port", str(port), *args]
+    if sigint_ignored:
+        argv = ["sh", "-c", 'trap \'\' INT; exec "$0" "$@"', *argv]
     proc = Proc(
-        [sys.executable, "-m", "kombu_dash", "demo", "--port", str(port), *args],
+        argv,
         tmp_path / f"demo-{port}.log",
         env=env,
     )
@@ -327,8 +332,11 @@ def test_unknown_host_is_reported(capsys, monkeypatch):
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
 def test_stopping_removes_the_temporary_directory(tmp_path, backend, sig):
     """Stopped mid-job by a signal to its pid (``kill PID`` or Ctrl-C), the demo ends its
-    job processes, removes /tmp/kombu-dash-demo-* and exits 0."""
-    proc, base = start_demo(tmp_path, "--backend", backend, env=embedded_env())
+    job processes, removes /tmp/kombu-dash-demo-* and exits 0. Ctrl-C reaches a demo
+    started with SIGINT ignored (as a background job is): on Flask it used to be ignored."""
+    proc, base = start_demo(
+        tmp_path, "--backend", backend, env=embedded_env(), sigint_ignored=sig == signal.SIGINT
+    )
     try:
         cache = Path(re.search(r"diskcache in (\S+)", proc.text()).group(1))
         assert cache.name.startswith("kombu-dash-demo-") and cache.is_dir()

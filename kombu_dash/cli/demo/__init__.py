@@ -23,7 +23,7 @@ The package, from the request to the terminal:
 ``index.html``  the page template (forwards the page's query; sets the demo cookie)
 ``styles.css``  the page's styles, inlined into the template
 ``managers``    both managers, the Celery app and what a worker imports
-``runner``      listening socket, serving, SIGTERM, missing packages
+``runner``      listening socket, serving, Ctrl-C and SIGTERM, missing packages
 ``command``     ``main(argv)``: the options and the run
 ``settings``    ports, names, timings, exit codes
 ==============  ===============================================================

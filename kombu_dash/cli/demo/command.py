@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return USAGE
-    from .runner import CannotListen, Stopped, listen, redis_problem, stop_jobs, stop_on_sigterm
+    from .runner import CannotListen, Stopped, listen, redis_problem, stop_jobs, stop_on_signals
 
     if celery:
         # Checked before anything is served: with no Redis, Dash's dispatch would wait on
@@ -72,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return CANNOT_LISTEN
-    with sock, stop_on_sigterm():
+    with sock, stop_on_signals():
         try:
             if celery:
                 _run(opts, sock, None)

@@ -81,22 +81,30 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 @contextlib.contextmanager
-def stop_on_sigterm() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C does; the previous handler is restored after."""
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+def stop_on_signals() -> Iterator[None]:
+    """Ctrl-C and SIGTERM unwind; the previous handlers are restored after.
+
+    Ctrl-C is handled explicitly, as uvicorn does for the other backends: Python leaves
+    SIGINT ignored when the process started with it ignored (a script's ``demo &``, a
+    test runner started in the background), and werkzeug's server would then never stop
+    on it."""
+    previous = (
+        signal.signal(signal.SIGTERM, _on_sigterm),
+        signal.signal(signal.SIGINT, signal.default_int_handler),
+    )
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGTERM, previous[0])
+        signal.signal(signal.SIGINT, previous[1])
 
 
 def stop_jobs() -> None:
     """End the diskcache jobs still running: they write into the temporary directory.
 
     A job that outlives SIGTERM is killed: it inherited this process's SIGTERM handler at
-    the fork (the job's own code may catch what the handler raises), or it was forked from
-    the threaded server while another thread held a lock. Left alive, it would hold the
-    exit forever (multiprocess joins its children at exit, without a timeout)."""
+    the fork (the job's own code may catch what the handler raises). Left alive, it would
+    hold the exit forever (multiprocess joins its children at exit, without a timeout)."""
     if "multiprocess" not in sys.modules:
         return
     import multiprocess
